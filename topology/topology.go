@@ -1,0 +1,152 @@
+// Package topology describes what a synthesized stack contains in plain Go values:
+// the tables, topics, queues, functions, routes and links that the constructs declared.
+//
+// The constructs fill it in while they declare Terraform resources, so tools that need
+// the shape of a stage without Terraform (the local dev mode, the secrets commands)
+// read the same source of truth. Synth writes it beside each stack as topology.json.
+package topology
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// FileName is the name of the topology file written beside each stack's cdk.tf.json.
+const FileName = "topology.json"
+
+// Stack is everything one stage's stack declares.
+type Stack struct {
+	App           string         `json:"app"`
+	Stage         string         `json:"stage"`
+	Region        string         `json:"region"`
+	Tables        []Table        `json:"tables,omitempty"`
+	Topics        []Topic        `json:"topics,omitempty"`
+	Queues        []Queue        `json:"queues,omitempty"`
+	Subscriptions []Subscription `json:"subscriptions,omitempty"`
+	Functions     []Function     `json:"functions,omitempty"`
+	Routes        []Route        `json:"routes,omitempty"`
+	EventSources  []EventSource  `json:"eventSources,omitempty"`
+	Secrets       []Secret       `json:"secrets,omitempty"`
+}
+
+// Table is a DynamoDB table.
+type Table struct {
+	LinkName      string            `json:"linkName"`
+	Name          string            `json:"name"`
+	Fields        map[string]string `json:"fields"` // attribute name to "string", "number" or "binary"
+	HashKey       string            `json:"hashKey"`
+	RangeKey      string            `json:"rangeKey,omitempty"`
+	GlobalIndexes []Index           `json:"globalIndexes,omitempty"`
+	TTLAttribute  string            `json:"ttlAttribute,omitempty"`
+}
+
+// Index is a global secondary index.
+type Index struct {
+	Name       string `json:"name"`
+	HashKey    string `json:"hashKey"`
+	RangeKey   string `json:"rangeKey,omitempty"`
+	Projection string `json:"projection"` // "ALL", "KEYS_ONLY" or "INCLUDE"
+	// NonKeyAttributes are the projected attributes when Projection is "INCLUDE".
+	NonKeyAttributes []string `json:"nonKeyAttributes,omitempty"`
+}
+
+// Topic is an SNS topic.
+type Topic struct {
+	LinkName string `json:"linkName"`
+	Name     string `json:"name"`
+	FIFO     bool   `json:"fifo"`
+}
+
+// Queue is an SQS queue. A queue with a dead-letter queue moves a message there
+// once it has been received MaxReceiveCount times without being deleted.
+type Queue struct {
+	LinkName                  string `json:"linkName"`
+	Name                      string `json:"name"`
+	FIFO                      bool   `json:"fifo"`
+	ContentBasedDeduplication bool   `json:"contentBasedDeduplication,omitempty"`
+	VisibilityTimeoutSeconds  int    `json:"visibilityTimeoutSeconds"`
+	RetentionSeconds          int    `json:"retentionSeconds"`
+	DeadLetterQueue           string `json:"deadLetterQueue,omitempty"` // the dead-letter queue's Name
+	MaxReceiveCount           int    `json:"maxReceiveCount,omitempty"`
+}
+
+// Subscription delivers a topic's messages that match FilterPolicy to a queue.
+type Subscription struct {
+	Topic              string `json:"topic"` // Topic.Name
+	Queue              string `json:"queue"` // Queue.Name
+	FilterPolicy       string `json:"filterPolicy,omitempty"`
+	RawMessageDelivery bool   `json:"rawMessageDelivery"`
+}
+
+// Function is a Go Lambda function built from a main package.
+type Function struct {
+	Name           string            `json:"name"`    // the deployed function name
+	Package        string            `json:"package"` // Go package path relative to the module root, e.g. "./lambdas/list"
+	MemoryMB       int               `json:"memoryMB"`
+	TimeoutSeconds int               `json:"timeoutSeconds"`
+	Environment    map[string]string `json:"environment,omitempty"` // plain variables, links excluded
+	Links          []Link            `json:"links,omitempty"`
+}
+
+// Link gives a function access to a linked resource.
+type Link struct {
+	Name   string `json:"name"`   // the resource's LinkName
+	Access string `json:"access"` // e.g. "read", "write", "read-write", "publish", "consume"
+}
+
+// Route sends HTTP requests matching RouteKey ("GET /personas") to a function.
+type Route struct {
+	RouteKey   string `json:"routeKey"`
+	Function   string `json:"function"` // Function.Name
+	Authorized bool   `json:"authorized"`
+}
+
+// EventSource feeds a queue's messages to a function in batches.
+type EventSource struct {
+	Queue                    string `json:"queue"`    // Queue.Name
+	Function                 string `json:"function"` // Function.Name
+	BatchSize                int    `json:"batchSize"`
+	MaxBatchingWindowSeconds int    `json:"maxBatchingWindowSeconds,omitempty"`
+	ReportBatchItemFailures  bool   `json:"reportBatchItemFailures"`
+}
+
+// Secret is a declared secret and where each stage keeps its value.
+type Secret struct {
+	Name              string `json:"name"`
+	Parameter         string `json:"parameter"`
+	FallbackParameter string `json:"fallbackParameter"`
+}
+
+// Read loads a topology file written by synth.
+func Read(path string) (*Stack, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading stack topology (run synth first): %w", err)
+	}
+	var s Stack
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("decoding stack topology %s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// Function returns the function named name.
+func (s *Stack) Function(name string) (Function, bool) {
+	for _, f := range s.Functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// Queue returns the queue named name.
+func (s *Stack) Queue(name string) (Queue, bool) {
+	for _, q := range s.Queues {
+		if q.Name == name {
+			return q, true
+		}
+	}
+	return Queue{}, false
+}

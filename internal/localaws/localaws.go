@@ -1,0 +1,261 @@
+// Package localaws starts local stand-ins for AWS services (dynalite, goaws) on free loopback ports.
+//
+// Tests use Dynalite and Goaws, which skip the test when the tool is not installed.
+// Other programs (the local dev mode) use StartDynalite and StartGoaws directly.
+package localaws
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Region is the region the local servers answer for.
+const Region = "us-east-1"
+
+// ErrToolMissing means a local stand-in is not installed; `make tools` installs them.
+var ErrToolMissing = errors.New("local AWS tool not installed")
+
+// Tool names a local server binary and where to find it.
+type Tool struct {
+	Name   string // what a person calls it, e.g. "dynalite"
+	EnvVar string // environment variable that overrides the path
+	InRepo string // path relative to the repository root
+}
+
+// The tools this package starts.
+var (
+	DynaliteTool = Tool{Name: "dynalite", EnvVar: "DYNALITE_CLI", InRepo: "node_modules/dynalite/cli.js"}
+	GoawsTool    = Tool{Name: "goaws", EnvVar: "GOAWS_BIN", InRepo: ".tools/bin/goaws"}
+)
+
+// Path returns where the tool is installed: the environment override if set,
+// else its place in the repository that contains the working directory.
+func (tl Tool) Path() (string, error) {
+	if p := os.Getenv(tl.EnvVar); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%s: %s=%s: %w (unset it or run `make tools`)", tl.Name, tl.EnvVar, p, ErrToolMissing)
+		}
+		return p, nil
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(root, tl.InRepo)
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("%s: not found at %s: %w; install it with `make tools` or point %s at it", tl.Name, p, ErrToolMissing, tl.EnvVar)
+	}
+	return p, nil
+}
+
+// RepoRoot returns the nearest directory at or above the working directory that holds go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("finding the repository root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("finding the repository root: no go.mod at or above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Server is a running local server.
+type Server struct {
+	// Endpoint is the server's base URL, e.g. http://127.0.0.1:41234.
+	Endpoint string
+	Port     int
+
+	cmd    *exec.Cmd
+	output *lockedBuffer
+	done   chan struct{}
+	dir    string // removed on Stop when set
+}
+
+// Output returns what the server has written to stdout and stderr so far.
+func (s *Server) Output() string { return s.output.String() }
+
+// Stop ends the server and waits for it to exit.
+func (s *Server) Stop() error {
+	if s.cmd.Process != nil {
+		// The server runs in its own process group so that node's children go too.
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	<-s.done
+	if s.dir != "" {
+		return os.RemoveAll(s.dir)
+	}
+	return nil
+}
+
+// StartDynalite starts an in-memory dynalite on a free loopback port; tables become
+// ACTIVE as soon as they are created.
+func StartDynalite(ctx context.Context) (*Server, error) {
+	cli, err := DynaliteTool.Path()
+	if err != nil {
+		return nil, err
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, fmt.Errorf("dynalite needs node on PATH: %w", ErrToolMissing)
+	}
+	return startWithRetry(ctx, func(port int) (*exec.Cmd, string, error) {
+		cmd := exec.Command(node, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+			"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+		return cmd, "", nil
+	})
+}
+
+// StartGoaws starts goaws (SNS and SQS, query protocol) on a free port.
+// goaws always listens on every address; its endpoint is given on loopback.
+func StartGoaws(ctx context.Context) (*Server, error) {
+	bin, err := GoawsTool.Path()
+	if err != nil {
+		return nil, err
+	}
+	return startWithRetry(ctx, func(port int) (*exec.Cmd, string, error) {
+		// goaws searches the tree for goaws.yaml unless given one, so it runs in a folder of its own.
+		dir, err := os.MkdirTemp("", "goaws-")
+		if err != nil {
+			return nil, "", fmt.Errorf("goaws: %w", err)
+		}
+		conf := fmt.Sprintf("Local:\n  Host: 127.0.0.1\n  Port: %d\n  Region: %s\n  AccountId: \"100010001000\"\n  LogToFile: false\n  QueueAttributeDefaults:\n    VisibilityTimeout: 30\n    ReceiveMessageWaitTimeSeconds: 0\n", port, Region)
+		path := filepath.Join(dir, "goaws.yaml")
+		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+			os.RemoveAll(dir)
+			return nil, "", fmt.Errorf("goaws: %w", err)
+		}
+		cmd := exec.Command(bin, "-config", path, "Local")
+		cmd.Dir = dir
+		return cmd, dir, nil
+	})
+}
+
+// startWithRetry picks a free port and starts a server on it; another process may
+// take the port between picking and binding, so it tries a few ports.
+func startWithRetry(ctx context.Context, command func(port int) (*exec.Cmd, string, error)) (*Server, error) {
+	var lastErr error
+	for range 3 {
+		port, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		cmd, dir, err := command(port)
+		if err != nil {
+			return nil, err
+		}
+		srv, err := start(ctx, cmd, port, dir)
+		if err == nil {
+			return srv, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+func start(ctx context.Context, cmd *exec.Cmd, port int, dir string) (*Server, error) {
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	srv := &Server{
+		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
+		Port:     port,
+		cmd:      cmd,
+		output:   out,
+		done:     make(chan struct{}),
+		dir:      dir,
+	}
+	if err := cmd.Start(); err != nil {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
+		return nil, fmt.Errorf("starting %s: %w", filepath.Base(cmd.Path), err)
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(srv.done)
+	}()
+	if err := waitListening(ctx, srv, 15*time.Second); err != nil {
+		_ = srv.Stop()
+		return nil, fmt.Errorf("%s on port %d: %w; its output:\n%s", filepath.Base(cmd.Path), port, err, out.String())
+	}
+	return srv, nil
+}
+
+func waitListening(ctx context.Context, srv *Server, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	addr := "127.0.0.1:" + strconv.Itoa(srv.Port)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-srv.done:
+			return errors.New("exited before listening")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not listening after %s", limit)
+		}
+	}
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Config returns an AWS SDK configuration for local servers: static credentials,
+// the local region, and no probing of the instance metadata address.
+// Clients take the endpoint through their BaseEndpoint option.
+func Config() aws.Config {
+	return aws.Config{
+		Region:      Region,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

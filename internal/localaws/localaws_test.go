@@ -1,0 +1,85 @@
+package localaws
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+)
+
+func TestDynaliteAnswersDynamoDBCallsOnLoopback(t *testing.T) {
+	srv := Dynalite(t)
+	if !strings.HasPrefix(srv.Endpoint, "http://127.0.0.1:") {
+		t.Fatalf("endpoint %q is not on loopback", srv.Endpoint)
+	}
+	db := dynamodb.NewFromConfig(Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+	if _, err := db.ListTables(context.Background(), &dynamodb.ListTablesInput{}); err != nil {
+		t.Fatalf("ListTables: %v", err)
+	}
+}
+
+func TestGoawsRoutesAPublishedMessageToASubscribedQueue(t *testing.T) {
+	ctx := context.Background()
+	srv := Goaws(t)
+	sqs := GoawsSQS{Endpoint: srv.Endpoint}
+	queueURL, queueArn, err := sqs.CreateQueue(ctx, "routed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := sns.NewFromConfig(Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+	topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("events")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Subscribe(ctx, &sns.SubscribeInput{
+		TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueArn),
+		Attributes: map[string]string{"RawMessageDelivery": "true"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String("hello")}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := sqs.Receive(ctx, queueURL, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Body != "hello" {
+		t.Fatalf("queue holds %+v, want one message with body hello", msgs)
+	}
+}
+
+func TestAMissingToolIsReportedWithTheCommandThatInstallsIt(t *testing.T) {
+	t.Setenv(DynaliteTool.EnvVar, "/nonexistent/dynalite/cli.js")
+	_, err := StartDynalite(context.Background())
+	if !errors.Is(err, ErrToolMissing) {
+		t.Fatalf("err = %v, want ErrToolMissing", err)
+	}
+	if !strings.Contains(err.Error(), "make tools") {
+		t.Errorf("error %q does not name `make tools`", err)
+	}
+}
+
+func TestStopEndsTheServer(t *testing.T) {
+	srv, err := StartDynalite(context.Background())
+	if errors.Is(err, ErrToolMissing) {
+		t.Skip(err.Error())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(Config(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(srv.Endpoint)
+		o.RetryMaxAttempts = 1
+	})
+	if _, err := db.ListTables(context.Background(), &dynamodb.ListTablesInput{}); err == nil {
+		t.Fatal("dynalite still answers after Stop")
+	}
+}

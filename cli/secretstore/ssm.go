@@ -1,0 +1,79 @@
+package secretstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+// SSMClient is the part of the SSM client the store uses.
+type SSMClient interface {
+	GetParameters(ctx context.Context, in *ssm.GetParametersInput, optFns ...func(*ssm.Options)) (*ssm.GetParametersOutput, error)
+	PutParameter(ctx context.Context, in *ssm.PutParameterInput, optFns ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
+	DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, optFns ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
+}
+
+// SSM keeps values as SecureString parameters in SSM Parameter Store.
+type SSM struct {
+	client SSMClient
+}
+
+// NewSSM returns a store that reads and writes parameters through client.
+func NewSSM(client SSMClient) *SSM { return &SSM{client: client} }
+
+// getParametersLimit is the most names one GetParameters call accepts.
+const getParametersLimit = 10
+
+// Get implements Store.
+func (s *SSM) Get(ctx context.Context, parameters []string) (map[string]string, error) {
+	out := map[string]string{}
+	for start := 0; start < len(parameters); start += getParametersLimit {
+		batch := parameters[start:min(start+getParametersLimit, len(parameters))]
+		res, err := s.client.GetParameters(ctx, &ssm.GetParametersInput{
+			Names:          batch,
+			WithDecryption: aws.Bool(true),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading secrets from SSM Parameter Store: %w", err)
+		}
+		for _, p := range res.Parameters {
+			if p.Name != nil && p.Value != nil {
+				out[*p.Name] = *p.Value
+			}
+		}
+	}
+	return out, nil
+}
+
+// Put implements Store. SSM has no transactions: on error, the parameters written before it stay written.
+func (s *SSM) Put(ctx context.Context, values map[string]string) error {
+	for name, value := range values {
+		_, err := s.client.PutParameter(ctx, &ssm.PutParameterInput{
+			Name:      aws.String(name),
+			Value:     aws.String(value),
+			Type:      types.ParameterTypeSecureString,
+			Overwrite: aws.Bool(true),
+		})
+		if err != nil {
+			return fmt.Errorf("writing SSM parameter %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Delete implements Store.
+func (s *SSM) Delete(ctx context.Context, parameter string) (bool, error) {
+	_, err := s.client.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(parameter)})
+	var notFound *types.ParameterNotFound
+	if errors.As(err, &notFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("deleting SSM parameter %s: %w", parameter, err)
+	}
+	return true, nil
+}

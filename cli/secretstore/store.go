@@ -1,0 +1,93 @@
+// Package secretstore keeps secret values per stage, in SSM Parameter Store or in local files.
+//
+// Values are addressed by their SSM parameter names (topology.Secret.Parameter and
+// FallbackParameter) in both stores, so a stage reads the same names locally and in AWS.
+// Values never appear in errors.
+package secretstore
+
+import (
+	"context"
+
+	"github.com/personabackend/app/topology"
+)
+
+// Store reads, writes and deletes secret values by parameter name.
+type Store interface {
+	// Get returns the values of those parameters that are set; missing ones are absent from the map.
+	Get(ctx context.Context, parameters []string) (map[string]string, error)
+	// Put sets every parameter in values.
+	Put(ctx context.Context, values map[string]string) error
+	// Delete removes a parameter and reports whether it was set.
+	Delete(ctx context.Context, parameter string) (bool, error)
+}
+
+// Getter is the part of a Store that Lookup needs.
+type Getter interface {
+	Get(ctx context.Context, parameters []string) (map[string]string, error)
+}
+
+// Source says where a secret's value for a stage comes from.
+type Source int
+
+// Sources of a secret's value.
+const (
+	Missing  Source = iota // neither the stage nor the fallback has a value
+	Stage                  // the stage's own value
+	Fallback               // the value shared by stages without their own
+)
+
+func (s Source) String() string {
+	switch s {
+	case Stage:
+		return "stage"
+	case Fallback:
+		return "fallback"
+	default:
+		return "missing"
+	}
+}
+
+// Value is a declared secret's value for one stage.
+type Value struct {
+	Name   string
+	Value  string // empty when Source is Missing
+	Source Source
+}
+
+// Lookup returns the value of each declared secret, in the order given:
+// the stage's own value, else the fallback value, else Missing.
+func Lookup(ctx context.Context, g Getter, secrets []topology.Secret) ([]Value, error) {
+	var params []string
+	for _, s := range secrets {
+		params = append(params, s.Parameter)
+		if s.FallbackParameter != "" {
+			params = append(params, s.FallbackParameter)
+		}
+	}
+	found, err := g.Get(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	values := make([]Value, 0, len(secrets))
+	for _, s := range secrets {
+		v := Value{Name: s.Name}
+		if val, ok := found[s.Parameter]; ok {
+			v.Value, v.Source = val, Stage
+		} else if val, ok := found[s.FallbackParameter]; ok && s.FallbackParameter != "" {
+			v.Value, v.Source = val, Fallback
+		}
+		values = append(values, v)
+	}
+	return values, nil
+}
+
+// MissingNames returns the names of the values that have no source.
+func MissingNames(values []Value) []string {
+	var names []string
+	for _, v := range values {
+		if v.Source == Missing {
+			names = append(names, v.Name)
+		}
+	}
+	return names
+}

@@ -283,11 +283,11 @@ func (b *Broker) notifyLocked() {
 
 // Received is a message handed to a consumer.
 type Received struct {
-	MessageID         string
-	ReceiptHandle     string
-	Body              string
-	Attributes        map[string]Attribute
-	SystemAttributes  map[string]string
+	MessageID        string
+	ReceiptHandle    string
+	Body             string
+	Attributes       map[string]Attribute
+	SystemAttributes map[string]string
 }
 
 // receive takes up to max visible messages, waiting up to wait for some to arrive.

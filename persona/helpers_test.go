@@ -1,0 +1,144 @@
+package persona
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/personabackend/app/internal/localaws"
+)
+
+// dynalite is one server for the whole package; each test gets a table of its own.
+var (
+	dynalite    *localaws.Server
+	dynaliteErr error
+	tableSeq    atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	dynalite, dynaliteErr = localaws.StartDynalite(context.Background())
+	code := m.Run()
+	if dynalite != nil {
+		if err := dynalite.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping dynalite:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// newTestStore creates a persona table in dynalite shaped as the stack declares it:
+// hash key personaId, UserIdIndex (userId, createdAt), StatusIndex (personaStatus).
+func newTestStore(tb testing.TB) (*Store, *dynamodb.Client) {
+	tb.Helper()
+	if errors.Is(dynaliteErr, localaws.ErrToolMissing) {
+		tb.Skip(dynaliteErr.Error())
+	}
+	if dynaliteErr != nil {
+		tb.Fatal(dynaliteErr)
+	}
+	db := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
+	name := fmt.Sprintf("personas-%d", tableSeq.Add(1))
+	createPersonaTable(tb, db, name)
+	return NewStore(db, name), db
+}
+
+func createPersonaTable(tb testing.TB, db *dynamodb.Client, name string) {
+	tb.Helper()
+	s := func(v string) *string { return aws.String(v) }
+	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:   s(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: s("personaId"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s("userId"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s("createdAt"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s("personaStatus"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: s("personaId"), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+			{
+				IndexName: s(UserIDIndex),
+				KeySchema: []types.KeySchemaElement{
+					{AttributeName: s("userId"), KeyType: types.KeyTypeHash},
+					{AttributeName: s("createdAt"), KeyType: types.KeyTypeRange},
+				},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			},
+			{
+				IndexName:  s("StatusIndex"),
+				KeySchema:  []types.KeySchemaElement{{AttributeName: s("personaStatus"), KeyType: types.KeyTypeHash}},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			},
+		},
+	})
+	if err != nil {
+		tb.Fatalf("creating table %s: %v", name, err)
+	}
+	waiter := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 10 * time.Millisecond })
+	if err := waiter.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: s(name)}, 10*time.Second); err != nil {
+		tb.Fatalf("waiting for table %s: %v", name, err)
+	}
+}
+
+// clock is a test clock that moves forward a millisecond each time it is read,
+// so that personas created one after another have distinct createdAt.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock {
+	return &clock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Millisecond)
+	return c.now
+}
+
+// logBuffer collects JSON log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newLogger() (*slog.Logger, *logBuffer) {
+	buf := &logBuffer{}
+	return slog.New(slog.NewJSONHandler(buf, nil)), buf
+}
+
+func sampleSpec(name string) Spec {
+	return Spec{Name: name, Description: "Helps with travel plans.", Instructions: "Answer briefly and ask before booking anything."}
+}
+
+func samplePersona(id, user string, status Status, createdAt time.Time) Persona {
+	return Persona{
+		ID: id, UserID: user, Spec: sampleSpec("Guide " + id), Status: status,
+		CreatedAt: FormatTime(createdAt), UpdatedAt: FormatTime(createdAt),
+		RequestHash: specHash(sampleSpec("Guide " + id)), TaskState: TaskPublished,
+	}
+}

@@ -1,0 +1,171 @@
+package persona
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// QueueMaxReceives is how many times the persona queue delivers a message before it
+// moves it to the dead-letter queue; it matches the queue's redrive policy.
+const QueueMaxReceives = 3
+
+// workerStore is what the worker needs from the store.
+type workerStore interface {
+	Get(ctx context.Context, id string) (Persona, error)
+	Transition(ctx context.Context, id string, t Transition) error
+}
+
+// provisioner builds a persona's agent profile.
+type provisioner interface {
+	Provision(ctx context.Context, p Persona) (Profile, error)
+}
+
+// Worker provisions personas from the persona queue.
+type Worker struct {
+	Store       workerStore
+	Provisioner provisioner
+	Log         *slog.Logger
+	Now         func() time.Time
+	// MaxReceives is the queue's receive limit; on the last receive a persona whose
+	// provisioning keeps failing is marked failed before the message goes to the dead-letter queue.
+	MaxReceives int
+}
+
+// NewWorker returns a Worker for the persona queue.
+func NewWorker(store workerStore, prov provisioner, log *slog.Logger) *Worker {
+	return &Worker{Store: store, Provisioner: prov, Log: log, Now: time.Now, MaxReceives: QueueMaxReceives}
+}
+
+// errMalformed marks a message that is not a provisioning task.
+var errMalformed = errors.New("malformed task message")
+
+// Handle processes an SQS batch and reports the messages that failed, so that only
+// they are received again. The queue is FIFO: once a message of a group fails, the
+// later messages of that group in the batch are reported unprocessed, keeping the
+// group's order.
+func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	log := w.Log.With("requestId", requestID(ctx))
+	var resp events.SQSEventResponse
+	failedGroups := map[string]bool{}
+	for _, msg := range ev.Records {
+		mlog := log.With("messageId", msg.MessageId, "receiveCount", msg.Attributes["ApproximateReceiveCount"])
+		group := msg.Attributes["MessageGroupId"]
+		if group != "" && failedGroups[group] {
+			mlog.WarnContext(ctx, "message left for redelivery: an earlier message of its group failed")
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+			continue
+		}
+		if err := w.process(ctx, mlog, msg); err != nil {
+			mlog.ErrorContext(ctx, "message failed", "error", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+			if group != "" {
+				failedGroups[group] = true
+			}
+		}
+	}
+	log.InfoContext(ctx, "batch processed", "messages", len(ev.Records), "failed", len(resp.BatchItemFailures))
+	return resp, nil
+}
+
+func (w *Worker) process(ctx context.Context, log *slog.Logger, msg events.SQSMessage) error {
+	task, err := decodeTask(msg.Body)
+	if err != nil {
+		return err
+	}
+	log = log.With("personaId", task.PersonaID)
+	p, err := w.Store.Get(ctx, task.PersonaID)
+	if err != nil {
+		return err
+	}
+	if p.UserID != task.UserID {
+		return fmt.Errorf("%w: persona %s does not belong to the task's user", errMalformed, task.PersonaID)
+	}
+	// Each step is a conditional move; when another delivery moved the persona
+	// meanwhile, read it again and continue from where it is now.
+	for range 4 {
+		err := w.step(ctx, log, &p, receiveCount(msg))
+		if !errors.Is(err, ErrStatusChanged) {
+			return err
+		}
+		if p, err = w.Store.Get(ctx, task.PersonaID); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("persona %s keeps changing status under this worker", p.ID)
+}
+
+// step advances p by one status and returns nil once p is ready or failed.
+func (w *Worker) step(ctx context.Context, log *slog.Logger, p *Persona, receives int) error {
+	switch p.Status {
+	case StatusReady, StatusFailed:
+		log.InfoContext(ctx, "persona already provisioned; nothing to do", "status", p.Status)
+		return nil
+	case StatusRequested:
+		if err := w.Store.Transition(ctx, p.ID, Transition{From: StatusRequested, To: StatusProvisioning, Now: w.Now()}); err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "persona provisioning")
+		p.Status = StatusProvisioning
+		return w.step(ctx, log, p, receives)
+	case StatusProvisioning:
+		return w.provision(ctx, log, p, receives)
+	}
+	return fmt.Errorf("persona %s has unknown status %q", p.ID, p.Status)
+}
+
+func (w *Worker) provision(ctx context.Context, log *slog.Logger, p *Persona, receives int) error {
+	profile, err := w.Provisioner.Provision(ctx, *p)
+	if errors.Is(err, ErrInvalidPersona) {
+		log.WarnContext(ctx, "persona cannot be provisioned", "error", err.Error())
+		return w.fail(ctx, log, p, err.Error())
+	}
+	if err != nil {
+		if receives >= w.MaxReceives {
+			log.ErrorContext(ctx, "giving up on the persona: this was the queue's last delivery", "error", err.Error())
+			if failErr := w.fail(ctx, log, p, fmt.Sprintf("provisioning did not succeed after %d attempts", receives)); failErr != nil {
+				return errors.Join(err, failErr)
+			}
+		}
+		return err
+	}
+	if err := w.Store.Transition(ctx, p.ID, Transition{From: StatusProvisioning, To: StatusReady, Profile: &profile, Now: w.Now()}); err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "persona ready")
+	return nil
+}
+
+func (w *Worker) fail(ctx context.Context, log *slog.Logger, p *Persona, reason string) error {
+	if err := w.Store.Transition(ctx, p.ID, Transition{From: StatusProvisioning, To: StatusFailed, Reason: reason, Now: w.Now()}); err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "persona failed", "reason", reason)
+	return nil
+}
+
+func decodeTask(body string) (Task, error) {
+	var t Task
+	if err := json.Unmarshal([]byte(body), &t); err != nil {
+		return Task{}, fmt.Errorf("%w: not JSON", errMalformed)
+	}
+	if t.Type != TaskTypeProvision || t.PersonaID == "" || t.UserID == "" {
+		return Task{}, fmt.Errorf("%w: want type %q with personaId and userId", errMalformed, TaskTypeProvision)
+	}
+	return t, nil
+}
+
+// receiveCount is how many times the queue has delivered msg, counting this one.
+func receiveCount(msg events.SQSMessage) int {
+	n, err := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}

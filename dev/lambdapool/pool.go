@@ -402,4 +402,3 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 	}
 	return len(b), nil
 }
-

@@ -1,0 +1,478 @@
+package persona
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// fakeTasks records published tasks; while err is set, publishing fails with it.
+type fakeTasks struct {
+	mu        sync.Mutex
+	published []Task
+	attempts  int
+	err       error
+}
+
+func (f *fakeTasks) Publish(_ context.Context, t Task) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.attempts++
+	if f.err != nil {
+		return f.err
+	}
+	f.published = append(f.published, t)
+	return nil
+}
+
+type testAPI struct {
+	api   *API
+	tasks *fakeTasks
+	store *Store
+	logs  *logBuffer
+}
+
+func newTestAPI(t testing.TB) testAPI {
+	t.Helper()
+	store, _ := newTestStore(t)
+	tasks := &fakeTasks{}
+	log, logs := newLogger()
+	api := NewAPI(store, tasks, log)
+	api.Now = newClock().Now
+	return testAPI{api: api, tasks: tasks, store: store, logs: logs}
+}
+
+func lambdaContext() context.Context {
+	return lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-req-1"})
+}
+
+// httpEvent builds the event API Gateway sends for a route with a JWT authorizer.
+func httpEvent(route, user, body string) events.APIGatewayV2HTTPRequest {
+	method, path, _ := strings.Cut(route, " ")
+	ev := events.APIGatewayV2HTTPRequest{
+		Version:  "2.0",
+		RouteKey: route,
+		RawPath:  path,
+		Headers:  map[string]string{},
+		Body:     body,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID:  "api-req-1",
+			Stage:      "$default",
+			DomainName: "api.example.com",
+			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+		},
+	}
+	if method == http.MethodPost {
+		ev.Headers["content-type"] = "application/json"
+	}
+	if user != "" {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": user}},
+		}
+	}
+	return ev
+}
+
+const validBody = `{"name":"Trip Planner","description":"Plans trips.","instructions":"Ask for dates first.","model":"gpt-x","temperature":0.3,"tools":["search","calendar"]}`
+
+func (ta testAPI) post(t *testing.T, user, body string, headers map[string]string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	ev := httpEvent(RouteRequest, user, body)
+	for k, v := range headers {
+		ev.Headers[k] = v
+	}
+	resp, err := ta.api.Request(lambdaContext(), ev)
+	if err != nil {
+		t.Fatalf("handler returned an error instead of a response: %v", err)
+	}
+	return resp
+}
+
+func (ta testAPI) list(t *testing.T, user string, query map[string]string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	ev := httpEvent(RouteList, user, "")
+	ev.QueryStringParameters = query
+	resp, err := ta.api.List(lambdaContext(), ev)
+	if err != nil {
+		t.Fatalf("handler returned an error instead of a response: %v", err)
+	}
+	return resp
+}
+
+// errorCode checks that resp is a JSON error with the given status and returns its code.
+func errorCode(t *testing.T, resp events.APIGatewayV2HTTPResponse, wantStatus int) string {
+	t.Helper()
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, wantStatus, resp.Body)
+	}
+	if resp.Headers["Content-Type"] != "application/json" {
+		t.Fatalf("Content-Type %q, want application/json", resp.Headers["Content-Type"])
+	}
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || body.Error.Code == "" || body.Error.Message == "" {
+		t.Fatalf("body %s is not {\"error\": {\"code\", \"message\"}}", resp.Body)
+	}
+	return body.Error.Code
+}
+
+func decodeRequestResponse(t *testing.T, resp events.APIGatewayV2HTTPResponse) RequestResponse {
+	t.Helper()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("status %d, want 202; body %s", resp.StatusCode, resp.Body)
+	}
+	var out RequestResponse
+	if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRequestStoresARequestedPersonaAndQueuesItsTask(t *testing.T) {
+	ta := newTestAPI(t)
+	out := decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil))
+
+	p := out.Persona
+	if p.ID == "" || p.Status != StatusRequested || p.Name != "Trip Planner" || p.CreatedAt == "" || len(p.Tools) != 2 {
+		t.Fatalf("answered persona %+v", p)
+	}
+	if want := "https://api.example.com/personas/" + p.ID; out.URL != want {
+		t.Errorf("url %q, want %q", out.URL, want)
+	}
+	stored, err := ta.store.Get(context.Background(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.UserID != "user-a" || stored.Status != StatusRequested || stored.TaskState != TaskPublished {
+		t.Fatalf("stored %+v, want user-a's requested persona with its task published", stored)
+	}
+	want := []Task{{Type: TaskTypeProvision, PersonaID: p.ID, UserID: "user-a", RequestedAt: p.CreatedAt}}
+	if len(ta.tasks.published) != 1 || ta.tasks.published[0] != want[0] {
+		t.Fatalf("published %+v, want %+v", ta.tasks.published, want)
+	}
+}
+
+func TestRequestRejects(t *testing.T) {
+	long := strings.Repeat("a", MaxInstructionsLen+1)
+	tests := []struct {
+		name       string
+		user       string
+		body       string
+		headers    map[string]string
+		route      string
+		wantStatus int
+		wantCode   string
+	}{
+		{"a caller without a token", "", validBody, nil, "", 401, CodeUnauthorized},
+		{"a route this function does not serve", "user-a", validBody, nil, "DELETE /personas", 404, CodeNotFound},
+		{"a body without a content type", "user-a", validBody, map[string]string{"content-type": ""}, "", 415, CodeUnsupportedMedia},
+		{"a form instead of JSON", "user-a", "name=x", map[string]string{"content-type": "application/x-www-form-urlencoded"}, "", 415, CodeUnsupportedMedia},
+		{"JSON in another charset", "user-a", validBody, map[string]string{"content-type": "application/json; charset=latin1"}, "", 415, CodeUnsupportedMedia},
+		{"a body over 16 KiB", "user-a", `{"name":"x","instructions":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, nil, "", 413, CodeBodyTooLarge},
+		{"malformed JSON", "user-a", `{"name":`, nil, "", 400, CodeInvalidRequest},
+		{"an empty body", "user-a", ``, nil, "", 400, CodeInvalidRequest},
+		{"two JSON objects", "user-a", validBody + validBody, nil, "", 400, CodeInvalidRequest},
+		{"an unknown field", "user-a", `{"name":"x","instructions":"y","colour":"red"}`, nil, "", 400, CodeInvalidRequest},
+		{"a user id in the body", "user-a", `{"name":"x","instructions":"y","userId":"user-b"}`, nil, "", 400, CodeInvalidRequest},
+		{"a field of the wrong type", "user-a", `{"name":"x","instructions":"y","temperature":"hot"}`, nil, "", 400, CodeInvalidRequest},
+		{"a missing name", "user-a", `{"instructions":"y"}`, nil, "", 400, CodeInvalidRequest},
+		{"missing instructions", "user-a", `{"name":"x"}`, nil, "", 400, CodeInvalidRequest},
+		{"instructions over the limit", "user-a", `{"name":"x","instructions":"` + long + `"}`, nil, "", 400, CodeInvalidRequest},
+		{"a temperature out of range", "user-a", `{"name":"x","instructions":"y","temperature":3}`, nil, "", 400, CodeInvalidRequest},
+		{"a tool named twice", "user-a", `{"name":"x","instructions":"y","tools":["a","a"]}`, nil, "", 400, CodeInvalidRequest},
+		{"an Idempotency-Key with spaces", "user-a", validBody, map[string]string{"idempotency-key": "a b"}, "", 400, CodeInvalidRequest},
+		{"an empty Idempotency-Key", "user-a", validBody, map[string]string{"idempotency-key": ""}, "", 400, CodeInvalidRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ta := newTestAPI(t)
+			ev := httpEvent(RouteRequest, tt.user, tt.body)
+			for k, v := range tt.headers {
+				ev.Headers[k] = v
+			}
+			if tt.route != "" {
+				ev.RouteKey = tt.route
+			}
+			resp, err := ta.api.Request(lambdaContext(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := errorCode(t, resp, tt.wantStatus); code != tt.wantCode {
+				t.Fatalf("code %q, want %q", code, tt.wantCode)
+			}
+			if len(ta.tasks.published) != 0 {
+				t.Fatalf("a rejected request published %+v", ta.tasks.published)
+			}
+			if page, _ := ta.store.List(context.Background(), ListQuery{UserID: "user-a", Limit: 10}); len(page.Personas) != 0 {
+				t.Fatalf("a rejected request stored %+v", page.Personas)
+			}
+		})
+	}
+}
+
+func TestRequestAcceptsABase64EncodedBody(t *testing.T) {
+	ta := newTestAPI(t)
+	ev := httpEvent(RouteRequest, "user-a", base64.StdEncoding.EncodeToString([]byte(validBody)))
+	ev.IsBase64Encoded = true
+	resp, err := ta.api.Request(lambdaContext(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := decodeRequestResponse(t, resp); out.Persona.Name != "Trip Planner" {
+		t.Fatalf("persona %+v", out.Persona)
+	}
+}
+
+func TestARetryWithTheSameIdempotencyKeyReturnsTheSamePersonaAndPublishesNothingNew(t *testing.T) {
+	ta := newTestAPI(t)
+	key := map[string]string{"Idempotency-Key": "order-42"}
+	first := decodeRequestResponse(t, ta.post(t, "user-a", validBody, key))
+	again := ta.post(t, "user-a", validBody, key)
+	second := decodeRequestResponse(t, again)
+
+	if second.Persona.ID != first.Persona.ID || second.Persona.CreatedAt != first.Persona.CreatedAt {
+		t.Fatalf("retry answered %+v, want the first persona %+v", second.Persona, first.Persona)
+	}
+	if again.Headers["Idempotent-Replayed"] != "true" {
+		t.Errorf("retry headers %v lack Idempotent-Replayed: true", again.Headers)
+	}
+	if len(ta.tasks.published) != 1 {
+		t.Fatalf("published %d tasks, want 1", len(ta.tasks.published))
+	}
+	if page, _ := ta.store.List(context.Background(), ListQuery{UserID: "user-a", Limit: 10}); len(page.Personas) != 1 {
+		t.Fatalf("stored %d personas, want 1", len(page.Personas))
+	}
+}
+
+func TestTheSameIdempotencyKeyFromAnotherUserMakesAnotherPersona(t *testing.T) {
+	ta := newTestAPI(t)
+	key := map[string]string{"idempotency-key": "shared-key"}
+	a := decodeRequestResponse(t, ta.post(t, "user-a", validBody, key))
+	b := decodeRequestResponse(t, ta.post(t, "user-b", validBody, key))
+	if a.Persona.ID == b.Persona.ID {
+		t.Fatalf("two users got persona %s", a.Persona.ID)
+	}
+	if len(ta.tasks.published) != 2 {
+		t.Fatalf("published %d tasks, want 2", len(ta.tasks.published))
+	}
+}
+
+func TestReusingAnIdempotencyKeyForADifferentBodyIsAConflict(t *testing.T) {
+	ta := newTestAPI(t)
+	key := map[string]string{"idempotency-key": "k1"}
+	decodeRequestResponse(t, ta.post(t, "user-a", validBody, key))
+	resp := ta.post(t, "user-a", `{"name":"Other","instructions":"Something else."}`, key)
+	if code := errorCode(t, resp, http.StatusConflict); code != CodeIdempotencyReuse {
+		t.Fatalf("code %q, want %q", code, CodeIdempotencyReuse)
+	}
+	if len(ta.tasks.published) != 1 {
+		t.Fatalf("published %d tasks, want 1", len(ta.tasks.published))
+	}
+}
+
+func TestAFailedPublishIsRecordedAndARetryWithTheSameKeyQueuesTheTaskOnce(t *testing.T) {
+	ta := newTestAPI(t)
+	key := map[string]string{"idempotency-key": "k1"}
+	ta.tasks.err = errors.New("topic unreachable")
+
+	resp := ta.post(t, "user-a", validBody, key)
+	if code := errorCode(t, resp, http.StatusServiceUnavailable); code != CodeTaskNotQueued {
+		t.Fatalf("code %q, want %q", code, CodeTaskNotQueued)
+	}
+	if !strings.Contains(resp.Body, "same Idempotency-Key") {
+		t.Errorf("message %s does not tell the client how to retry", resp.Body)
+	}
+	id := IDFor("user-a", "k1")
+	stored, err := ta.store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != StatusRequested || stored.TaskState != TaskPublishFailed || stored.TaskError == "" {
+		t.Fatalf("stored %s/%s (%q), want requested with publish_failed and the reason", stored.Status, stored.TaskState, stored.TaskError)
+	}
+
+	ta.tasks.err = nil
+	out := decodeRequestResponse(t, ta.post(t, "user-a", validBody, key))
+	if out.Persona.ID != id {
+		t.Fatalf("retry answered persona %s, want %s", out.Persona.ID, id)
+	}
+	decodeRequestResponse(t, ta.post(t, "user-a", validBody, key))
+	if len(ta.tasks.published) != 1 || ta.tasks.published[0].PersonaID != id {
+		t.Fatalf("published %+v, want one task for %s", ta.tasks.published, id)
+	}
+	if stored, _ = ta.store.Get(context.Background(), id); stored.TaskState != TaskPublished || stored.TaskError != "" {
+		t.Fatalf("after the retry the task state is %s (%q), want published", stored.TaskState, stored.TaskError)
+	}
+}
+
+func TestAFailedPublishWithoutAKeyTellsTheClientToSendOne(t *testing.T) {
+	ta := newTestAPI(t)
+	ta.tasks.err = errors.New("topic unreachable")
+	resp := ta.post(t, "user-a", validBody, nil)
+	errorCode(t, resp, http.StatusServiceUnavailable)
+	if !strings.Contains(resp.Body, "Idempotency-Key header") {
+		t.Errorf("message %s does not suggest an Idempotency-Key", resp.Body)
+	}
+}
+
+func TestAStoreFailureIsA500ThatHidesItsCause(t *testing.T) {
+	ta := newTestAPI(t)
+	_, db := newTestStore(t)
+	ta.api.Store = NewStore(db, "no-such-table")
+
+	for _, resp := range []events.APIGatewayV2HTTPResponse{ta.post(t, "user-a", validBody, nil), ta.list(t, "user-a", nil)} {
+		errorCode(t, resp, http.StatusInternalServerError)
+		if strings.Contains(resp.Body, "ResourceNotFound") {
+			t.Errorf("response %s reveals the cause", resp.Body)
+		}
+	}
+	if !strings.Contains(ta.logs.String(), "ResourceNotFoundException") {
+		t.Errorf("the log does not say what failed:\n%s", ta.logs)
+	}
+}
+
+func TestListReturnsOnlyTheCallersPersonasNewestFirstPageByPage(t *testing.T) {
+	ta := newTestAPI(t)
+	var want []string
+	for range 5 {
+		want = append([]string{decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil)).Persona.ID}, want...)
+	}
+	decodeRequestResponse(t, ta.post(t, "user-b", validBody, nil))
+
+	var got []string
+	query := map[string]string{"limit": "2", "userId": "user-b"} // a user id in the query is ignored
+	for pages := 0; ; pages++ {
+		if pages > 5 {
+			t.Fatal("listing does not end")
+		}
+		resp := ta.list(t, "user-a", query)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+		}
+		var body ListResponse
+		if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range body.Personas {
+			got = append(got, p.ID)
+		}
+		if body.NextToken == "" {
+			break
+		}
+		query["nextToken"] = body.NextToken
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("listed %v, want %v", got, want)
+	}
+}
+
+func TestListOfACallerWithoutPersonasIsAnEmptyArray(t *testing.T) {
+	ta := newTestAPI(t)
+	resp := ta.list(t, "user-a", nil)
+	if resp.StatusCode != http.StatusOK || resp.Body != `{"personas":[]}` {
+		t.Fatalf("answer %d %s, want 200 {\"personas\":[]}", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestListFiltersByStatus(t *testing.T) {
+	ta := newTestAPI(t)
+	seed(t, ta.store, "user-a", 6, StatusReady, StatusFailed)
+	resp := ta.list(t, "user-a", map[string]string{"status": "failed"})
+	var body ListResponse
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Personas) != 3 {
+		t.Fatalf("listed %d failed personas, want 3", len(body.Personas))
+	}
+	for _, p := range body.Personas {
+		if p.Status != StatusFailed {
+			t.Fatalf("status filter let through %s", p.Status)
+		}
+	}
+}
+
+func TestListRejects(t *testing.T) {
+	ta := newTestAPI(t)
+	seed(t, ta.store, "user-a", 3, StatusReady)
+	seed(t, ta.store, "user-b", 3, StatusReady)
+	tokenOf := func(user string, query map[string]string) string {
+		var body ListResponse
+		json.Unmarshal([]byte(ta.list(t, user, query).Body), &body)
+		if body.NextToken == "" {
+			t.Fatal("no nextToken to tamper with")
+		}
+		return body.NextToken
+	}
+	token := tokenOf("user-a", map[string]string{"limit": "1"})
+	raw, _ := base64.RawURLEncoding.DecodeString(token)
+	tampered := base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(raw), "user-a-002", "user-a-001", 1)))
+	if tampered == token {
+		t.Fatal("tampering changed nothing")
+	}
+
+	tests := []struct {
+		name     string
+		user     string
+		query    map[string]string
+		wantCode int
+		code     string
+	}{
+		{"a caller without a token", "", nil, 401, CodeUnauthorized},
+		{"a limit of zero", "user-a", map[string]string{"limit": "0"}, 400, CodeInvalidRequest},
+		{"a limit over 100", "user-a", map[string]string{"limit": "101"}, 400, CodeInvalidRequest},
+		{"a limit that is not a number", "user-a", map[string]string{"limit": "ten"}, 400, CodeInvalidRequest},
+		{"an unknown status", "user-a", map[string]string{"status": "done"}, 400, CodeInvalidRequest},
+		{"a nextToken that is not base64", "user-a", map[string]string{"nextToken": "!!!"}, 400, CodeInvalidNextToken},
+		{"a truncated nextToken", "user-a", map[string]string{"nextToken": token[:len(token)-4]}, 400, CodeInvalidNextToken},
+		{"a nextToken pointing elsewhere", "user-a", map[string]string{"nextToken": tampered}, 400, CodeInvalidNextToken},
+		{"another user's nextToken", "user-b", map[string]string{"nextToken": token}, 400, CodeInvalidNextToken},
+		{"a nextToken used with another status filter", "user-a", map[string]string{"nextToken": token, "status": "ready"}, 400, CodeInvalidNextToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code := errorCode(t, ta.list(t, tt.user, tt.query), tt.wantCode); code != tt.code {
+				t.Fatalf("code %q, want %q", code, tt.code)
+			}
+		})
+	}
+	if resp := ta.list(t, "user-a", map[string]string{"nextToken": token, "limit": "1"}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the untouched token was refused: %d %s", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestAPILogsAreJSONLinesWithTheRequestIDAndNoBodies(t *testing.T) {
+	ta := newTestAPI(t)
+	decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil))
+	ta.list(t, "user-a", nil)
+	ta.post(t, "", validBody, nil)
+
+	lines := strings.Split(strings.TrimSpace(ta.logs.String()), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("got %d log lines, want one per request at least", len(lines))
+	}
+	for _, line := range lines {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line %q is not JSON", line)
+		}
+		if entry["requestId"] != "lambda-req-1" || entry["apiRequestId"] != "api-req-1" {
+			t.Errorf("log line %q lacks the request ids", line)
+		}
+	}
+	if strings.Contains(ta.logs.String(), "Ask for dates first") {
+		t.Errorf("the log holds the request body:\n%s", ta.logs)
+	}
+}

@@ -1,0 +1,284 @@
+package persona
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/personabackend/app/resource"
+	"github.com/personabackend/app/resource/secrets"
+)
+
+const testAPIKey = "sk-test-5up3r-s3cr3t"
+
+// fakeSSM stands in for SSM Parameter Store (no emulator exists here): it serves one
+// parameter, counts reads, and fails while err is set.
+type fakeSSM struct {
+	mu    sync.Mutex
+	reads int
+	err   error
+}
+
+func (f *fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	if f.err != nil {
+		return nil, f.err
+	}
+	if aws.ToString(in.Name) != "/persona-app/test/MyApiKey" {
+		return nil, &ssmtypes.ParameterNotFound{}
+	}
+	return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Value: aws.String(testAPIKey)}}, nil
+}
+
+type testWorker struct {
+	worker *Worker
+	store  *Store
+	ssm    *fakeSSM
+	logs   *logBuffer
+}
+
+func newTestWorker(t *testing.T) testWorker {
+	t.Helper()
+	t.Setenv(resource.EnvName(APIKeySecret), `{"kind":"secret","parameter":"/persona-app/test/MyApiKey"}`)
+	store, _ := newTestStore(t)
+	fake := &fakeSSM{}
+	clk := newClock()
+	log, logs := newLogger()
+	w := NewWorker(store, &Provisioner{Secrets: secrets.NewLoader(fake), Now: clk.Now}, log)
+	w.Now = clk.Now
+	return testWorker{worker: w, store: store, ssm: fake, logs: logs}
+}
+
+func taskBody(id, user string) string {
+	b, _ := json.Marshal(Task{Type: TaskTypeProvision, PersonaID: id, UserID: user, RequestedAt: "2026-11-25T10:00:00.000Z"})
+	return string(b)
+}
+
+// sqsRecord is a record as Lambda delivers it from a FIFO queue.
+func sqsRecord(msgID, body, group string, receives int) events.SQSMessage {
+	return events.SQSMessage{
+		MessageId: msgID,
+		Body:      body,
+		Attributes: map[string]string{
+			"ApproximateReceiveCount": strconv.Itoa(receives),
+			"MessageGroupId":          group,
+		},
+		EventSource: "aws:sqs",
+	}
+}
+
+func (tw testWorker) handle(t *testing.T, records ...events.SQSMessage) []string {
+	t.Helper()
+	resp, err := tw.worker.Handle(lambdaContext(), events.SQSEvent{Records: records})
+	if err != nil {
+		t.Fatalf("the batch failed as a whole: %v", err)
+	}
+	var failed []string
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	return failed
+}
+
+func (tw testWorker) get(t *testing.T, id string) Persona {
+	t.Helper()
+	p, err := tw.store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestWorkerProvisionsARequestedPersonaToReadyWithASignedProfile(t *testing.T) {
+	tw := newTestWorker(t)
+	p := samplePersona("p1", "user-a", StatusRequested, time.Now())
+	p.Tools = []string{"search"}
+	if err := tw.store.Create(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+
+	if failed := tw.handle(t, sqsRecord("m1", taskBody("p1", "user-a"), "user-a", 1)); len(failed) != 0 {
+		t.Fatalf("failed messages %v, want none", failed)
+	}
+
+	got := tw.get(t, "p1")
+	if got.Status != StatusReady || got.Profile == nil {
+		t.Fatalf("persona %s with profile %v, want ready with a profile", got.Status, got.Profile)
+	}
+	prof := *got.Profile
+	if !strings.Contains(prof.SystemPrompt, p.Instructions) || prof.Model != DefaultModel || prof.Temperature != DefaultTemperature || prof.Tools[0] != "search" {
+		t.Fatalf("profile %+v does not follow the persona", prof)
+	}
+	if want, _ := Sign(prof, testAPIKey); prof.Signature != want {
+		t.Fatalf("profile signature %q does not verify with the API key", prof.Signature)
+	}
+	if strings.Contains(tw.logs.String(), testAPIKey) {
+		t.Fatalf("the API key is in the log:\n%s", tw.logs)
+	}
+}
+
+func TestWorkerReadsTheAPIKeyOncePerProcess(t *testing.T) {
+	tw := newTestWorker(t)
+	var records []events.SQSMessage
+	for i := range 3 {
+		id := "p" + strconv.Itoa(i)
+		tw.store.Create(context.Background(), samplePersona(id, "user-"+id, StatusRequested, time.Now()))
+		records = append(records, sqsRecord("m"+id, taskBody(id, "user-"+id), "user-"+id, 1))
+	}
+	tw.handle(t, records[:2]...)
+	tw.handle(t, records[2:]...)
+	if tw.ssm.reads != 1 {
+		t.Fatalf("read the key %d times for three personas in two batches, want once", tw.ssm.reads)
+	}
+}
+
+func TestARedeliveredTaskForAProvisionedPersonaChangesNothing(t *testing.T) {
+	for _, status := range []Status{StatusReady, StatusFailed} {
+		t.Run(string(status), func(t *testing.T) {
+			tw := newTestWorker(t)
+			p := samplePersona("p1", "user-a", status, time.Now())
+			tw.store.Create(context.Background(), p)
+			if failed := tw.handle(t, sqsRecord("m1", taskBody("p1", "user-a"), "user-a", 2)); len(failed) != 0 {
+				t.Fatalf("failed %v, want none: a duplicate is not an error", failed)
+			}
+			if got := tw.get(t, "p1"); got.Status != status || got.UpdatedAt != p.UpdatedAt {
+				t.Fatalf("persona moved to %s at %s", got.Status, got.UpdatedAt)
+			}
+		})
+	}
+}
+
+func TestTwoCopiesOfATaskInOneBatchProvisionOnce(t *testing.T) {
+	tw := newTestWorker(t)
+	tw.store.Create(context.Background(), samplePersona("p1", "user-a", StatusRequested, time.Now()))
+	failed := tw.handle(t,
+		sqsRecord("m1", taskBody("p1", "user-a"), "user-a", 1),
+		sqsRecord("m2", taskBody("p1", "user-a"), "user-a", 1))
+	if len(failed) != 0 {
+		t.Fatalf("failed %v, want none", failed)
+	}
+	if n := strings.Count(tw.logs.String(), `"msg":"persona ready"`); n != 1 {
+		t.Fatalf("the persona became ready %d times, want once", n)
+	}
+}
+
+func TestAPersonaLeftProvisioningByACrashIsFinishedOnRedelivery(t *testing.T) {
+	tw := newTestWorker(t)
+	tw.store.Create(context.Background(), samplePersona("p1", "user-a", StatusProvisioning, time.Now()))
+	if failed := tw.handle(t, sqsRecord("m1", taskBody("p1", "user-a"), "user-a", 2)); len(failed) != 0 {
+		t.Fatalf("failed %v", failed)
+	}
+	if got := tw.get(t, "p1"); got.Status != StatusReady {
+		t.Fatalf("status %s, want ready", got.Status)
+	}
+}
+
+func TestWorkerReportsBadMessagesAndGoesOnWithTheRest(t *testing.T) {
+	tw := newTestWorker(t)
+	tw.store.Create(context.Background(), samplePersona("good", "user-a", StatusRequested, time.Now()))
+	tw.store.Create(context.Background(), samplePersona("theirs", "user-b", StatusRequested, time.Now()))
+	failed := tw.handle(t,
+		sqsRecord("not-json", "{{{", "g1", 1),
+		sqsRecord("wrong-type", `{"type":"report.build","personaId":"good","userId":"user-a"}`, "g2", 1),
+		sqsRecord("unknown", taskBody("missing", "user-c"), "g3", 1),
+		sqsRecord("wrong-user", taskBody("theirs", "user-a"), "g4", 1),
+		sqsRecord("good", taskBody("good", "user-a"), "user-a", 1),
+	)
+	if got, want := strings.Join(failed, ","), "not-json,wrong-type,unknown,wrong-user"; got != want {
+		t.Fatalf("failed %s, want %s", got, want)
+	}
+	if got := tw.get(t, "good"); got.Status != StatusReady {
+		t.Fatalf("the good message left its persona %s", got.Status)
+	}
+	if got := tw.get(t, "theirs"); got.Status != StatusRequested {
+		t.Fatalf("a task naming the wrong user moved the persona to %s", got.Status)
+	}
+}
+
+func TestAPersonaThatCannotBeProvisionedIsMarkedFailedWithoutRetry(t *testing.T) {
+	tw := newTestWorker(t)
+	p := samplePersona("p1", "user-a", StatusRequested, time.Now())
+	p.Tools = []string{"Not A Tool"}
+	tw.store.Create(context.Background(), p)
+	if failed := tw.handle(t, sqsRecord("m1", taskBody("p1", "user-a"), "user-a", 1)); len(failed) != 0 {
+		t.Fatalf("failed %v: retrying cannot help, so the message should be consumed", failed)
+	}
+	got := tw.get(t, "p1")
+	if got.Status != StatusFailed || !strings.Contains(got.StatusReason, "tools[0]") {
+		t.Fatalf("status %s (%q), want failed naming the bad tool", got.Status, got.StatusReason)
+	}
+}
+
+func TestATransientFailureIsRetriedAndTheLastDeliveryMarksThePersonaFailed(t *testing.T) {
+	tw := newTestWorker(t)
+	tw.ssm.err = errors.New("ssm throttled")
+	tw.store.Create(context.Background(), samplePersona("p1", "user-a", StatusRequested, time.Now()))
+
+	for receive := 1; receive <= QueueMaxReceives; receive++ {
+		failed := tw.handle(t, sqsRecord("m1", taskBody("p1", "user-a"), "user-a", receive))
+		if len(failed) != 1 {
+			t.Fatalf("receive %d: failed %v, want the message reported for retry", receive, failed)
+		}
+		got := tw.get(t, "p1")
+		want := StatusProvisioning
+		if receive == QueueMaxReceives {
+			want = StatusFailed
+		}
+		if got.Status != want {
+			t.Fatalf("after receive %d the persona is %s, want %s", receive, got.Status, want)
+		}
+	}
+	if got := tw.get(t, "p1"); !strings.Contains(got.StatusReason, "after 3 attempts") {
+		t.Fatalf("reason %q does not say the attempts ran out", got.StatusReason)
+	}
+}
+
+func TestAFailedMessageHoldsBackTheRestOfItsGroupOnly(t *testing.T) {
+	tw := newTestWorker(t)
+	for _, id := range []string{"a1", "a2", "b1"} {
+		tw.store.Create(context.Background(), samplePersona(id, "user-"+id[:1], StatusRequested, time.Now()))
+	}
+	failed := tw.handle(t,
+		sqsRecord("ma0", "not a task", "user-a", 1),
+		sqsRecord("ma1", taskBody("a1", "user-a"), "user-a", 1),
+		sqsRecord("mb1", taskBody("b1", "user-b"), "user-b", 1),
+		sqsRecord("ma2", taskBody("a2", "user-a"), "user-a", 1),
+	)
+	if got := strings.Join(failed, ","); got != "ma0,ma1,ma2" {
+		t.Fatalf("failed %s, want ma0,ma1,ma2", got)
+	}
+	for id, want := range map[string]Status{"a1": StatusRequested, "a2": StatusRequested, "b1": StatusReady} {
+		if got := tw.get(t, id).Status; got != want {
+			t.Errorf("%s is %s, want %s", id, got, want)
+		}
+	}
+}
+
+func TestWorkerLogsAreJSONLinesWithTheRequestID(t *testing.T) {
+	tw := newTestWorker(t)
+	tw.store.Create(context.Background(), samplePersona("p1", "user-a", StatusRequested, time.Now()))
+	tw.handle(t, sqsRecord("m1", taskBody("p1", "user-a"), "user-a", 1), sqsRecord("m2", "junk", "g", 1))
+	for _, line := range strings.Split(strings.TrimSpace(tw.logs.String()), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line %q is not JSON", line)
+		}
+		if entry["requestId"] != "lambda-req-1" {
+			t.Errorf("log line %q lacks the request id", line)
+		}
+		if strings.Contains(line, "junk") || strings.Contains(line, "Answer briefly") {
+			t.Errorf("log line %q holds a message body or persona content", line)
+		}
+	}
+}

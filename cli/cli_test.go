@@ -1,0 +1,161 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/personabackend/app/cli"
+	"github.com/personabackend/app/topology"
+)
+
+// testProject is an app whose stacks hold only terraform_data resources, which need no
+// provider, so the whole command flow runs for real with the terraform binary.
+type testProject struct {
+	root        string
+	secrets     []string
+	requiresAWS bool
+	// broken makes Synth write a stack that terraform rejects.
+	broken bool
+	synths []string
+}
+
+func (p *testProject) App() string { return "persona" }
+
+func (p *testProject) Stage(name string) (cli.StageInfo, error) {
+	switch name {
+	case "dev", "staging", "local":
+		return cli.StageInfo{Name: name}, nil
+	case "prod":
+		return cli.StageInfo{Name: name, Protected: true}, nil
+	}
+	return cli.StageInfo{}, fmt.Errorf("unknown stage %q: use dev, staging, prod or local", name)
+}
+
+func (p *testProject) Secrets(stage string) ([]topology.Secret, error) {
+	var out []topology.Secret
+	for _, name := range p.secrets {
+		out = append(out, topology.Secret{
+			Name:              name,
+			Parameter:         "/persona/" + stage + "/" + name,
+			FallbackParameter: "/persona/_fallback/" + name,
+		})
+	}
+	return out, nil
+}
+
+func (p *testProject) Synth(_ context.Context, stage string) (string, error) {
+	p.synths = append(p.synths, stage)
+	dir := filepath.Join(p.root, "cdktf.out", "stacks", "persona-"+stage)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	table := map[string]any{"input": "persona-" + stage + "-personas"}
+	if stage == "prod" {
+		table["lifecycle"] = map[string]any{"prevent_destroy": true}
+	}
+	resources := map[string]any{
+		"api":   map[string]any{"input": "https://api-" + stage + ".example.test"},
+		"table": table,
+	}
+	if p.broken {
+		resources["api"] = map[string]any{"input": "${terraform_data.nowhere.output}"}
+	}
+	stack := map[string]any{
+		"terraform": map[string]any{"backend": map[string]any{"local": map[string]any{
+			"path": filepath.Join(p.root, ".state", "persona-"+stage+".tfstate"),
+		}}},
+		"resource": map[string]any{"terraform_data": resources},
+		"output": map[string]any{
+			"apiUrl":    map[string]any{"value": "${terraform_data.api.output}"},
+			"tableName": map[string]any{"value": "${terraform_data.table.output}"},
+		},
+	}
+	data, err := json.MarshalIndent(stack, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	return dir, os.WriteFile(filepath.Join(dir, "cdk.tf.json"), data, 0o644)
+}
+
+func (p *testProject) RequiresAWS() bool { return p.requiresAWS }
+
+// newProject makes a repository in a temporary folder, works from it, and uses the
+// terraform binary found the way the tool finds it.
+func newProject(t *testing.T, secrets ...string) *testProject {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module example.test/app\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	t.Setenv("CHECKPOINT_DISABLE", "1")
+	t.Setenv("SECRETS_STORE", "")
+	return &testProject{root: root, secrets: secrets}
+}
+
+// repoTerraform is where make terraform installs terraform, resolved before tests change folder.
+var repoTerraform, _ = filepath.Abs(filepath.Join("..", ".tools", "bin", "terraform"))
+
+// useTerraform points the tool at a terraform binary, or skips the test without one.
+func useTerraform(t *testing.T) {
+	t.Helper()
+	bin := os.Getenv("TERRAFORM_BIN")
+	if bin == "" {
+		bin, _ = exec.LookPath("terraform")
+	}
+	if _, err := os.Stat(repoTerraform); bin == "" && err == nil {
+		bin = repoTerraform
+	}
+	if bin == "" {
+		t.Skip("terraform not found (TERRAFORM_BIN, PATH, .tools/bin): install it with make terraform")
+	}
+	t.Setenv("TERRAFORM_BIN", bin)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, p cli.Project, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := cli.Main(context.Background(), args, p, strings.NewReader(stdin), &stdout, &stderr)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// mustRun runs a command that must succeed.
+func mustRun(t *testing.T, p cli.Project, args ...string) result {
+	t.Helper()
+	r := run(t, p, "", args...)
+	if r.code != 0 {
+		t.Fatalf("%s: exit code %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// mustFail runs a command that must fail and returns what it printed.
+func mustFail(t *testing.T, p cli.Project, stdin string, args ...string) result {
+	t.Helper()
+	r := run(t, p, stdin, args...)
+	if r.code == 0 {
+		t.Fatalf("%s succeeded, want a failure\nstdout:\n%s", strings.Join(args, " "), r.stdout)
+	}
+	return r
+}
+
+func assertContains(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(got, want) {
+			t.Errorf("%s does not say %q:\n%s", what, want, got)
+		}
+	}
+}

@@ -1,0 +1,372 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/personabackend/app/cli/secretstore"
+	"github.com/personabackend/app/topology"
+)
+
+const storeHelp = `Where values are kept (--store, or $SECRETS_STORE):
+  ssm     SSM Parameter Store, SecureString parameters; where deployed functions read them.
+          The default for every stage but "local". Needs AWS credentials.
+  local   Files under .secrets/ (not tracked by git, readable by you only); the default for
+          the "local" stage, which the dev mode runs on this machine.
+
+A value set with --fallback is used by every stage that has no value of its own.
+Values are never printed (unless list --reveal) and never given to terraform.`
+
+var secretsSetCommand = command{
+	name:    "secrets set",
+	args:    "NAME [VALUE] (--stage STAGE | --fallback) [--store ssm|local]",
+	summary: "Set a secret's value for a stage, or the fallback value for all stages",
+	details: `Sets the value of the declared secret NAME for one stage (--stage), or the fallback
+value that stages without their own use (--fallback).
+
+Without VALUE, the value is read from standard input, so it stays out of your shell history:
+a piped value is taken whole (one trailing newline removed); at a terminal, one line is read.
+
+` + storeHelp + `
+
+Examples:
+  PROGRAM secrets set MyApiKey --stage dev            (then type the value)
+  printf %s "$KEY" | PROGRAM secrets set MyApiKey --stage prod
+  PROGRAM secrets set MyApiKey sk-test-123 --fallback`,
+	run: func(ctx context.Context, t *tool, args []string) error { return t.secretsSet(ctx, args) },
+}
+
+var secretsLoadCommand = command{
+	name:    "secrets load",
+	args:    "FILE (--stage STAGE | --fallback) [--store ssm|local]",
+	summary: "Set secrets from a .env file, all or nothing",
+	details: `Sets every secret in a .env file (FILE, or - for standard input) for one stage.
+
+The file is read as dotenv: NAME=value lines, # comments, an optional "export " prefix,
+'single quotes' (taken literally), "double quotes" (\n becomes a newline, and $NAME or
+${NAME} is replaced by an earlier value in the file: use single quotes for values with $).
+Every name must be a declared secret. If any line is malformed or names an undeclared
+secret, nothing is written and each such line is reported.
+
+` + storeHelp + `
+
+Example:
+  PROGRAM secrets load .env.staging --stage staging`,
+	run: func(ctx context.Context, t *tool, args []string) error { return t.secretsLoad(ctx, args) },
+}
+
+var secretsListCommand = command{
+	name:    "secrets list",
+	args:    "(--stage STAGE | --fallback) [--reveal] [--store ssm|local]",
+	summary: "List the declared secrets and whether each has a value",
+	details: `Lists the app's declared secrets for a stage: set (the stage's own value), fallback
+(the shared value), or missing. Values are masked unless --reveal is given.
+
+` + storeHelp + `
+
+Example:
+  PROGRAM secrets list --stage dev`,
+	run: func(ctx context.Context, t *tool, args []string) error { return t.secretsList(ctx, args) },
+}
+
+var secretsRemoveCommand = command{
+	name:    "secrets remove",
+	args:    "NAME (--stage STAGE | --fallback) [--store ssm|local]",
+	summary: "Remove a secret's value for a stage, or its fallback value",
+	details: `Removes the stage's own value of secret NAME (or, with --fallback, the shared value).
+A stage whose own value is removed uses the fallback value, if there is one.
+
+` + storeHelp + `
+
+Example:
+  PROGRAM secrets remove MyApiKey --stage dev`,
+	run: func(ctx context.Context, t *tool, args []string) error { return t.secretsRemove(ctx, args) },
+}
+
+// secretsTarget is the stage (or fallback) and store a secrets command works on.
+type secretsTarget struct {
+	stage     string
+	fallback  bool
+	declared  []topology.Secret
+	store     secretstore.Store
+	storeName string
+}
+
+// where names the target in messages, e.g. "stage dev" or "the fallback".
+func (s *secretsTarget) where() string {
+	if s.fallback {
+		return "the fallback (used by stages without their own value)"
+	}
+	return "stage " + s.stage
+}
+
+// flagForCommand is the part of a command line that selects the target, e.g. "--stage dev".
+func (s *secretsTarget) flagForCommand() string {
+	if s.fallback {
+		return "--fallback"
+	}
+	return "--stage " + s.stage
+}
+
+// parameter returns where secret's value lives for the target.
+func (s *secretsTarget) parameter(secret topology.Secret) string {
+	if s.fallback {
+		return secret.FallbackParameter
+	}
+	return secret.Parameter
+}
+
+// declaredSecret returns the declared secret called name.
+func (s *secretsTarget) declaredSecret(name string) (topology.Secret, error) {
+	for _, d := range s.declared {
+		if d.Name == name {
+			return d, nil
+		}
+	}
+	return topology.Secret{}, fmt.Errorf("unknown secret %q: %s", name, declaredList(s.declared))
+}
+
+func declaredList(declared []topology.Secret) string {
+	if len(declared) == 0 {
+		return "the app declares no secrets"
+	}
+	names := make([]string, len(declared))
+	for i, d := range declared {
+		names[i] = d.Name
+	}
+	return "the app declares " + strings.Join(names, ", ")
+}
+
+type secretsFlags struct {
+	fs       *flag.FlagSet
+	stage    *string
+	fallback *bool
+	store    *string
+}
+
+func newSecretsFlags(name string) secretsFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	return secretsFlags{
+		fs:       fs,
+		stage:    fs.String("stage", "", "the stage"),
+		fallback: fs.Bool("fallback", false, "the fallback value for stages without their own"),
+		store:    fs.String("store", "", "ssm or local"),
+	}
+}
+
+// target validates the flags and opens the store.
+func (t *tool) target(ctx context.Context, f secretsFlags) (*secretsTarget, error) {
+	s := &secretsTarget{stage: *f.stage, fallback: *f.fallback}
+	if s.stage == "" && !s.fallback {
+		return nil, usagef("give --stage STAGE, or --fallback for the value shared by all stages")
+	}
+	if s.stage != "" {
+		if _, err := t.project.Stage(s.stage); err != nil {
+			return nil, err
+		}
+	}
+	declared, err := t.project.Secrets(s.stage)
+	if err != nil {
+		return nil, fmt.Errorf("reading the declared secrets: %w", err)
+	}
+	s.declared = declared
+	kind, err := storeKind(*f.store, s.stage)
+	if err != nil {
+		return nil, err
+	}
+	if s.store, s.storeName, err = openStore(ctx, kind); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (t *tool) secretsSet(ctx context.Context, args []string) error {
+	f := newSecretsFlags("secrets set")
+	pos, err := parse(f.fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return usagef("expected NAME and an optional VALUE, got %d arguments", len(pos))
+	}
+	s, err := t.target(ctx, f)
+	if err != nil {
+		return err
+	}
+	secret, err := s.declaredSecret(pos[0])
+	if err != nil {
+		return err
+	}
+	var value string
+	if len(pos) == 2 {
+		value = pos[1]
+	} else if value, err = t.readValue(secret.Name); err != nil {
+		return err
+	}
+	if value == "" {
+		return fmt.Errorf("empty value for %s: nothing was written. Give the value as an argument or on standard input (to remove a value, run: %s secrets remove %s %s)",
+			secret.Name, Program, secret.Name, s.flagForCommand())
+	}
+	param := s.parameter(secret)
+	if err := s.store.Put(ctx, map[string]string{param: value}); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "Set %s for %s: %s in %s.\n", secret.Name, s.where(), param, s.storeName)
+	return nil
+}
+
+// readValue reads a secret's value from standard input.
+func (t *tool) readValue(name string) (string, error) {
+	if isTerminal(t.stdin) {
+		fmt.Fprintf(t.stderr, "Value for %s (shown as you type), then Enter: ", name)
+		line, err := bufio.NewReader(t.stdin).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return "", fmt.Errorf("reading the value: %w", err)
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	data, err := io.ReadAll(t.stdin)
+	if err != nil {
+		return "", fmt.Errorf("reading the value from standard input: %w", err)
+	}
+	value := strings.TrimSuffix(string(data), "\n")
+	return strings.TrimSuffix(value, "\r"), nil
+}
+
+func (t *tool) secretsLoad(ctx context.Context, args []string) error {
+	f := newSecretsFlags("secrets load")
+	pos, err := parse(f.fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("expected one FILE (or - for standard input), got %d arguments", len(pos))
+	}
+	s, err := t.target(ctx, f)
+	if err != nil {
+		return err
+	}
+	var data []byte
+	if pos[0] == "-" {
+		data, err = io.ReadAll(t.stdin)
+	} else {
+		data, err = os.ReadFile(pos[0])
+	}
+	if err != nil {
+		return fmt.Errorf("reading the secrets file: %w", err)
+	}
+	entries, problems := parseDotenv(data)
+	values := map[string]string{}
+	var names []string
+	for _, e := range entries {
+		secret, err := s.declaredSecret(e.name)
+		if err != nil {
+			problems = append(problems, lineError{line: e.line, msg: err.Error()})
+			continue
+		}
+		if e.value == "" {
+			problems = append(problems, lineError{line: e.line, msg: fmt.Sprintf("%s has an empty value", e.name)})
+			continue
+		}
+		values[s.parameter(secret)] = e.value
+		names = append(names, e.name)
+	}
+	if len(problems) > 0 {
+		return loadError(pos[0], problems)
+	}
+	if len(values) == 0 {
+		return fmt.Errorf("%s sets no secrets: nothing was written", pos[0])
+	}
+	if err := s.store.Put(ctx, values); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "Set %d secret(s) for %s in %s: %s.\n", len(names), s.where(), s.storeName, strings.Join(names, ", "))
+	return nil
+}
+
+func (t *tool) secretsList(ctx context.Context, args []string) error {
+	f := newSecretsFlags("secrets list")
+	reveal := f.fs.Bool("reveal", false, "show values")
+	pos, err := parse(f.fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("unexpected arguments %q", pos)
+	}
+	s, err := t.target(ctx, f)
+	if err != nil {
+		return err
+	}
+	if len(s.declared) == 0 {
+		fmt.Fprintln(t.stdout, "The app declares no secrets.")
+		return nil
+	}
+	lookup := s.declared
+	if s.fallback {
+		// Only the fallback values: look them up as if they were a stage's own.
+		lookup = make([]topology.Secret, len(s.declared))
+		for i, d := range s.declared {
+			lookup[i] = topology.Secret{Name: d.Name, Parameter: d.FallbackParameter}
+		}
+	}
+	values, err := secretstore.Lookup(ctx, s.store, lookup)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "Secrets for %s in %s:\n", s.where(), s.storeName)
+	tw := tabwriter.NewWriter(t.stdout, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tVALUE")
+	for _, v := range values {
+		status, shown := "set", "********"
+		switch {
+		case v.Source == secretstore.Missing:
+			status, shown = "missing", "-"
+		case v.Source == secretstore.Fallback:
+			status = "fallback"
+		}
+		if *reveal && v.Source != secretstore.Missing {
+			shown = v.Value
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, status, shown)
+	}
+	tw.Flush()
+	if missing := secretstore.MissingNames(values); len(missing) > 0 {
+		fmt.Fprintf(t.stdout, "\nSet a missing one with: %s secrets set %s %s\n", Program, missing[0], s.flagForCommand())
+	}
+	return nil
+}
+
+func (t *tool) secretsRemove(ctx context.Context, args []string) error {
+	f := newSecretsFlags("secrets remove")
+	pos, err := parse(f.fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("expected one NAME, got %d arguments", len(pos))
+	}
+	s, err := t.target(ctx, f)
+	if err != nil {
+		return err
+	}
+	secret, err := s.declaredSecret(pos[0])
+	if err != nil {
+		return err
+	}
+	found, err := s.store.Delete(ctx, s.parameter(secret))
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("%s has no value of its own for %s in %s: nothing was removed", secret.Name, s.where(), s.storeName)
+	}
+	fmt.Fprintf(t.stdout, "Removed %s for %s from %s.\n", secret.Name, s.where(), s.storeName)
+	return nil
+}

@@ -1,0 +1,196 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/personabackend/app/cli/internal/ssmtest"
+)
+
+func TestSecretsSetListAndRemoveInTheLocalStore(t *testing.T) {
+	p := newProject(t, "MyApiKey", "OtherKey")
+
+	assertContains(t, "set", mustRun(t, p, "secrets", "set", "MyApiKey", "dev-secret-1", "--stage", "dev", "--store", "local").stdout,
+		"Set MyApiKey for stage dev", "/persona/dev/MyApiKey")
+	if r := run(t, p, "piped-secret-2\n", "secrets", "set", "OtherKey", "--fallback", "--store", "local"); r.code != 0 {
+		t.Fatalf("set from stdin failed: %s", r.stderr)
+	}
+
+	list := mustRun(t, p, "secrets", "list", "--stage", "dev", "--store", "local").stdout
+	assertContains(t, "list", list, "MyApiKey   set", "OtherKey   fallback")
+	if strings.Contains(list, "dev-secret-1") || strings.Contains(list, "piped-secret-2") {
+		t.Errorf("list shows values without --reveal:\n%s", list)
+	}
+	assertContains(t, "list --reveal", mustRun(t, p, "secrets", "list", "--stage", "dev", "--store", "local", "--reveal").stdout,
+		"dev-secret-1", "piped-secret-2\n")
+
+	staging := mustRun(t, p, "secrets", "list", "--stage", "staging", "--store", "local").stdout
+	assertContains(t, "staging list", staging, "MyApiKey   missing", "OtherKey   fallback",
+		"go run . secrets set MyApiKey --stage staging")
+
+	mustRun(t, p, "secrets", "remove", "MyApiKey", "--stage", "dev", "--store", "local")
+	assertContains(t, "list after remove", mustRun(t, p, "secrets", "list", "--stage", "dev", "--store", "local").stdout,
+		"MyApiKey   missing")
+	again := mustFail(t, p, "", "secrets", "remove", "MyApiKey", "--stage", "dev", "--store", "local")
+	assertContains(t, "second remove", again.stderr, "MyApiKey has no value of its own for stage dev", "nothing was removed")
+
+	for _, file := range []string{"dev.json", "_fallback.json"} {
+		info, err := os.Stat(filepath.Join(p.root, ".secrets", "persona", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf("%s has permissions %v, want 0600", file, info.Mode().Perm())
+		}
+	}
+}
+
+func TestTheLocalStageUsesTheLocalStoreByDefault(t *testing.T) {
+	p := newProject(t, "MyApiKey")
+	noAWSCredentials(t)
+
+	mustRun(t, p, "secrets", "set", "MyApiKey", "v", "--stage", "local")
+	if _, err := os.Stat(filepath.Join(p.root, ".secrets", "persona", "local.json")); err != nil {
+		t.Errorf("the local stage's value is not in .secrets: %v", err)
+	}
+	ssm := mustFail(t, p, "", "secrets", "set", "MyApiKey", "v", "--stage", "dev")
+	assertContains(t, "dev without credentials", ssm.stderr, "no AWS credentials found")
+}
+
+func TestSecretsRefuseUndeclaredNames(t *testing.T) {
+	p := newProject(t, "MyApiKey", "OtherKey")
+	r := mustFail(t, p, "", "secrets", "set", "MyApiKy", "v", "--stage", "dev", "--store", "local")
+	assertContains(t, "error", r.stderr, `unknown secret "MyApiKy"`, "the app declares MyApiKey, OtherKey")
+}
+
+func TestSecretsLoad(t *testing.T) {
+	tests := []struct {
+		name       string
+		file       string
+		wantErr    []string
+		wantValues map[string]string // --reveal list lines
+	}{
+		{
+			name: "comments, export prefixes, quotes and escapes are parsed as dotenv",
+			file: "# keys for dev\nexport MyApiKey='sk-$literal#1'\n\nOtherKey=\"line one\\nline two\" # trailing comment\n",
+			wantValues: map[string]string{
+				"MyApiKey": "sk-$literal#1",
+				"OtherKey": "line one",
+			},
+		},
+		{
+			name:    "an undeclared name writes nothing and names its line",
+			file:    "MyApiKey=one\n# comment\nMyApiKy=two\n",
+			wantErr: []string{"nothing was written", `line 3: unknown secret "MyApiKy"`, "the app declares MyApiKey, OtherKey"},
+		},
+		{
+			name:    "a malformed line writes nothing and names its line",
+			file:    "MyApiKey=one\n\nOther-Key=two\n",
+			wantErr: []string{"nothing was written", "line 3: expected NAME=value"},
+		},
+		{
+			name:    "an unclosed quote is reported where the value starts",
+			file:    "MyApiKey=one\nOtherKey=\"never closed\nmore\n",
+			wantErr: []string{"line 2: a quoted value is not closed"},
+		},
+		{
+			name:    "a name given twice is refused",
+			file:    "MyApiKey=one\nMyApiKey=two\n",
+			wantErr: []string{"line 2: MyApiKey is already set on line 1"},
+		},
+		{
+			name:    "an empty value is refused",
+			file:    "MyApiKey=\n",
+			wantErr: []string{"line 1: MyApiKey has an empty value"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProject(t, "MyApiKey", "OtherKey")
+			file := filepath.Join(p.root, ".env")
+			if err := os.WriteFile(file, []byte(tt.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, p, "", "secrets", "load", file, "--stage", "dev", "--store", "local")
+			if tt.wantErr != nil {
+				if r.code == 0 {
+					t.Fatalf("load succeeded, want an error:\n%s", r.stdout)
+				}
+				assertContains(t, "load error", r.stderr, tt.wantErr...)
+				if strings.Contains(r.stderr, "one") || strings.Contains(r.stderr, "two") || strings.Contains(r.stderr, "never closed") {
+					t.Errorf("the error shows a value from the file:\n%s", r.stderr)
+				}
+				if _, err := os.Stat(filepath.Join(p.root, ".secrets")); err == nil {
+					t.Error("something was written to the local store")
+				}
+				return
+			}
+			if r.code != 0 {
+				t.Fatalf("load failed: %s", r.stderr)
+			}
+			list := mustRun(t, p, "secrets", "list", "--stage", "dev", "--store", "local", "--reveal").stdout
+			for name, value := range tt.wantValues {
+				assertContains(t, "list --reveal", list, name+"   set      "+value)
+			}
+		})
+	}
+}
+
+// The SSM store is exercised against ssmtest, a test double of SSM's JSON wire protocol
+// served in the test: there is no SSM emulator to run here.
+func TestSecretsInSSMThroughTheSDKCredentialChain(t *testing.T) {
+	p := newProject(t, "MyApiKey", "OtherKey")
+	double := ssmtest.Start(t)
+	noAWSCredentials(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_ENDPOINT_URL_SSM", double.URL)
+	double.Set("/persona/_fallback/OtherKey", "shared")
+
+	r := run(t, p, "from-stdin\n", "secrets", "set", "MyApiKey", "--stage", "dev")
+	if r.code != 0 {
+		t.Fatalf("set failed: %s", r.stderr)
+	}
+	assertContains(t, "set", r.stdout, "SSM Parameter Store")
+	stored := double.Parameters()["/persona/dev/MyApiKey"]
+	if stored.Value != "from-stdin" || stored.Type != "SecureString" {
+		t.Errorf("SSM holds %+v, want SecureString from-stdin", stored)
+	}
+	assertContains(t, "list", mustRun(t, p, "secrets", "list", "--stage", "dev").stdout,
+		"MyApiKey   set", "OtherKey   fallback")
+	mustRun(t, p, "secrets", "remove", "MyApiKey", "--stage", "dev")
+	if _, ok := double.Parameters()["/persona/dev/MyApiKey"]; ok {
+		t.Error("remove left the parameter in SSM")
+	}
+}
+
+func TestDeployChecksSecretsInSSMAndNeverGivesThemToTerraform(t *testing.T) {
+	p := newProject(t, "MyApiKey")
+	useTerraform(t)
+	double := ssmtest.Start(t)
+	noAWSCredentials(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_ENDPOINT_URL_SSM", double.URL)
+
+	assertContains(t, "deploy without the secret", mustFail(t, p, "", "deploy", "--stage", "dev").stderr,
+		"go run . secrets set MyApiKey --stage dev\n")
+	double.Set("/persona/dev/MyApiKey", "s3cr3t-value")
+	mustRun(t, p, "deploy", "--stage", "dev")
+
+	err := filepath.WalkDir(p.root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err == nil && strings.Contains(string(data), "s3cr3t-value") {
+			t.Errorf("%s holds the secret value", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

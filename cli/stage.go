@@ -1,0 +1,400 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/personabackend/app/cli/secretstore"
+	"github.com/personabackend/app/cli/terraform"
+)
+
+var deployCommand = command{
+	name:    "deploy",
+	args:    "--stage STAGE [--store ssm|local]",
+	summary: "Deploy a stage and print its outputs (the API URL)",
+	details: `Deploys one stage: checks that every declared secret has a value for it (its own or
+the fallback), synthesizes the stage's stack, runs terraform init and apply in
+cdktf.out/stacks/<app>-<stage>, and prints the stack's outputs.
+
+If a secret is missing, nothing is deployed and the command that sets it is shown.
+--store says where to look for secret values (default: ssm, local for the "local" stage).
+
+Examples:
+  PROGRAM deploy --stage dev
+  PROGRAM deploy --stage "$USER"       a personal stage`,
+	run: func(ctx context.Context, t *tool, args []string) error { return t.deploy(ctx, args) },
+}
+
+var diffCommand = command{
+	name:    "diff",
+	args:    "--stage STAGE",
+	summary: "Show what deploy would change in a stage (terraform plan)",
+	details: `Synthesizes the stage's stack and runs terraform plan: what deploy would create,
+change and destroy. Nothing is changed.
+
+Example:
+  PROGRAM diff --stage staging`,
+	run: func(ctx context.Context, t *tool, args []string) error { return t.diff(ctx, args) },
+}
+
+var outputsCommand = command{
+	name:    "outputs",
+	args:    "--stage STAGE [--json]",
+	summary: "Print a deployed stage's outputs",
+	details: `Prints the outputs of a deployed stage (such as the API URL), one "name = value" per
+line, or terraform's JSON with --json. Sensitive outputs are masked in the text form.
+
+Examples:
+  PROGRAM outputs --stage dev
+  PROGRAM outputs --stage dev --json`,
+	run: func(ctx context.Context, t *tool, args []string) error { return t.outputs(ctx, args) },
+}
+
+var removeCommand = command{
+	name:    "remove",
+	args:    "--stage STAGE [--force]",
+	summary: "Destroy every resource of a stage (a protected stage needs --force)",
+	details: `Destroys the stage's resources with terraform destroy. Secret values are not removed
+(see secrets remove).
+
+A protected stage (prod) is refused unless --force is given. Even then, the resources
+that hold its data (marked prevent_destroy, such as the persona table) are kept in AWS:
+they are taken out of the stage's state first, and the command lists them.
+
+Examples:
+  PROGRAM remove --stage "$USER"
+  PROGRAM remove --stage prod --force`,
+	run: func(ctx context.Context, t *tool, args []string) error { return t.remove(ctx, args) },
+}
+
+var stateCommand = command{
+	name:    "state",
+	args:    "--stage STAGE -- SUBCOMMAND [ARGS...]",
+	summary: "Run a terraform state command on a stage's state",
+	details: `Runs "terraform state SUBCOMMAND ARGS..." on the stage's own state. Put the terraform
+arguments after --.
+
+Examples:
+  PROGRAM state --stage dev -- list
+  PROGRAM state --stage dev -- show aws_dynamodb_table.persona_table
+  PROGRAM state --stage dev -- rm -dry-run aws_sqs_queue.old`,
+	run: func(ctx context.Context, t *tool, args []string) error { return t.state(ctx, args) },
+}
+
+// stageRun is a stage whose stack is synthesized and whose terraform is initialized.
+type stageRun struct {
+	info StageInfo
+	tf   *terraform.Runner
+}
+
+// prepare checks what a stage operation needs before anything runs (terraform, AWS
+// credentials), runs check, then synthesizes the stage and runs terraform init.
+func (t *tool) prepare(ctx context.Context, info StageInfo, check func() error) (*stageRun, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	bin, err := terraform.Find(root)
+	if err != nil {
+		return nil, err
+	}
+	if t.project.RequiresAWS() {
+		if _, err := awsConfig(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := t.project.Synth(ctx, info.Name)
+	if err != nil {
+		return nil, fmt.Errorf("synthesizing stage %s: %w", info.Name, err)
+	}
+	run := &stageRun{info: info, tf: &terraform.Runner{
+		Bin: bin, Dir: dir, Stdout: t.stdout, Stderr: t.stderr, Color: isTerminal(t.stdout),
+	}}
+	if err := run.tf.Init(ctx); err != nil {
+		return nil, t.failed("terraform init", info, run.tf, err)
+	}
+	return run, nil
+}
+
+// failed explains a failed terraform run, with the fix for a locked state.
+func (t *tool) failed(what string, info StageInfo, tf *terraform.Runner, err error) error {
+	var exit *terraform.ExitError
+	if errors.As(err, &exit) {
+		if id, locked := exit.LockID(); locked {
+			advice := "Wait for that run to finish (a lock on a local state file ends with the process holding it), then run the command again."
+			if id != "" {
+				advice = fmt.Sprintf("Wait for that run to finish; if none is running (one was interrupted), unlock the state with:\n    %s -chdir=%s force-unlock %s",
+					tf.Bin, tf.Dir, id)
+			}
+			return fmt.Errorf("%s for stage %s failed: %w\nThe stage's state is locked by another terraform run. %s", what, info.Name, err, advice)
+		}
+	}
+	return fmt.Errorf("%s for stage %s failed: %w", what, info.Name, err)
+}
+
+func stageFlags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	return fs, fs.String("stage", "", "the stage")
+}
+
+// noArgs parses args that hold only flags.
+func noArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected arguments %q", pos)
+	}
+	return nil
+}
+
+func (t *tool) deploy(ctx context.Context, args []string) error {
+	fs, stage := stageFlags("deploy")
+	storeFlag := fs.String("store", "", "ssm or local")
+	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	info, err := t.stageFlag(*stage)
+	if err != nil {
+		return err
+	}
+	run, err := t.prepare(ctx, info, func() error { return t.checkSecrets(ctx, info.Name, *storeFlag) })
+	if err != nil {
+		return err
+	}
+	if err := run.tf.Apply(ctx); err != nil {
+		return t.failed("deploy", info, run.tf, err)
+	}
+	outputs, err := run.tf.Outputs(ctx)
+	if err != nil {
+		return t.failed("reading the outputs", info, run.tf, err)
+	}
+	fmt.Fprintf(t.stdout, "\nDeployed stage %s (stack %s-%s).\n", info.Name, t.project.App(), info.Name)
+	printOutputs(t.stdout, outputs)
+	return nil
+}
+
+// checkSecrets fails, naming the fix, when a declared secret has no value for stage.
+func (t *tool) checkSecrets(ctx context.Context, stage, storeFlag string) error {
+	declared, err := t.project.Secrets(stage)
+	if err != nil {
+		return fmt.Errorf("reading the declared secrets: %w", err)
+	}
+	if len(declared) == 0 {
+		return nil
+	}
+	kind, err := storeKind(storeFlag, stage)
+	if err != nil {
+		return err
+	}
+	store, storeName, err := openStore(ctx, kind)
+	if err != nil {
+		return err
+	}
+	values, err := secretstore.Lookup(ctx, store, declared)
+	if err != nil {
+		return err
+	}
+	missing := secretstore.MissingNames(values)
+	if len(missing) == 0 {
+		return nil
+	}
+	storeArg := ""
+	if storeFlag != "" {
+		storeArg = " --store " + storeFlag
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "stage %s is missing %d secret(s) in %s; nothing was deployed. Set them with:", stage, len(missing), storeName)
+	for _, name := range missing {
+		fmt.Fprintf(&b, "\n    %s secrets set %s --stage %s%s", Program, name, stage, storeArg)
+	}
+	fmt.Fprintf(&b, "\nor set one value for every stage with --fallback instead of --stage.")
+	return errors.New(b.String())
+}
+
+func (t *tool) diff(ctx context.Context, args []string) error {
+	fs, stage := stageFlags("diff")
+	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	info, err := t.stageFlag(*stage)
+	if err != nil {
+		return err
+	}
+	run, err := t.prepare(ctx, info, nil)
+	if err != nil {
+		return err
+	}
+	if err := run.tf.Plan(ctx); err != nil {
+		return t.failed("diff", info, run.tf, err)
+	}
+	return nil
+}
+
+func (t *tool) outputs(ctx context.Context, args []string) error {
+	fs, stage := stageFlags("outputs")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	info, err := t.stageFlag(*stage)
+	if err != nil {
+		return err
+	}
+	run, err := t.prepare(ctx, info, nil)
+	if err != nil {
+		return err
+	}
+	outputs, err := run.tf.Outputs(ctx)
+	if err != nil {
+		return t.failed("reading the outputs", info, run.tf, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(t.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(outputs)
+	}
+	if len(outputs) == 0 {
+		return fmt.Errorf("stage %s has no outputs: it is not deployed (deploy it with: %s deploy --stage %s)", info.Name, Program, info.Name)
+	}
+	printOutputs(t.stdout, outputs)
+	return nil
+}
+
+// printOutputs prints "name = value" lines, strings unquoted and sensitive values masked.
+func printOutputs(w io.Writer, outputs map[string]terraform.Output) {
+	for _, name := range sortedKeys(outputs) {
+		out := outputs[name]
+		value := string(out.Value)
+		var s string
+		if json.Unmarshal(out.Value, &s) == nil {
+			value = s
+		}
+		if out.Sensitive {
+			value = "(sensitive: see outputs --json)"
+		}
+		fmt.Fprintf(w, "%s = %s\n", name, value)
+	}
+}
+
+func (t *tool) remove(ctx context.Context, args []string) error {
+	fs, stage := stageFlags("remove")
+	force := fs.Bool("force", false, "remove a protected stage")
+	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	info, err := t.stageFlag(*stage)
+	if err != nil {
+		return err
+	}
+	if info.Protected && !*force {
+		return fmt.Errorf("stage %s is protected: nothing was removed. To destroy it anyway (its data resources stay in AWS), run:\n    %s remove --stage %s --force",
+			info.Name, Program, info.Name)
+	}
+	run, err := t.prepare(ctx, info, nil)
+	if err != nil {
+		return err
+	}
+	var kept []keptResource
+	if info.Protected {
+		if kept, err = t.release(ctx, run); err != nil {
+			return err
+		}
+	}
+	if err := run.tf.Destroy(ctx); err != nil {
+		err = t.failed("remove", info, run.tf, err)
+		if len(kept) > 0 {
+			err = fmt.Errorf("%w\n%s", err, keptMessage(run, kept))
+		}
+		return err
+	}
+	fmt.Fprintf(t.stdout, "\nRemoved stage %s (stack %s-%s).\n", info.Name, t.project.App(), info.Name)
+	if len(kept) > 0 {
+		fmt.Fprintln(t.stdout, keptMessage(run, kept))
+	}
+	return nil
+}
+
+type keptResource struct {
+	terraform.Protected
+	id string
+}
+
+// release takes the stage's prevent_destroy resources out of its state, so that terraform
+// destroy removes the rest and leaves them in AWS.
+func (t *tool) release(ctx context.Context, run *stageRun) ([]keptResource, error) {
+	protected, err := terraform.ProtectedResources(run.tf.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(protected) == 0 {
+		return nil, nil
+	}
+	ids, err := run.tf.ResourceIDs(ctx)
+	if err != nil {
+		return nil, t.failed("reading the state", run.info, run.tf, err)
+	}
+	var kept []keptResource
+	var addresses []string
+	for _, p := range protected {
+		if id, ok := ids[p.Address]; ok {
+			kept = append(kept, keptResource{Protected: p, id: id})
+			addresses = append(addresses, p.Address)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, nil
+	}
+	if err := run.tf.StateRemove(ctx, addresses...); err != nil {
+		return nil, t.failed("taking protected resources out of the state", run.info, run.tf, err)
+	}
+	return kept, nil
+}
+
+func keptMessage(run *stageRun, kept []keptResource) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Kept in AWS: stage %s is protected, so these resources were taken out of its state and not destroyed:", run.info.Name)
+	for _, k := range kept {
+		fmt.Fprintf(&b, "\n    %s (id %s)", k.Address, k.id)
+		if k.DeletionProtection {
+			b.WriteString(": it also has deletion protection on in AWS; turn that off first if you mean to delete it")
+		}
+	}
+	fmt.Fprintf(&b, "\nThey still exist and may cost money. To deploy stage %s again over them, import each first:\n    %s -chdir=%s import ADDRESS ID",
+		run.info.Name, run.tf.Bin, run.tf.Dir)
+	return b.String()
+}
+
+func (t *tool) state(ctx context.Context, args []string) error {
+	fs, stage := stageFlags("state")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("give a terraform state subcommand after --, for example: %s state --stage dev -- list", Program)
+	}
+	info, err := t.stageFlag(*stage)
+	if err != nil {
+		return err
+	}
+	run, err := t.prepare(ctx, info, nil)
+	if err != nil {
+		return err
+	}
+	if err := run.tf.State(ctx, pos...); err != nil {
+		return t.failed("state "+pos[0], info, run.tf, err)
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+// Package terraform runs the terraform CLI in a synthesized stack's folder.
+package terraform
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ErrNotFound means no terraform binary was found.
+var ErrNotFound = errors.New("terraform not found on PATH nor in .tools/bin: install the pinned version with: make terraform")
+
+// Find returns the terraform binary to run: $TERRAFORM_BIN if set, else terraform on PATH,
+// else the one `make terraform` installs under <repoRoot>/.tools/bin.
+func Find(repoRoot string) (string, error) {
+	if bin := os.Getenv("TERRAFORM_BIN"); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			return "", fmt.Errorf("TERRAFORM_BIN=%s: %w", bin, err)
+		}
+		return bin, nil
+	}
+	if bin, err := exec.LookPath("terraform"); err == nil {
+		return bin, nil
+	}
+	bin := filepath.Join(repoRoot, ".tools", "bin", "terraform")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	return "", ErrNotFound
+}
+
+// tailLines is how many lines of terraform's error output a failure keeps.
+const tailLines = 15
+
+// ExitError is a terraform run that failed.
+type ExitError struct {
+	Command string   // e.g. "apply"
+	Code    int      // exit code, -1 if terraform did not exit on its own
+	Tail    []string // the last lines terraform wrote to stderr
+}
+
+func (e *ExitError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "terraform %s failed with exit code %d", e.Command, e.Code)
+	if len(e.Tail) > 0 {
+		b.WriteString("; the last lines of its error output:\n")
+		for _, line := range e.Tail {
+			b.WriteString("    " + line + "\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+var lockIDPattern = regexp.MustCompile(`^\W*ID:\s+(\S+)`)
+
+// LockID returns the ID of the lock that made the run fail, if another run holds the state lock.
+func (e *ExitError) LockID() (string, bool) {
+	locked := false
+	for _, line := range e.Tail {
+		if strings.Contains(line, "Error acquiring the state lock") {
+			locked = true
+		}
+		if m := lockIDPattern.FindStringSubmatch(line); locked && m != nil {
+			return m[1], true
+		}
+	}
+	return "", locked
+}
+
+// Runner runs terraform commands in one stack's folder.
+type Runner struct {
+	Bin    string    // the terraform binary
+	Dir    string    // the stack's folder, holding cdk.tf.json
+	Stdout io.Writer // where terraform's progress goes
+	Stderr io.Writer
+	Color  bool // keep terraform's colors (for a terminal)
+}
+
+// Init runs terraform init. Its output is shown only when it fails.
+func (r *Runner) Init(ctx context.Context) error {
+	var out bytes.Buffer
+	err := r.run(ctx, &out, &out, r.withColor("init", "-input=false")...)
+	if err != nil {
+		r.Stderr.Write(out.Bytes())
+	}
+	return err
+}
+
+// Plan shows what apply would change.
+func (r *Runner) Plan(ctx context.Context) error {
+	return r.run(ctx, r.Stdout, r.Stderr, r.withColor("plan", "-input=false")...)
+}
+
+// Apply creates or updates the stack's resources without asking.
+func (r *Runner) Apply(ctx context.Context) error {
+	return r.run(ctx, r.Stdout, r.Stderr, r.withColor("apply", "-input=false", "-auto-approve")...)
+}
+
+// Destroy deletes every resource in the stack's state without asking.
+func (r *Runner) Destroy(ctx context.Context) error {
+	return r.run(ctx, r.Stdout, r.Stderr, r.withColor("destroy", "-input=false", "-auto-approve")...)
+}
+
+// Output is one of the stack's outputs, as `terraform output -json` gives it.
+type Output struct {
+	Sensitive bool            `json:"sensitive"`
+	Type      json.RawMessage `json:"type"`
+	Value     json.RawMessage `json:"value"`
+}
+
+// Outputs returns the stack's outputs by name; empty when nothing is deployed.
+func (r *Runner) Outputs(ctx context.Context) (map[string]Output, error) {
+	var out bytes.Buffer
+	if err := r.run(ctx, &out, r.Stderr, "output", "-json"); err != nil {
+		return nil, err
+	}
+	outputs := map[string]Output{}
+	if err := json.Unmarshal(out.Bytes(), &outputs); err != nil {
+		return nil, fmt.Errorf("decoding terraform output -json: %w", err)
+	}
+	return outputs, nil
+}
+
+// StateList returns the addresses of the resources in the stack's state.
+func (r *Runner) StateList(ctx context.Context) ([]string, error) {
+	var out bytes.Buffer
+	if err := r.run(ctx, &out, r.Stderr, "state", "list"); err != nil {
+		return nil, err
+	}
+	return strings.Fields(out.String()), nil
+}
+
+// StateRemove takes resources out of the stack's state, leaving them where they are.
+func (r *Runner) StateRemove(ctx context.Context, addresses ...string) error {
+	return r.run(ctx, r.Stdout, r.Stderr, append([]string{"state", "rm"}, addresses...)...)
+}
+
+// State runs `terraform state` with args, e.g. "list" or "show ADDRESS".
+func (r *Runner) State(ctx context.Context, args ...string) error {
+	return r.run(ctx, r.Stdout, r.Stderr, append([]string{"state"}, args...)...)
+}
+
+// ResourceIDs returns the id attribute of each resource in the stack's state, by address.
+func (r *Runner) ResourceIDs(ctx context.Context) (map[string]string, error) {
+	var out bytes.Buffer
+	if err := r.run(ctx, &out, r.Stderr, "show", "-json"); err != nil {
+		return nil, err
+	}
+	var state struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Address string `json:"address"`
+					Values  struct {
+						ID string `json:"id"`
+					} `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &state); err != nil {
+		return nil, fmt.Errorf("decoding terraform show -json: %w", err)
+	}
+	ids := map[string]string{}
+	for _, res := range state.Values.RootModule.Resources {
+		ids[res.Address] = res.Values.ID
+	}
+	return ids, nil
+}
+
+// withColor adds -no-color to args unless the runner keeps colors.
+func (r *Runner) withColor(args ...string) []string {
+	if r.Color {
+		return args
+	}
+	return append(args, "-no-color")
+}
+
+// interruptGrace is how long terraform gets to release its lock and save state
+// after an interrupt before it is killed.
+const interruptGrace = time.Minute
+
+func (r *Runner) run(ctx context.Context, stdout, stderr io.Writer, args ...string) error {
+	tail := &tailWriter{max: tailLines}
+	cmd := exec.CommandContext(ctx, r.Bin, append([]string{"-chdir=" + r.Dir}, args...)...)
+	cmd.Stdout = stdout
+	cmd.Stderr = io.MultiWriter(stderr, tail)
+	cmd.Env = append(os.Environ(), "TF_IN_AUTOMATION=1", "TF_INPUT=0")
+	// Terraform stops cleanly on an interrupt; a kill could leave the state locked.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = interruptGrace
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return &ExitError{Command: strings.Join(commandWords(args), " "), Code: exit.ExitCode(), Tail: tail.lines()}
+	}
+	if err != nil {
+		return fmt.Errorf("running terraform %s: %w", args[0], err)
+	}
+	return nil
+}
+
+// commandWords returns the subcommand words of args, without flags and addresses.
+func commandWords(args []string) []string {
+	if len(args) > 1 && args[0] == "state" && !strings.HasPrefix(args[1], "-") {
+		return args[:2]
+	}
+	return args[:1]
+}
+
+// tailWriter keeps the last max lines written to it.
+type tailWriter struct {
+	max     int
+	partial []byte
+	full    []string
+}
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	t.partial = append(t.partial, p...)
+	for {
+		i := bytes.IndexByte(t.partial, '\n')
+		if i < 0 {
+			break
+		}
+		t.add(string(t.partial[:i]))
+		t.partial = t.partial[i+1:]
+	}
+	return len(p), nil
+}
+
+func (t *tailWriter) add(line string) {
+	if strings.TrimSpace(line) == "" {
+		return
+	}
+	t.full = append(t.full, line)
+	if len(t.full) > t.max {
+		t.full = t.full[len(t.full)-t.max:]
+	}
+}
+
+func (t *tailWriter) lines() []string {
+	if len(t.partial) > 0 {
+		t.add(string(t.partial))
+		t.partial = nil
+	}
+	return t.full
+}
+
+// StackFile is the name of the Terraform JSON file synth writes in a stack's folder.
+const StackFile = "cdk.tf.json"
+
+// Protected is a resource that cdk.tf.json marks lifecycle.prevent_destroy.
+type Protected struct {
+	Address            string // e.g. "aws_dynamodb_table.persona_table"
+	DeletionProtection bool   // AWS itself also refuses to delete it (deletion_protection_enabled)
+}
+
+// ProtectedResources returns the resources of the stack in dir that Terraform must not destroy,
+// sorted by address.
+func ProtectedResources(dir string) ([]Protected, error) {
+	data, err := os.ReadFile(filepath.Join(dir, StackFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading the synthesized stack: %w", err)
+	}
+	var doc struct {
+		Resource map[string]map[string]struct {
+			Lifecycle struct {
+				PreventDestroy bool `json:"prevent_destroy"`
+			} `json:"lifecycle"`
+			DeletionProtection bool `json:"deletion_protection_enabled"`
+		} `json:"resource"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", filepath.Join(dir, StackFile), err)
+	}
+	var protected []Protected
+	for typ, byName := range doc.Resource {
+		for name, res := range byName {
+			if res.Lifecycle.PreventDestroy {
+				protected = append(protected, Protected{Address: typ + "." + name, DeletionProtection: res.DeletionProtection})
+			}
+		}
+	}
+	sort.Slice(protected, func(i, j int) bool { return protected[i].Address < protected[j].Address })
+	return protected, nil
+}

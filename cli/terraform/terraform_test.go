@@ -1,0 +1,103 @@
+package terraform_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/personabackend/app/cli/terraform"
+)
+
+func TestFind(t *testing.T) {
+	root := t.TempDir()
+	installed := filepath.Join(root, ".tools", "bin", "terraform")
+
+	t.Setenv("PATH", "")
+	t.Setenv("TERRAFORM_BIN", "")
+	if _, err := terraform.Find(root); err != terraform.ErrNotFound || !strings.Contains(err.Error(), "make terraform") {
+		t.Errorf("without terraform, Find = %v, want advice to run make terraform", err)
+	}
+
+	if err := os.MkdirAll(filepath.Dir(installed), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(installed, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := terraform.Find(root); err != nil || got != installed {
+		t.Errorf("with make terraform's binary, Find = %q, %v; want %q", got, err, installed)
+	}
+
+	t.Setenv("TERRAFORM_BIN", filepath.Join(root, "missing"))
+	if _, err := terraform.Find(root); err == nil || !strings.Contains(err.Error(), "TERRAFORM_BIN") {
+		t.Errorf("with TERRAFORM_BIN naming no file, Find = %v, want an error naming TERRAFORM_BIN", err)
+	}
+}
+
+func TestLockID(t *testing.T) {
+	tests := []struct {
+		name       string
+		tail       []string
+		wantID     string
+		wantLocked bool
+	}{
+		{
+			name: "a remote lock's ID is read from the lock info",
+			tail: []string{
+				"│ Error: Error acquiring the state lock",
+				"│ Lock Info:",
+				"│   ID:        6b9a5c3e-1f2d-4c1a-9e0b-2f1f7d7c8a11",
+				"│   Path:      persona-state/persona-dev.tfstate",
+			},
+			wantID: "6b9a5c3e-1f2d-4c1a-9e0b-2f1f7d7c8a11", wantLocked: true,
+		},
+		{
+			name:       "a local lock without lock info is still a lock",
+			tail:       []string{"Error: Error acquiring the state lock", "Error message: resource temporarily unavailable"},
+			wantLocked: true,
+		},
+		{
+			name: "other failures are not locks",
+			tail: []string{"Error: Reference to undeclared resource", "  ID: not-a-lock"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, locked := (&terraform.ExitError{Command: "apply", Code: 1, Tail: tt.tail}).LockID()
+			if id != tt.wantID || locked != tt.wantLocked {
+				t.Errorf("LockID = %q, %v; want %q, %v", id, locked, tt.wantID, tt.wantLocked)
+			}
+		})
+	}
+}
+
+func TestProtectedResourcesAreThoseMarkedPreventDestroy(t *testing.T) {
+	dir := t.TempDir()
+	stack := `{
+  "resource": {
+    "aws_dynamodb_table": {
+      "persona_table": {"name": "persona-prod-personas", "deletion_protection_enabled": true, "lifecycle": {"prevent_destroy": true}}
+    },
+    "aws_sqs_queue": {
+      "persona_queue": {"name": "persona-prod-queue.fifo"},
+      "persona_dlq": {"name": "persona-prod-dlq.fifo", "lifecycle": {"prevent_destroy": true}}
+    }
+  }
+}`
+	if err := os.WriteFile(filepath.Join(dir, terraform.StackFile), []byte(stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := terraform.ProtectedResources(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []terraform.Protected{
+		{Address: "aws_dynamodb_table.persona_table", DeletionProtection: true},
+		{Address: "aws_sqs_queue.persona_dlq"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ProtectedResources = %+v, want %+v", got, want)
+	}
+}

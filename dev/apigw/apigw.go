@@ -1,0 +1,372 @@
+// Package apigw serves a stack's HTTP routes locally the way API Gateway HTTP APIs do,
+// turning requests into payload format 2.0 events for the routes' functions and their results back.
+//
+// Authorized routes accept an unsigned development token (see DevToken) in place of a
+// JWT checked by an authorizer. That exists only in this package, which only the local
+// dev mode uses: deployed stacks check real tokens in API Gateway.
+package apigw
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
+
+	"github.com/personabackend/app/topology"
+)
+
+// Invoker runs a function with a payload and returns its result.
+type Invoker interface {
+	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
+}
+
+// Invocation is what the server reports about each request it served.
+type Invocation struct {
+	RouteKey string // matched route, or "" when none matched
+	Method   string
+	Path     string
+	Function string
+	Status   int
+	Duration time.Duration
+	Err      error // the invoke's error, if the function failed
+}
+
+// Server is an http.Handler for a stack's routes.
+type Server struct {
+	routes []route
+	invoke Invoker
+	report func(Invocation)
+	apiID  string
+}
+
+type route struct {
+	key        string
+	method     string // "" for ANY
+	segments   []string
+	isDefault  bool
+	function   string
+	authorized bool
+}
+
+// New returns a server for routes; report, if not nil, is called after every request.
+func New(routes []topology.Route, invoke Invoker, report func(Invocation)) (*Server, error) {
+	s := &Server{invoke: invoke, report: report, apiID: "local"}
+	for _, r := range routes {
+		rt := route{key: r.RouteKey, function: r.Function, authorized: r.Authorized}
+		if r.RouteKey == "$default" {
+			rt.isDefault = true
+		} else {
+			method, path, ok := strings.Cut(r.RouteKey, " ")
+			if !ok || !strings.HasPrefix(path, "/") {
+				return nil, fmt.Errorf("route %q: want \"METHOD /path\" or \"$default\"", r.RouteKey)
+			}
+			if method != "ANY" {
+				rt.method = method
+			}
+			rt.segments = splitPath(path)
+		}
+		s.routes = append(s.routes, rt)
+	}
+	return s, nil
+}
+
+func splitPath(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// match picks the route for a request as API Gateway does: the most specific path
+// (literal segments before parameters before greedy ones), a method over ANY,
+// and $default last.
+func (s *Server) match(method, path string) (route, map[string]string, bool) {
+	segs := splitPath(path)
+	best, bestScore := -1, -1
+	var bestParams map[string]string
+	for i, r := range s.routes {
+		if r.isDefault || (r.method != "" && r.method != method) {
+			continue
+		}
+		params, score, ok := matchSegments(r.segments, segs)
+		if !ok {
+			continue
+		}
+		score *= 2
+		if r.method != "" {
+			score++
+		}
+		if score > bestScore {
+			best, bestScore, bestParams = i, score, params
+		}
+	}
+	if best >= 0 {
+		return s.routes[best], bestParams, true
+	}
+	for _, r := range s.routes {
+		if r.isDefault {
+			return r, nil, true
+		}
+	}
+	return route{}, nil, false
+}
+
+func matchSegments(pattern, segs []string) (map[string]string, int, bool) {
+	params := map[string]string{}
+	score := 0
+	for i, p := range pattern {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "+}") {
+			if i >= len(segs) {
+				return nil, 0, false
+			}
+			params[strings.TrimSuffix(strings.TrimPrefix(p, "{"), "+}")] = strings.Join(segs[i:], "/")
+			return params, score, true
+		}
+		if i >= len(segs) {
+			return nil, 0, false
+		}
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			params[p[1:len(p)-1]] = segs[i]
+			score += 1
+			continue
+		}
+		if p != segs[i] {
+			return nil, 0, false
+		}
+		score += 3
+	}
+	if len(pattern) != len(segs) {
+		return nil, 0, false
+	}
+	// Longer literal matches are more specific; weigh them by length.
+	return params, score*100 + len(pattern), true
+}
+
+func writeMessage(w http.ResponseWriter, status int, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"message":%q}`, message)
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	begin := time.Now()
+	inv := Invocation{Method: r.Method, Path: r.URL.Path}
+	defer func() {
+		inv.Duration = time.Since(begin)
+		if s.report != nil {
+			s.report(inv)
+		}
+	}()
+	rt, params, ok := s.match(r.Method, r.URL.Path)
+	if !ok {
+		inv.Status = http.StatusNotFound
+		writeMessage(w, inv.Status, "Not Found")
+		return
+	}
+	inv.RouteKey, inv.Function = rt.key, rt.function
+	var claims map[string]string
+	var scopes []string
+	if rt.authorized {
+		var err error
+		claims, scopes, err = DevClaims(r.Header.Get("Authorization"))
+		if err != nil {
+			inv.Status = http.StatusUnauthorized
+			writeMessage(w, inv.Status, "Unauthorized")
+			return
+		}
+	}
+	event, err := s.event(r, rt, params, claims, scopes, begin)
+	if err != nil {
+		inv.Status = http.StatusRequestEntityTooLarge
+		writeMessage(w, inv.Status, "Request Entity Too Large")
+		return
+	}
+	payload, _ := json.Marshal(event) // strings, maps and numbers only: cannot fail
+	out, err := s.invoke.Invoke(r.Context(), rt.function, payload)
+	if err != nil {
+		inv.Err = err
+		inv.Status = http.StatusInternalServerError
+		writeMessage(w, inv.Status, "Internal Server Error")
+		return
+	}
+	inv.Status = writeResult(w, out)
+}
+
+// maxBody is API Gateway's payload limit.
+const maxBody = 10 << 20
+
+func (s *Server) event(r *http.Request, rt route, params map[string]string, claims map[string]string, scopes []string, now time.Time) (events.APIGatewayV2HTTPRequest, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return events.APIGatewayV2HTTPRequest{}, err
+	}
+	if len(body) > maxBody {
+		return events.APIGatewayV2HTTPRequest{}, errors.New("body too large")
+	}
+	headers := map[string]string{}
+	var cookies []string
+	for name, values := range r.Header {
+		lname := strings.ToLower(name)
+		if lname == "cookie" {
+			for _, v := range values {
+				for _, c := range strings.Split(v, ";") {
+					if c = strings.TrimSpace(c); c != "" {
+						cookies = append(cookies, c)
+					}
+				}
+			}
+			continue
+		}
+		headers[lname] = strings.Join(values, ",")
+	}
+	headers["host"] = r.Host
+	if r.ContentLength > 0 {
+		headers["content-length"] = strconv.FormatInt(r.ContentLength, 10)
+	}
+	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
+	headers["x-forwarded-for"] = sourceIP
+	headers["x-forwarded-proto"] = "http"
+	var query map[string]string
+	if r.URL.RawQuery != "" {
+		query = map[string]string{}
+		for k, vs := range r.URL.Query() {
+			query[k] = strings.Join(vs, ",")
+		}
+	}
+	ev := events.APIGatewayV2HTTPRequest{
+		Version:               "2.0",
+		RouteKey:              rt.key,
+		RawPath:               r.URL.Path,
+		RawQueryString:        r.URL.RawQuery,
+		Cookies:               cookies,
+		Headers:               headers,
+		QueryStringParameters: query,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey:     rt.key,
+			AccountID:    "000000000000",
+			Stage:        "$default",
+			RequestID:    uuid.NewString(),
+			APIID:        s.apiID,
+			DomainName:   r.Host,
+			DomainPrefix: strings.Split(r.Host, ".")[0],
+			Time:         now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch:    now.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method:    r.Method,
+				Path:      r.URL.Path,
+				Protocol:  r.Proto,
+				SourceIP:  sourceIP,
+				UserAgent: r.UserAgent(),
+			},
+		},
+	}
+	if len(params) > 0 {
+		ev.PathParameters = params
+	}
+	if claims != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims, Scopes: scopes},
+		}
+	}
+	if len(body) > 0 {
+		if isText(r.Header.Get("Content-Type")) {
+			ev.Body = string(body)
+		} else {
+			ev.Body = base64.StdEncoding.EncodeToString(body)
+			ev.IsBase64Encoded = true
+		}
+	}
+	return ev, nil
+}
+
+// isText reports whether API Gateway passes a body of this content type as text
+// rather than base64.
+func isText(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	typ, sub, _ := strings.Cut(mt, "/")
+	switch {
+	case typ == "text":
+		return true
+	case sub == "json" || sub == "xml" || sub == "javascript" || sub == "x-www-form-urlencoded" || sub == "graphql":
+		return true
+	case strings.HasSuffix(sub, "+json") || strings.HasSuffix(sub, "+xml"):
+		return true
+	}
+	return false
+}
+
+// writeResult turns a function's result into the HTTP response, as payload format 2.0
+// does: an object with statusCode is a response; any other valid JSON is a 200 body.
+func writeResult(w http.ResponseWriter, out []byte) int {
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(out, &probe) == nil {
+		if _, ok := probe["statusCode"]; ok {
+			var resp events.APIGatewayV2HTTPResponse
+			if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode < 100 || resp.StatusCode > 599 {
+				writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+				return http.StatusInternalServerError
+			}
+			return writeResponse(w, resp)
+		}
+	}
+	if !json.Valid(out) {
+		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+		return http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(out)
+	return http.StatusOK
+}
+
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) int {
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		data, err := base64.StdEncoding.DecodeString(resp.Body)
+		if err != nil {
+			writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+			return http.StatusInternalServerError
+		}
+		body = data
+	}
+	h := w.Header()
+	names := make([]string, 0, len(resp.MultiValueHeaders))
+	for name := range resp.MultiValueHeaders {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, v := range resp.MultiValueHeaders[name] {
+			h.Add(name, v)
+		}
+	}
+	for name, v := range resp.Headers {
+		h.Set(name, v)
+	}
+	for _, c := range resp.Cookies {
+		h.Add("Set-Cookie", c)
+	}
+	if h.Get("Content-Type") == "" && len(body) > 0 {
+		h.Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(body)
+	return resp.StatusCode
+}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/personabackend/app/internal/localaws"
 )
 
@@ -48,46 +47,10 @@ func newTestStore(tb testing.TB) (*Store, *dynamodb.Client) {
 	}
 	db := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
 	name := fmt.Sprintf("personas-%d", tableSeq.Add(1))
-	createPersonaTable(tb, db, name)
+	if err := localaws.CreateTable(context.Background(), db, TableShape(name)); err != nil {
+		tb.Fatal(err)
+	}
 	return NewStore(db, name), db
-}
-
-func createPersonaTable(tb testing.TB, db *dynamodb.Client, name string) {
-	tb.Helper()
-	s := func(v string) *string { return aws.String(v) }
-	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
-		TableName:   s(name),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: s("personaId"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: s("userId"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: s("createdAt"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: s("personaStatus"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{{AttributeName: s("personaId"), KeyType: types.KeyTypeHash}},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
-			{
-				IndexName: s(UserIDIndex),
-				KeySchema: []types.KeySchemaElement{
-					{AttributeName: s("userId"), KeyType: types.KeyTypeHash},
-					{AttributeName: s("createdAt"), KeyType: types.KeyTypeRange},
-				},
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-			},
-			{
-				IndexName:  s("StatusIndex"),
-				KeySchema:  []types.KeySchemaElement{{AttributeName: s("personaStatus"), KeyType: types.KeyTypeHash}},
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-			},
-		},
-	})
-	if err != nil {
-		tb.Fatalf("creating table %s: %v", name, err)
-	}
-	waiter := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 10 * time.Millisecond })
-	if err := waiter.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: s(name)}, 10*time.Second); err != nil {
-		tb.Fatalf("waiting for table %s: %v", name, err)
-	}
 }
 
 // clock is a test clock that moves forward a millisecond each time it is read,

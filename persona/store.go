@@ -12,9 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// UserIDIndex is the table's global index on userId, sorted by createdAt.
-const UserIDIndex = "UserIdIndex"
-
 // Store errors.
 var (
 	ErrExists        = errors.New("persona already exists")

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/personabackend/app/topology"
 )
 
 func TestDynaliteAnswersDynamoDBCallsOnLoopback(t *testing.T) {
@@ -81,5 +82,37 @@ func TestStopEndsTheServer(t *testing.T) {
 	})
 	if _, err := db.ListTables(context.Background(), &dynamodb.ListTablesInput{}); err == nil {
 		t.Fatal("dynalite still answers after Stop")
+	}
+}
+
+func TestCreateTableMakesAnActiveTableWithItsIndexes(t *testing.T) {
+	srv := Dynalite(t)
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+	err := CreateTable(ctx, db, topology.Table{
+		Name:    "things",
+		Fields:  map[string]string{"id": "string", "owner": "string", "at": "number"},
+		HashKey: "id",
+		GlobalIndexes: []topology.Index{
+			{Name: "ByOwner", HashKey: "owner", RangeKey: "at", Projection: "ALL"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("things")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Table.TableStatus != "ACTIVE" || len(out.Table.GlobalSecondaryIndexes) != 1 ||
+		aws.ToString(out.Table.GlobalSecondaryIndexes[0].IndexName) != "ByOwner" {
+		t.Fatalf("table %+v, want ACTIVE with index ByOwner", out.Table)
+	}
+}
+
+func TestCreateTableRefusesAnUnknownFieldType(t *testing.T) {
+	err := CreateTable(context.Background(), nil, topology.Table{Name: "t", HashKey: "id", Fields: map[string]string{"id": "text"}})
+	if err == nil || !strings.Contains(err.Error(), `"text"`) {
+		t.Fatalf("err = %v, want one naming the type", err)
 	}
 }

@@ -23,6 +23,8 @@ type testProject struct {
 	requiresAWS bool
 	// broken makes Synth write a stack that terraform rejects.
 	broken bool
+	// slow makes creating the api resource take a minute.
+	slow   bool
 	synths []string
 }
 
@@ -63,6 +65,12 @@ func (p *testProject) Synth(_ context.Context, stage string) (string, error) {
 	resources := map[string]any{
 		"api":   map[string]any{"input": "https://api-" + stage + ".example.test"},
 		"table": table,
+	}
+	if p.slow {
+		resources["api"] = map[string]any{
+			"input":       "https://api-" + stage + ".example.test",
+			"provisioner": []any{map[string]any{"local-exec": map[string]any{"command": "sleep 60"}}},
+		}
 	}
 	if p.broken {
 		resources["api"] = map[string]any{"input": "${terraform_data.nowhere.output}"}

@@ -121,13 +121,13 @@ func (t *tool) prepare(ctx context.Context, info StageInfo, check func() error) 
 		Bin: bin, Dir: dir, Stdout: t.stdout, Stderr: t.stderr, Color: isTerminal(t.stdout),
 	}}
 	if err := run.tf.Init(ctx); err != nil {
-		return nil, t.failed("terraform init", info, run.tf, err)
+		return nil, t.failed(ctx, "terraform init", info, run.tf, err)
 	}
 	return run, nil
 }
 
 // failed explains a failed terraform run, with the fix for a locked state.
-func (t *tool) failed(what string, info StageInfo, tf *terraform.Runner, err error) error {
+func (t *tool) failed(ctx context.Context, what string, info StageInfo, tf *terraform.Runner, err error) error {
 	var exit *terraform.ExitError
 	if errors.As(err, &exit) {
 		if id, locked := exit.LockID(); locked {
@@ -138,6 +138,9 @@ func (t *tool) failed(what string, info StageInfo, tf *terraform.Runner, err err
 			}
 			return fmt.Errorf("%s for stage %s failed: %w\nThe stage's state is locked by another terraform run. %s", what, info.Name, err, advice)
 		}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s for stage %s was interrupted: %w", what, info.Name, err)
 	}
 	return fmt.Errorf("%s for stage %s failed: %w", what, info.Name, err)
 }
@@ -174,11 +177,11 @@ func (t *tool) deploy(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := run.tf.Apply(ctx); err != nil {
-		return t.failed("deploy", info, run.tf, err)
+		return t.failed(ctx, "deploy", info, run.tf, err)
 	}
 	outputs, err := run.tf.Outputs(ctx)
 	if err != nil {
-		return t.failed("reading the outputs", info, run.tf, err)
+		return t.failed(ctx, "reading the outputs", info, run.tf, err)
 	}
 	fmt.Fprintf(t.stdout, "\nDeployed stage %s (stack %s-%s).\n", info.Name, t.project.App(), info.Name)
 	printOutputs(t.stdout, outputs)
@@ -237,7 +240,7 @@ func (t *tool) diff(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := run.tf.Plan(ctx); err != nil {
-		return t.failed("diff", info, run.tf, err)
+		return t.failed(ctx, "diff", info, run.tf, err)
 	}
 	return nil
 }
@@ -258,7 +261,7 @@ func (t *tool) outputs(ctx context.Context, args []string) error {
 	}
 	outputs, err := run.tf.Outputs(ctx)
 	if err != nil {
-		return t.failed("reading the outputs", info, run.tf, err)
+		return t.failed(ctx, "reading the outputs", info, run.tf, err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(t.stdout)
@@ -313,7 +316,7 @@ func (t *tool) remove(ctx context.Context, args []string) error {
 		}
 	}
 	if err := run.tf.Destroy(ctx); err != nil {
-		err = t.failed("remove", info, run.tf, err)
+		err = t.failed(ctx, "remove", info, run.tf, err)
 		if len(kept) > 0 {
 			err = fmt.Errorf("%w\n%s", err, keptMessage(run, kept))
 		}
@@ -343,7 +346,7 @@ func (t *tool) release(ctx context.Context, run *stageRun) ([]keptResource, erro
 	}
 	ids, err := run.tf.ResourceIDs(ctx)
 	if err != nil {
-		return nil, t.failed("reading the state", run.info, run.tf, err)
+		return nil, t.failed(ctx, "reading the state", run.info, run.tf, err)
 	}
 	var kept []keptResource
 	var addresses []string
@@ -357,7 +360,7 @@ func (t *tool) release(ctx context.Context, run *stageRun) ([]keptResource, erro
 		return nil, nil
 	}
 	if err := run.tf.StateRemove(ctx, addresses...); err != nil {
-		return nil, t.failed("taking protected resources out of the state", run.info, run.tf, err)
+		return nil, t.failed(ctx, "taking protected resources out of the state", run.info, run.tf, err)
 	}
 	return kept, nil
 }
@@ -394,7 +397,7 @@ func (t *tool) state(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := run.tf.State(ctx, pos...); err != nil {
-		return t.failed("state "+pos[0], info, run.tf, err)
+		return t.failed(ctx, "state "+pos[0], info, run.tf, err)
 	}
 	return nil
 }

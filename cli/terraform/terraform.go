@@ -196,7 +196,8 @@ func (r *Runner) run(ctx context.Context, stdout, stderr io.Writer, args ...stri
 	cmd.Stdout = stdout
 	cmd.Stderr = io.MultiWriter(stderr, tail)
 	cmd.Env = append(os.Environ(), "TF_IN_AUTOMATION=1", "TF_INPUT=0")
-	// Terraform stops cleanly on an interrupt; a kill could leave the state locked.
+	// Terraform stops cleanly on one interrupt; a kill could leave the state locked.
+	ownProcessGroup(cmd)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = interruptGrace
 	err := cmd.Run()

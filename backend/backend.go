@@ -1,0 +1,151 @@
+// Package backend defines the persona backend: the resources of each stage's stack.
+package backend
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/personabackend/app/constructs"
+)
+
+// App is the app's name: stacks are "persona-<stage>".
+const App = "persona"
+
+// SecretNames are the secrets every stage declares; set their values with
+// `persona secrets set NAME --stage STAGE`.
+var SecretNames = []string{"MyApiKey"}
+
+// Define declares one stage's stack: secrets, the persona table, the task topic
+// with the persona queue and its worker, and the HTTP API.
+func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, error) {
+	stack, err := app.NewStack(stage)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := constructs.NewSecretSet(stack, SecretNames...)
+	if err != nil {
+		return nil, err
+	}
+	apiKey, err := secrets.Secret("MyApiKey")
+	if err != nil {
+		return nil, err
+	}
+	table, err := constructs.NewPersonaTable(stack, "PersonaTable", constructs.PersonaTableDefaults())
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := constructs.NewTaskOrchestrator(stack, "TaskTopic", constructs.TaskOrchestratorProps{Name: "tasks"})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tasks.SubscribeQueue("PersonaQueue", constructs.QueueSubscriptionProps{
+		Name:   "persona",
+		Filter: map[string]any{"queue": []string{"persona"}},
+		Worker: constructs.FunctionProps{
+			Package:     "./lambdas/worker",
+			Name:        "worker",
+			Description: "Provisions requested personas",
+			Links: []constructs.LinkTo{
+				{Resource: table, Access: constructs.ReadWrite},
+				{Resource: apiKey, Access: constructs.Read},
+			},
+		},
+	}); err != nil {
+		return nil, err
+	}
+
+	auth := constructs.JWTAuth{Issuer: stage.AuthIssuer, Audience: stage.AuthAudience}
+	if auth.Issuer == "" {
+		auth = constructs.NewUserPool(stack, "Users").Auth()
+	}
+	api, err := constructs.NewBackendApi(stack, "BackendApi", constructs.BackendApiProps{Name: "api", Auth: &auth})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := api.Route("GET /personas", constructs.FunctionProps{
+		Package:     "./lambdas/list",
+		Name:        "list",
+		Description: "Lists the caller's personas",
+		Links:       []constructs.LinkTo{{Resource: table, Access: constructs.Read}},
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := api.Route("POST /personas", constructs.FunctionProps{
+		Package:     "./lambdas/request",
+		Name:        "request",
+		Description: "Requests a new persona",
+		Links: []constructs.LinkTo{
+			// Read as well as write: an Idempotency-Key retry returns the stored persona.
+			{Resource: table, Access: constructs.ReadWrite},
+			{Resource: tasks, Access: constructs.Publish},
+		},
+	}); err != nil {
+		return nil, err
+	}
+	stack.Output("ApiUrl", api.URL(), "Base URL of the HTTP API")
+	stack.Output("PersonaTableName", table.Name(), "Name of the persona table")
+	return stack, nil
+}
+
+// Config is what a synth reads from the environment.
+type Config struct {
+	// Stage, when set, synthesizes just that stage (STAGE); otherwise dev, staging and prod.
+	Stage          string
+	Region         string // AWS_REGION
+	StateBucket    string // STATE_BUCKET: keep state in S3 instead of .state/
+	StateLockTable string // STATE_LOCK_TABLE: DynamoDB table locking the S3 state
+	Outdir         string // CDKTF_OUTDIR
+}
+
+// ConfigFromEnv reads Config from the environment.
+func ConfigFromEnv() Config {
+	return Config{
+		Stage:          os.Getenv("STAGE"),
+		Region:         os.Getenv("AWS_REGION"),
+		StateBucket:    os.Getenv("STATE_BUCKET"),
+		StateLockTable: os.Getenv("STATE_LOCK_TABLE"),
+		Outdir:         os.Getenv("CDKTF_OUTDIR"),
+	}
+}
+
+// Stages returns the stages a synth covers.
+func (c Config) Stages() ([]constructs.Stage, error) {
+	names := constructs.BuiltInStageNames()
+	if c.Stage != "" {
+		names = []string{c.Stage}
+	}
+	stages := make([]constructs.Stage, 0, len(names))
+	for _, name := range names {
+		s, err := constructs.LookupStage(name)
+		if err != nil {
+			return nil, err
+		}
+		stages = append(stages, s)
+	}
+	return stages, nil
+}
+
+// Synth synthesizes the configured stages into one app, in one process.
+func Synth(ctx context.Context, cfg Config) (*constructs.App, constructs.SynthResult, error) {
+	stages, err := cfg.Stages()
+	if err != nil {
+		return nil, constructs.SynthResult{}, err
+	}
+	app, err := constructs.NewApp(ctx, constructs.AppProps{
+		Name:   App,
+		Outdir: cfg.Outdir,
+		Region: cfg.Region,
+		State:  constructs.StateProps{Bucket: cfg.StateBucket, LockTable: cfg.StateLockTable},
+	})
+	if err != nil {
+		return nil, constructs.SynthResult{}, err
+	}
+	for _, stage := range stages {
+		if _, err := Define(app, stage); err != nil {
+			return nil, constructs.SynthResult{}, fmt.Errorf("defining stage %s: %w", stage.Name, err)
+		}
+	}
+	result, err := app.Synth()
+	return app, result, err
+}

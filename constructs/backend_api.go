@@ -1,0 +1,272 @@
+package constructs
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayv2api"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayv2authorizer"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayv2integration"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayv2route"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayv2stage"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdapermission"
+
+	"github.com/personabackend/app/topology"
+)
+
+// JWTAuth configures a JWT authorizer: tokens must be issued by Issuer for one of Audience.
+type JWTAuth struct {
+	Issuer   string
+	Audience []string
+}
+
+// CORS configures cross-origin requests to the API.
+type CORS struct {
+	AllowOrigins []string
+	AllowMethods []string
+	AllowHeaders []string
+	MaxAge       time.Duration
+}
+
+// BackendApiProps configures an HTTP API.
+type BackendApiProps struct {
+	// Name is the short name; the API is "<app>-<stage>-<Name>". Default: from the id.
+	Name string
+	// CORS defaults to any origin, the common methods and the Authorization and
+	// Content-Type headers; set AllowOrigins to restrict it.
+	CORS CORS
+	// Auth, when set, protects every route unless the route says otherwise.
+	Auth *JWTAuth
+}
+
+// BackendApi is an HTTP API (API Gateway v2) with an auto-deployed $default stage,
+// JSON access logs, CORS, the stage's throttling, and routes that run Go functions.
+type BackendApi struct {
+	stack       *Stack
+	id          string
+	scope       constructs.Construct
+	api         apigatewayv2api.Apigatewayv2Api
+	auth        *JWTAuth
+	authorizers map[string]apigatewayv2authorizer.Apigatewayv2Authorizer
+	routes      map[string]bool
+}
+
+// accessLogFormat is one JSON object per request.
+var accessLogFormat = mustJSON(map[string]string{
+	"requestId":        "$context.requestId",
+	"ip":               "$context.identity.sourceIp",
+	"requestTime":      "$context.requestTime",
+	"httpMethod":       "$context.httpMethod",
+	"routeKey":         "$context.routeKey",
+	"path":             "$context.path",
+	"status":           "$context.status",
+	"protocol":         "$context.protocol",
+	"responseLength":   "$context.responseLength",
+	"responseLatency":  "$context.responseLatency",
+	"integrationError": "$context.integrationErrorMessage",
+	"authorizerError":  "$context.authorizer.error",
+})
+
+// NewBackendApi declares the API and its stage; add routes with Route.
+func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi, error) {
+	if props.Auth != nil {
+		if err := props.Auth.validate(); err != nil {
+			return nil, fmt.Errorf("api %s: %w", id, err)
+		}
+	}
+	name := stack.ResourceName(firstNonEmpty(props.Name, kebab(id)))
+	cors := props.CORS
+	if len(cors.AllowOrigins) == 0 {
+		cors.AllowOrigins = []string{"*"}
+	}
+	if len(cors.AllowMethods) == 0 {
+		cors.AllowMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+	}
+	if len(cors.AllowHeaders) == 0 {
+		cors.AllowHeaders = []string{"authorization", "content-type", "idempotency-key"}
+	}
+	if cors.MaxAge == 0 {
+		cors.MaxAge = time.Hour
+	}
+	scope := stack.scope(id)
+	api := apigatewayv2api.NewApigatewayv2Api(scope, jsii.String("api"), &apigatewayv2api.Apigatewayv2ApiConfig{
+		Name:         jsii.String(name),
+		ProtocolType: jsii.String("HTTP"),
+		CorsConfiguration: &apigatewayv2api.Apigatewayv2ApiCorsConfiguration{
+			AllowOrigins: jsii.Strings(cors.AllowOrigins...),
+			AllowMethods: jsii.Strings(cors.AllowMethods...),
+			AllowHeaders: jsii.Strings(cors.AllowHeaders...),
+			MaxAge:       jsii.Number(cors.MaxAge.Seconds()),
+		},
+	})
+	logs := cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("access-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
+		Name:            jsii.String("/aws/apigateway/" + name),
+		RetentionInDays: jsii.Number(float64(stack.stage.LogRetentionDays)),
+	})
+	apigatewayv2stage.NewApigatewayv2Stage(scope, jsii.String("stage"), &apigatewayv2stage.Apigatewayv2StageConfig{
+		ApiId:      api.Id(),
+		Name:       jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		AccessLogSettings: &apigatewayv2stage.Apigatewayv2StageAccessLogSettings{
+			DestinationArn: logs.Arn(),
+			Format:         jsii.String(accessLogFormat),
+		},
+		DefaultRouteSettings: &apigatewayv2stage.Apigatewayv2StageDefaultRouteSettings{
+			ThrottlingBurstLimit: jsii.Number(float64(stack.stage.ThrottleBurst)),
+			ThrottlingRateLimit:  jsii.Number(stack.stage.ThrottleRate),
+		},
+	})
+	return &BackendApi{
+		stack:       stack,
+		id:          id,
+		scope:       scope,
+		api:         api,
+		auth:        props.Auth,
+		authorizers: map[string]apigatewayv2authorizer.Apigatewayv2Authorizer{},
+		routes:      map[string]bool{},
+	}, nil
+}
+
+// URL is the API's base URL.
+func (a *BackendApi) URL() string { return *a.api.ApiEndpoint() }
+
+// RouteOption changes how one route is authorized.
+type RouteOption func(*routeOptions)
+
+type routeOptions struct {
+	public bool
+	auth   *JWTAuth
+}
+
+// Public lets anyone call the route, even when the API has an authorizer.
+func Public() RouteOption { return func(o *routeOptions) { o.public = true } }
+
+// WithAuth protects the route with its own JWT authorizer.
+func WithAuth(auth JWTAuth) RouteOption { return func(o *routeOptions) { o.auth = &auth } }
+
+var routeKeyPattern = regexp.MustCompile(`^(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/[A-Za-z0-9._~\-/{}+]*)$`)
+
+// Route sends requests matching routeKey ("GET /personas") to a new function built
+// from fn, through a Lambda proxy integration with payload format 2.0; only this API
+// may invoke the function, and only on this route.
+func (a *BackendApi) Route(routeKey string, fn FunctionProps, opts ...RouteOption) (*GoFunction, error) {
+	m := routeKeyPattern.FindStringSubmatch(routeKey)
+	if m == nil {
+		return nil, fmt.Errorf("route %q: write it as \"METHOD /path\", e.g. \"GET /personas\" or \"POST /personas/{id}\"", routeKey)
+	}
+	if a.routes[routeKey] {
+		return nil, fmt.Errorf("route %q is defined twice", routeKey)
+	}
+	var o routeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	auth := a.auth
+	if o.auth != nil {
+		auth = o.auth
+	}
+	if o.public {
+		auth = nil
+	}
+	id := routeID(m[1], m[2])
+	if fn.Name == "" {
+		fn.Name = kebab(id)
+	}
+	function, err := NewGoFunction(a.stack, a.id+id, fn)
+	if err != nil {
+		return nil, fmt.Errorf("route %q: %w", routeKey, err)
+	}
+	scope := constructs.NewConstruct(a.scope, jsii.String(id))
+	integration := apigatewayv2integration.NewApigatewayv2Integration(scope, jsii.String("integration"), &apigatewayv2integration.Apigatewayv2IntegrationConfig{
+		ApiId:                a.api.Id(),
+		IntegrationType:      jsii.String("AWS_PROXY"),
+		IntegrationUri:       jsii.String(function.invokeArn()),
+		PayloadFormatVersion: jsii.String("2.0"),
+	})
+	routeConfig := &apigatewayv2route.Apigatewayv2RouteConfig{
+		ApiId:    a.api.Id(),
+		RouteKey: jsii.String(routeKey),
+		Target:   jsii.String("integrations/" + *integration.Id()),
+	}
+	if auth != nil {
+		authorizer, err := a.authorizer(*auth)
+		if err != nil {
+			return nil, fmt.Errorf("route %q: %w", routeKey, err)
+		}
+		routeConfig.AuthorizationType = jsii.String("JWT")
+		routeConfig.AuthorizerId = authorizer.Id()
+	}
+	apigatewayv2route.NewApigatewayv2Route(scope, jsii.String("route"), routeConfig)
+
+	method, path := m[1], m[2]
+	if method == "ANY" {
+		method = "*"
+	}
+	sourcePath := regexp.MustCompile(`\{[^}]*\}`).ReplaceAllString(path, "*")
+	lambdapermission.NewLambdaPermission(scope, jsii.String("permission"), &lambdapermission.LambdaPermissionConfig{
+		Action:       jsii.String("lambda:InvokeFunction"),
+		FunctionName: jsii.String(function.Name()),
+		Principal:    jsii.String("apigateway.amazonaws.com"),
+		SourceArn:    jsii.String(fmt.Sprintf("%s/*/%s%s", *a.api.ExecutionArn(), method, sourcePath)),
+	})
+	a.routes[routeKey] = true
+	a.stack.topo.Routes = append(a.stack.topo.Routes, topology.Route{
+		RouteKey: routeKey, Function: function.Name(), Authorized: auth != nil,
+	})
+	return function, nil
+}
+
+// authorizer returns the API's JWT authorizer for auth, declaring it on first use.
+func (a *BackendApi) authorizer(auth JWTAuth) (apigatewayv2authorizer.Apigatewayv2Authorizer, error) {
+	if err := auth.validate(); err != nil {
+		return nil, err
+	}
+	key := auth.Issuer + "|" + strings.Join(auth.Audience, ",")
+	if existing, ok := a.authorizers[key]; ok {
+		return existing, nil
+	}
+	id := fmt.Sprintf("jwt-authorizer-%d", len(a.authorizers)+1)
+	authorizer := apigatewayv2authorizer.NewApigatewayv2Authorizer(a.scope, jsii.String(id), &apigatewayv2authorizer.Apigatewayv2AuthorizerConfig{
+		ApiId:           a.api.Id(),
+		AuthorizerType:  jsii.String("JWT"),
+		Name:            jsii.String(a.stack.ResourceName(id)),
+		IdentitySources: jsii.Strings("$request.header.Authorization"),
+		JwtConfiguration: &apigatewayv2authorizer.Apigatewayv2AuthorizerJwtConfiguration{
+			Issuer:   jsii.String(auth.Issuer),
+			Audience: jsii.Strings(auth.Audience...),
+		},
+	})
+	a.authorizers[key] = authorizer
+	return authorizer, nil
+}
+
+func (j JWTAuth) validate() error {
+	if j.Issuer == "" || len(j.Audience) == 0 {
+		return fmt.Errorf("a JWT authorizer needs an issuer URL and at least one audience")
+	}
+	return nil
+}
+
+// routeID turns "GET /personas/{id}" into "GetPersonasId".
+func routeID(method, path string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToUpper(method[:1]) + strings.ToLower(method[1:]))
+	for _, part := range regexp.MustCompile(`[A-Za-z0-9]+`).FindAllString(path, -1) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func mustJSON(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}

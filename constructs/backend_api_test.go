@@ -1,0 +1,136 @@
+package constructs
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestBackendApiHasAnAutoDeployedDefaultStageWithJSONAccessLogs(t *testing.T) {
+	s := stackFor(t, "dev")
+	s.hasResource(t, "aws_apigatewayv2_api", map[string]any{"name": "shop-dev-api", "protocol_type": "HTTP"})
+	stage := s.only(t, "aws_apigatewayv2_stage", "name", "$default")
+	if stage["auto_deploy"] != true {
+		t.Errorf("auto_deploy = %v", stage["auto_deploy"])
+	}
+	logs := stage["access_log_settings"].(map[string]any)
+	format := decodeJSON(t, logs["format"])
+	for _, field := range []string{"requestId", "routeKey", "status", "responseLatency"} {
+		if _, ok := format[field]; !ok {
+			t.Errorf("access log format lacks %s: %v", field, format)
+		}
+	}
+	if !strings.Contains(logs["destination_arn"].(string), "aws_cloudwatch_log_group.Api_access-logs") {
+		t.Errorf("access logs go to %v, want the API's log group", logs["destination_arn"])
+	}
+	s.hasResource(t, "aws_cloudwatch_log_group", map[string]any{"name": "/aws/apigateway/shop-dev-api", "retention_in_days": 7})
+	stackFor(t, "prod").hasResource(t, "aws_cloudwatch_log_group", map[string]any{"name": "/aws/apigateway/shop-prod-api", "retention_in_days": 365})
+}
+
+func TestBackendApiThrottlesRoutesWithTheStageSettings(t *testing.T) {
+	for stage, want := range map[string][2]float64{"dev": {50, 100}, "prod": {1000, 5000}} {
+		settings := stackFor(t, stage).only(t, "aws_apigatewayv2_stage", "name", "$default")["default_route_settings"].(map[string]any)
+		if settings["throttling_burst_limit"] != want[0] || settings["throttling_rate_limit"] != want[1] {
+			t.Errorf("%s throttling = %v, want burst %v rate %v", stage, settings, want[0], want[1])
+		}
+	}
+}
+
+func TestBackendApiAllowsCrossOriginCallsWithTheAuthorizationHeader(t *testing.T) {
+	api := stackFor(t, "dev").only(t, "aws_apigatewayv2_api", "name", "shop-dev-api")
+	cors := api["cors_configuration"].(map[string]any)
+	if !containsAll(cors["allow_headers"], "authorization", "content-type") || !containsAll(cors["allow_methods"], "GET", "POST") {
+		t.Errorf("cors = %v", cors)
+	}
+}
+
+func TestRoutesUseLambdaProxyIntegrationsWithPayloadFormat2(t *testing.T) {
+	s := stackFor(t, "dev")
+	integrations := s.resources("aws_apigatewayv2_integration")
+	if len(integrations) != 3 {
+		t.Fatalf("want 3 integrations, got %d", len(integrations))
+	}
+	for name, in := range integrations {
+		if in["integration_type"] != "AWS_PROXY" || in["payload_format_version"] != "2.0" {
+			t.Errorf("%s: type %v payload %v", name, in["integration_type"], in["payload_format_version"])
+		}
+		if !strings.HasSuffix(in["integration_uri"].(string), ".invoke_arn}") {
+			t.Errorf("%s: uri %v is not a function's invoke ARN", name, in["integration_uri"])
+		}
+	}
+}
+
+func TestRoutesUseTheAPIsJWTAuthorizerUnlessPublic(t *testing.T) {
+	s := stackFor(t, "dev")
+	s.hasResource(t, "aws_apigatewayv2_authorizer", map[string]any{
+		"authorizer_type":   "JWT",
+		"identity_sources":  []any{"$request.header.Authorization"},
+		"jwt_configuration": map[string]any{"issuer": "https://issuer.example.com", "audience": []any{"shop-client"}},
+	})
+	for key, wantAuth := range map[string]bool{"GET /orders": true, "POST /orders/{id}": true, "GET /health": false} {
+		route := s.only(t, "aws_apigatewayv2_route", "route_key", key)
+		if got := route["authorization_type"] == "JWT" && route["authorizer_id"] != nil; got != wantAuth {
+			t.Errorf("%s: authorized = %v, want %v", key, got, wantAuth)
+		}
+	}
+}
+
+func TestOnlyThisAPIMayInvokeARouteFunctionAndOnlyOnItsRoute(t *testing.T) {
+	s := stackFor(t, "dev")
+	want := map[string]string{
+		"shop-dev-list":   "/*/GET/orders",
+		"shop-dev-place":  "/*/POST/orders/*",
+		"shop-dev-health": "/*/GET/health",
+	}
+	for fn, suffix := range want {
+		p := s.only(t, "aws_lambda_permission", "function_name", fn)
+		if p["principal"] != "apigateway.amazonaws.com" || p["action"] != "lambda:InvokeFunction" {
+			t.Errorf("%s: %v", fn, p)
+		}
+		if arn := p["source_arn"].(string); !strings.HasPrefix(arn, "${aws_apigatewayv2_api.Api_api") || !strings.HasSuffix(arn, suffix) {
+			t.Errorf("%s: source_arn %s, want this API's execution ARN ending %s", fn, arn, suffix)
+		}
+	}
+}
+
+func TestTheAPIURLIsAStackOutput(t *testing.T) {
+	out := stackFor(t, "dev").doc["output"].(map[string]any)["ApiUrl"].(map[string]any)
+	if !strings.HasSuffix(out["value"].(string), ".api_endpoint}") {
+		t.Errorf("ApiUrl = %v", out["value"])
+	}
+}
+
+func TestRouteRejectsMalformedAndDuplicateRouteKeys(t *testing.T) {
+	stack := scratchStack(t)
+	api, err := NewBackendApi(stack, "Api", BackendApiProps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := FunctionProps{Package: "./constructs/testdata/echo"}
+	for _, key := range []string{"/personas", "FETCH /personas", "GET personas", "GET /a b"} {
+		if _, err := api.Route(key, fn); err == nil || !strings.Contains(err.Error(), `write it as "METHOD /path"`) {
+			t.Errorf("Route(%q) = %v, want a format error", key, err)
+		}
+	}
+	if _, err := api.Route("GET /things", fn); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Route("GET /things", fn); err == nil || !strings.Contains(err.Error(), "defined twice") {
+		t.Errorf("second GET /things: %v, want defined twice", err)
+	}
+	if _, err := NewBackendApi(stack, "Api2", BackendApiProps{Auth: &JWTAuth{Issuer: "https://x"}}); err == nil || !strings.Contains(err.Error(), "audience") {
+		t.Errorf("authorizer without audience: %v", err)
+	}
+}
+
+func containsAll(list any, want ...string) bool {
+	have := map[string]bool{}
+	for _, v := range list.([]any) {
+		have[v.(string)] = true
+	}
+	for _, w := range want {
+		if !have[w] {
+			return false
+		}
+	}
+	return true
+}

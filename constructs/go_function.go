@@ -1,0 +1,239 @@
+package constructs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdafunction"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/resource"
+	"github.com/personabackend/app/topology"
+)
+
+// FunctionProps describes a Go Lambda function.
+type FunctionProps struct {
+	// Package is the function's main package inside the module, e.g. "./lambdas/list".
+	Package string
+	// Name is the short name; the deployed name is "<app>-<stage>-<Name>". Default: from the id.
+	Name        string
+	Description string
+	// MemoryMB and Timeout default to the stage's settings.
+	MemoryMB int
+	Timeout  time.Duration
+	// Environment holds plain variables; linked resources arrive through Links.
+	Environment map[string]string
+	// Links gives the function access to resources.
+	Links []LinkTo
+}
+
+// LinkTo links a resource with an access level.
+type LinkTo struct {
+	Resource Linkable
+	Access   Access
+}
+
+// GoFunction is a Go Lambda function: its code built for provided.al2023 on arm64,
+// an execution role that only Lambda can assume, a log group with the stage's
+// retention, and a policy holding exactly the permissions of its links.
+type GoFunction struct {
+	stack      *Stack
+	name       string
+	pkg        string
+	timeout    time.Duration
+	scope      constructs.Construct
+	lambda     lambdafunction.LambdaFunction
+	policy     iamrolepolicy.IamRolePolicy
+	logGroup   cloudwatchloggroup.CloudwatchLogGroup
+	env        map[string]string
+	statements []Statement
+}
+
+// NewGoFunction declares a function and starts building its code in the background;
+// the build is waited for when the app synthesizes.
+func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, error) {
+	if props.Package == "" {
+		return nil, fmt.Errorf("function %s: Package is required (the main package, e.g. ./lambdas/list)", id)
+	}
+	short := firstNonEmpty(props.Name, kebab(id))
+	name := stack.ResourceName(short)
+	if len(name) > 64 {
+		return nil, fmt.Errorf("function name %q is longer than Lambda's 64 characters: shorten the function or stage name", name)
+	}
+	memory := props.MemoryMB
+	if memory == 0 {
+		memory = stack.stage.FunctionMemoryMB
+	}
+	timeout := props.Timeout
+	if timeout == 0 {
+		timeout = stack.stage.FunctionTimeout
+	}
+	if memory < 128 || memory > 10240 {
+		return nil, fmt.Errorf("function %s: memory %d MB is outside Lambda's 128-10240 MB", name, memory)
+	}
+	if timeout < time.Second || timeout > 15*time.Minute {
+		return nil, fmt.Errorf("function %s: timeout %s is outside Lambda's 1s-15m", name, timeout)
+	}
+	stack.app.builder.Start(stack.app.ctx, props.Package)
+
+	scope := stack.scope(id)
+	logGroup := cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
+		Name:            jsii.String("/aws/lambda/" + name),
+		RetentionInDays: jsii.Number(float64(stack.stage.LogRetentionDays)),
+	})
+	assumeRole, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Effect":    "Allow",
+			"Action":    "sts:AssumeRole",
+			"Principal": map[string]string{"Service": "lambda.amazonaws.com"},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	role := iamrole.NewIamRole(scope, jsii.String("role"), &iamrole.IamRoleConfig{
+		Name:             jsii.String(name),
+		AssumeRolePolicy: jsii.String(string(assumeRole)),
+	})
+	fn := &GoFunction{
+		stack:   stack,
+		name:    name,
+		pkg:     props.Package,
+		timeout: timeout,
+		scope:   scope,
+		env: map[string]string{
+			resource.EnvApp:   stack.app.name,
+			resource.EnvStage: stack.stage.Name,
+		},
+		statements: []Statement{{
+			Actions:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resources: []string{*logGroup.Arn() + ":*"},
+		}},
+		logGroup: logGroup,
+	}
+	for k, v := range props.Environment {
+		fn.env[k] = v
+	}
+	fn.policy = iamrolepolicy.NewIamRolePolicy(scope, jsii.String("policy"), &iamrolepolicy.IamRolePolicyConfig{
+		Name:   jsii.String(name),
+		Role:   role.Id(),
+		Policy: jsii.String(fn.policyJSON()),
+	})
+	fn.lambda = lambdafunction.NewLambdaFunction(scope, jsii.String("function"), &lambdafunction.LambdaFunctionConfig{
+		FunctionName:  jsii.String(name),
+		Role:          role.Arn(),
+		Runtime:       jsii.String("provided.al2023"),
+		Architectures: jsii.Strings("arm64"),
+		Handler:       jsii.String("bootstrap"),
+		MemorySize:    jsii.Number(float64(memory)),
+		Timeout:       jsii.Number(timeout.Seconds()),
+		LoggingConfig: &lambdafunction.LambdaFunctionLoggingConfig{
+			LogFormat: jsii.String("JSON"),
+			LogGroup:  logGroup.Name(),
+		},
+		DependsOn: &[]cdktf.ITerraformDependable{logGroup, fn.policy},
+	})
+	if props.Description != "" {
+		fn.lambda.SetDescription(jsii.String(props.Description))
+	}
+	stack.topo.Functions = append(stack.topo.Functions, topology.Function{
+		Name:           name,
+		Package:        props.Package,
+		MemoryMB:       memory,
+		TimeoutSeconds: int(timeout.Seconds()),
+		Environment:    props.Environment,
+	})
+	stack.functions = append(stack.functions, fn)
+	for _, l := range props.Links {
+		if err := fn.Link(l.Resource, l.Access); err != nil {
+			return nil, err
+		}
+	}
+	return fn, nil
+}
+
+// Link gives the function access to r: its properties in the environment and
+// exactly the permissions that access needs.
+func (f *GoFunction) Link(r Linkable, access Access) error {
+	if r == nil {
+		return fmt.Errorf("function %s: linking a nil resource", f.name)
+	}
+	name := r.LinkName()
+	if _, dup := f.env[resource.EnvName(name)]; dup {
+		return fmt.Errorf("function %s: %q is linked twice: link it once with the widest access it needs", f.name, name)
+	}
+	grant, err := r.Link(access)
+	if err != nil {
+		return fmt.Errorf("function %s: %w", f.name, err)
+	}
+	props, err := json.Marshal(grant.Properties)
+	if err != nil {
+		return fmt.Errorf("function %s: encoding link %q: %w", f.name, name, err)
+	}
+	f.env[resource.EnvName(name)] = string(props)
+	f.statements = append(f.statements, grant.Statements...)
+	f.policy.SetPolicy(jsii.String(f.policyJSON()))
+	topo := f.stack.topologyFunction(f.name)
+	topo.Links = append(topo.Links, topology.Link{Name: name, Access: string(access)})
+	return nil
+}
+
+func (f *GoFunction) policyJSON() string {
+	doc, err := json.Marshal(policyDocument(f.statements))
+	if err != nil {
+		panic(fmt.Sprintf("encoding a policy of plain strings cannot fail: %v", err))
+	}
+	return string(doc)
+}
+
+// topologyFunction returns the live topology entry of a function: the slice may
+// have grown since the function was declared.
+func (s *Stack) topologyFunction(name string) *topology.Function {
+	for i := range s.topo.Functions {
+		if s.topo.Functions[i].Name == name {
+			return &s.topo.Functions[i]
+		}
+	}
+	panic("function " + name + " is missing from its own stack's topology")
+}
+
+// Name is the deployed function name.
+func (f *GoFunction) Name() string { return f.name }
+
+// Arn is the function's ARN.
+func (f *GoFunction) Arn() string { return *f.lambda.Arn() }
+
+// Timeout is the function's timeout.
+func (f *GoFunction) Timeout() time.Duration { return f.timeout }
+
+func (f *GoFunction) invokeArn() string { return *f.lambda.InvokeArn() }
+
+// attachCode waits for the function's build and points the function at the zip.
+func (f *GoFunction) attachCode(ctx context.Context) (build.Artifact, error) {
+	art, err := f.stack.app.builder.Wait(ctx, f.pkg)
+	if err != nil {
+		return art, fmt.Errorf("function %s: %w", f.name, err)
+	}
+	asset := cdktf.NewTerraformAsset(f.scope, jsii.String("code"), &cdktf.TerraformAssetConfig{
+		Path:      jsii.String(art.Zip),
+		Type:      cdktf.AssetType_FILE,
+		AssetHash: jsii.String(art.ZipSHA256),
+	})
+	f.lambda.SetFilename(asset.Path())
+	f.lambda.SetSourceCodeHash(jsii.String(art.SourceCodeHash()))
+	vars := map[string]*string{}
+	for k, v := range f.env {
+		vars[k] = jsii.String(v)
+	}
+	f.lambda.PutEnvironment(&lambdafunction.LambdaFunctionEnvironment{Variables: &vars})
+	return art, nil
+}

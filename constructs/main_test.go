@@ -1,0 +1,190 @@
+package constructs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+)
+
+// One jsii runtime per test binary costs about 2 s, so every test reads the stacks
+// of one app synthesized once in TestMain: a dev and a prod stage of a small app
+// that uses every construct.
+var synthesized struct {
+	result SynthResult
+	stacks map[string]*synthStack // by stage
+	err    error
+}
+
+const testApp = "shop"
+
+type synthStack struct {
+	json string // cdk.tf.json as written
+	doc  map[string]any
+	dir  string
+}
+
+func TestMain(m *testing.M) {
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	outdir, err := os.MkdirTemp("", "constructs-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	synthesized.err = synthTestApp(outdir)
+	code := m.Run()
+	os.RemoveAll(outdir)
+	os.Exit(code)
+}
+
+func synthTestApp(outdir string) error {
+	ctx := context.Background()
+	app, err := NewApp(ctx, AppProps{Name: testApp, Outdir: outdir, Region: "eu-west-1"})
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{"dev", "prod"} {
+		stage, err := LookupStage(name)
+		if err != nil {
+			return err
+		}
+		if err := defineTestStack(app, stage); err != nil {
+			return err
+		}
+	}
+	result, err := app.Synth()
+	if err != nil {
+		return err
+	}
+	synthesized.result = result
+	synthesized.stacks = map[string]*synthStack{}
+	for _, s := range result.Stacks {
+		data, err := os.ReadFile(filepath.Join(s.Dir, "cdk.tf.json"))
+		if err != nil {
+			return err
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return err
+		}
+		synthesized.stacks[s.Name[len(testApp)+1:]] = &synthStack{json: string(data), doc: doc, dir: s.Dir}
+	}
+	return nil
+}
+
+// defineTestStack declares: secrets, an orders table, a topic with a queue and a
+// worker, and an API with a read route, a write route and a public route.
+func defineTestStack(app *App, stage Stage) error {
+	stack, err := app.NewStack(stage)
+	if err != nil {
+		return err
+	}
+	secrets, err := NewSecretSet(stack, "PaymentKey", "MailToken")
+	if err != nil {
+		return err
+	}
+	paymentKey, _ := secrets.Secret("PaymentKey")
+	table, err := NewPersonaTable(stack, "Orders", TableProps{
+		Fields:        map[string]FieldType{"orderId": String, "customerId": String, "placedAt": Number},
+		PrimaryIndex:  Index{HashKey: "orderId"},
+		GlobalIndexes: map[string]GlobalIndex{"ByCustomer": {HashKey: "customerId", RangeKey: "placedAt", Projection: Projection{KeysOnly: true}}},
+		TTL:           "expiresAt",
+	})
+	if err != nil {
+		return err
+	}
+	topic, err := NewTaskOrchestrator(stack, "Events", TaskOrchestratorProps{})
+	if err != nil {
+		return err
+	}
+	if _, err := topic.SubscribeQueue("Shipping", QueueSubscriptionProps{
+		Filter: map[string]any{"queue": []string{"shipping"}},
+		Worker: FunctionProps{
+			Package: "./constructs/testdata/echo",
+			Timeout: 20 * time.Second,
+			Links:   []LinkTo{{table, ReadWrite}, {paymentKey, Read}},
+		},
+	}); err != nil {
+		return err
+	}
+	api, err := NewBackendApi(stack, "Api", BackendApiProps{Auth: &JWTAuth{Issuer: "https://issuer.example.com", Audience: []string{"shop-client"}}})
+	if err != nil {
+		return err
+	}
+	if _, err := api.Route("GET /orders", FunctionProps{Package: "./constructs/testdata/echo", Name: "list", Links: []LinkTo{{table, Read}}}); err != nil {
+		return err
+	}
+	if _, err := api.Route("POST /orders/{id}", FunctionProps{Package: "./constructs/testdata/echo", Name: "place", Links: []LinkTo{{table, Write}, {topic, Publish}}}); err != nil {
+		return err
+	}
+	if _, err := api.Route("GET /health", FunctionProps{Package: "./constructs/testdata/echo", Name: "health"}, Public()); err != nil {
+		return err
+	}
+	stack.Output("ApiUrl", api.URL(), "API base URL")
+	return nil
+}
+
+func stackFor(t *testing.T, stage string) *synthStack {
+	t.Helper()
+	if synthesized.err != nil {
+		t.Fatalf("synthesizing the test app: %v", synthesized.err)
+	}
+	s, ok := synthesized.stacks[stage]
+	if !ok {
+		t.Fatalf("no %s stack synthesized", stage)
+	}
+	return s
+}
+
+// resources returns the resources of one type, by their logical name.
+func (s *synthStack) resources(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	all, _ := s.doc["resource"].(map[string]any)
+	byName, _ := all[typ].(map[string]any)
+	for name, r := range byName {
+		out[name] = r.(map[string]any)
+	}
+	return out
+}
+
+// only returns the single resource of a type whose name attribute (nameKey) is name.
+func (s *synthStack) only(t *testing.T, typ, nameKey, name string) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, r := range s.resources(typ) {
+		if r[nameKey] == name {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one %s with %s=%q, found %d", typ, nameKey, name, len(found))
+	}
+	return found[0]
+}
+
+// hasResource asserts with cdktf's own matcher.
+func (s *synthStack) hasResource(t *testing.T, typ string, props map[string]any) {
+	t.Helper()
+	if !*cdktf.Testing_ToHaveResourceWithProperties(jsii.String(s.json), jsii.String(typ), &props) {
+		t.Errorf("no %s with properties %v", typ, props)
+	}
+}
+
+func decodeJSON(t *testing.T, v any) map[string]any {
+	t.Helper()
+	str, ok := v.(string)
+	if !ok {
+		t.Fatalf("want a JSON string, got %T", v)
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(str), &out); err != nil {
+		t.Fatalf("decoding %s: %v", str, err)
+	}
+	return out
+}

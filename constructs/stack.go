@@ -1,0 +1,362 @@
+// Package constructs is a library of CDKTF constructs for serverless Go backends on AWS:
+// PersonaTable, BackendApi, TaskOrchestrator and SecretSet, over Go functions and links.
+//
+// Its public API speaks plain Go; CDKTF and jsii stay inside this package, so the
+// rest of a project does not depend on them.
+package constructs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscalleridentity"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawspartition"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/topology"
+)
+
+// AppProps configures an App.
+type AppProps struct {
+	// Name is the app's name: it starts every stack and resource name.
+	Name string
+	// Root is the Go module holding the function packages; default: found from the working directory.
+	Root string
+	// Outdir receives the synthesized stacks; default $CDKTF_OUTDIR, else <Root>/cdktf.out.
+	Outdir string
+	// Region is the AWS region of every stack; default $AWS_REGION, else us-east-1.
+	Region string
+	// State says where each stage keeps its Terraform state.
+	State StateProps
+}
+
+// StateProps chooses the Terraform backend. With Bucket empty each stage keeps a local
+// state file in Dir; otherwise state lives in S3 under "<app>/<stage>/terraform.tfstate",
+// encrypted, locked through the DynamoDB table LockTable.
+type StateProps struct {
+	Dir       string // default <Root>/.state
+	Bucket    string
+	LockTable string
+	Region    string // the bucket's region; default the app's region
+}
+
+// App holds one stack per stage and synthesizes them together, in one process.
+type App struct {
+	name    string
+	root    string
+	outdir  string
+	region  string
+	state   StateProps
+	cdk     cdktf.App
+	builder *build.Builder
+	ctx     context.Context
+	stacks  []*Stack
+	started time.Time
+}
+
+var appNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+
+// NewApp validates props and prepares an app; no stack exists until NewStack.
+func NewApp(ctx context.Context, props AppProps) (*App, error) {
+	if !appNamePattern.MatchString(props.Name) {
+		return nil, fmt.Errorf("invalid app name %q: use 1-20 lowercase letters, digits and hyphens, starting with a letter", props.Name)
+	}
+	root := props.Root
+	if root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		if root, err = build.ModuleRoot(wd); err != nil {
+			return nil, err
+		}
+	}
+	outdir := firstNonEmpty(props.Outdir, os.Getenv("CDKTF_OUTDIR"), filepath.Join(root, "cdktf.out"))
+	outdir, err := filepath.Abs(outdir)
+	if err != nil {
+		return nil, err
+	}
+	region := firstNonEmpty(props.Region, os.Getenv("AWS_REGION"), "us-east-1")
+	state := props.State
+	state.Dir = firstNonEmpty(state.Dir, filepath.Join(root, ".state"))
+	state.Region = firstNonEmpty(state.Region, region)
+	if state.Bucket != "" && state.LockTable == "" {
+		return nil, errors.New("a state bucket needs a lock table: set STATE_LOCK_TABLE to a DynamoDB table whose hash key is the string LockID")
+	}
+	return &App{
+		name:    props.Name,
+		root:    root,
+		outdir:  outdir,
+		region:  region,
+		state:   state,
+		builder: build.NewBuilder(root, filepath.Join(root, ".build", "lambda"), build.Lambda),
+		ctx:     ctx,
+		started: time.Now(),
+	}, nil
+}
+
+// Name is the app's name.
+func (a *App) Name() string { return a.name }
+
+// Outdir is where Synth writes the stacks.
+func (a *App) Outdir() string { return a.outdir }
+
+func (a *App) cdkApp() cdktf.App {
+	if a.cdk == nil {
+		a.cdk = cdktf.NewApp(&cdktf.AppConfig{
+			Outdir:      jsii.String(a.outdir),
+			StackTraces: jsii.Bool(false),
+		})
+	}
+	return a.cdk
+}
+
+// Stack is one stage of the app: its resources, provider, backend and outputs.
+type Stack struct {
+	app       *App
+	stack     cdktf.TerraformStack
+	stage     Stage
+	topo      *topology.Stack
+	functions []*GoFunction
+	account   *string
+	partition *string
+}
+
+// NewStack adds the stack "<app>-<stage>" with the AWS provider (tagging every
+// resource with app and stage) and the stage's own Terraform state.
+func (a *App) NewStack(stage Stage) (*Stack, error) {
+	if err := ValidateStageName(stage.Name); err != nil {
+		return nil, err
+	}
+	name := a.name + "-" + stage.Name
+	for _, s := range a.stacks {
+		if s.stage.Name == stage.Name {
+			return nil, fmt.Errorf("stage %q is defined twice", stage.Name)
+		}
+	}
+	tfStack := cdktf.NewTerraformStack(a.cdkApp(), jsii.String(name))
+	provider.NewAwsProvider(tfStack, jsii.String("aws"), &provider.AwsProviderConfig{
+		Region: jsii.String(a.region),
+		DefaultTags: &[]*provider.AwsProviderDefaultTags{{
+			Tags: &map[string]*string{
+				"app":        jsii.String(a.name),
+				"stage":      jsii.String(stage.Name),
+				"managed-by": jsii.String("terraform"),
+			},
+		}},
+	})
+	if a.state.Bucket != "" {
+		cdktf.NewS3Backend(tfStack, &cdktf.S3BackendConfig{
+			Bucket:        jsii.String(a.state.Bucket),
+			Key:           jsii.String(fmt.Sprintf("%s/%s/terraform.tfstate", a.name, stage.Name)),
+			Region:        jsii.String(a.state.Region),
+			Encrypt:       jsii.Bool(true),
+			DynamodbTable: jsii.String(a.state.LockTable),
+		})
+	} else {
+		// Terraform runs in the stack's folder, so the state path is relative to it:
+		// the synthesized JSON then holds no machine-specific absolute path.
+		stackDir := filepath.Join(a.outdir, "stacks", name)
+		rel, err := filepath.Rel(stackDir, filepath.Join(a.state.Dir, name+".tfstate"))
+		if err != nil {
+			return nil, fmt.Errorf("locating the state file of %s: %w", name, err)
+		}
+		cdktf.NewLocalBackend(tfStack, &cdktf.LocalBackendConfig{Path: jsii.String(filepath.ToSlash(rel))})
+	}
+	s := &Stack{
+		app:   a,
+		stack: tfStack,
+		stage: stage,
+		topo:  &topology.Stack{App: a.name, Stage: stage.Name, Region: a.region},
+	}
+	a.stacks = append(a.stacks, s)
+	return s, nil
+}
+
+// Name is the stack's name, "<app>-<stage>".
+func (s *Stack) Name() string { return s.app.name + "-" + s.stage.Name }
+
+// Stage is the stage this stack deploys.
+func (s *Stack) Stage() Stage { return s.stage }
+
+// Topology describes what the stack declares so far.
+func (s *Stack) Topology() *topology.Stack { return s.topo }
+
+// ResourceName is the name of a resource of this stack: "<app>-<stage>-<name>".
+func (s *Stack) ResourceName(name string) string { return s.Name() + "-" + name }
+
+// Output declares a Terraform output of the stack.
+func (s *Stack) Output(name, value, description string) {
+	cdktf.NewTerraformOutput(s.stack, jsii.String(name), &cdktf.TerraformOutputConfig{
+		Value:       jsii.String(value),
+		Description: jsii.String(description),
+	})
+}
+
+func (s *Stack) scope(id string) constructs.Construct {
+	return constructs.NewConstruct(s.stack, jsii.String(id))
+}
+
+// lifecycle keeps a protected stage's data from being destroyed by Terraform.
+func (s *Stack) lifecycle() *cdktf.TerraformResourceLifecycle {
+	if !s.stage.Protected {
+		return nil
+	}
+	return &cdktf.TerraformResourceLifecycle{PreventDestroy: jsii.Bool(true)}
+}
+
+func (s *Stack) accountID() string {
+	if s.account == nil {
+		s.account = dataawscalleridentity.NewDataAwsCallerIdentity(s.stack, jsii.String("caller"), nil).AccountId()
+	}
+	return *s.account
+}
+
+func (s *Stack) partitionName() string {
+	if s.partition == nil {
+		s.partition = dataawspartition.NewDataAwsPartition(s.stack, jsii.String("partition"), nil).Partition()
+	}
+	return *s.partition
+}
+
+// arn builds an ARN in this stack's partition, region and account.
+func (s *Stack) arn(service, resource string) string {
+	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", s.partitionName(), service, s.app.region, s.accountID(), resource)
+}
+
+// SynthResult reports what Synth wrote.
+type SynthResult struct {
+	Stacks    []StackResult
+	Functions []build.Artifact
+	// Duration runs from NewApp to the last file written.
+	Duration time.Duration
+}
+
+// StackResult is one synthesized stack.
+type StackResult struct {
+	Name      string
+	Dir       string // holds cdk.tf.json, topology.json and assets/
+	Resources int
+}
+
+// Synth builds every function, then writes each stack's Terraform JSON, its assets
+// and its topology.json under Outdir/stacks/<stack>/.
+func (a *App) Synth() (result SynthResult, err error) {
+	if len(a.stacks) == 0 {
+		return result, errors.New("nothing to synthesize: the app has no stack")
+	}
+	artifacts := map[string]build.Artifact{}
+	for _, s := range a.stacks {
+		for _, fn := range s.functions {
+			art, err := fn.attachCode(a.ctx)
+			if err != nil {
+				return result, err
+			}
+			artifacts[art.Package] = art
+		}
+	}
+	for _, pkg := range sortedKeys(artifacts) {
+		result.Functions = append(result.Functions, artifacts[pkg])
+	}
+	if err := catchJSII(func() { a.cdkApp().Synth() }); err != nil {
+		return result, fmt.Errorf("synthesizing: %w", err)
+	}
+	for _, s := range a.stacks {
+		sr, err := s.writeResult()
+		if err != nil {
+			return result, err
+		}
+		result.Stacks = append(result.Stacks, sr)
+	}
+	result.Duration = time.Since(a.started)
+	return result, nil
+}
+
+func (s *Stack) writeResult() (StackResult, error) {
+	dir := filepath.Join(s.app.outdir, "stacks", s.Name())
+	data, err := os.ReadFile(filepath.Join(dir, "cdk.tf.json"))
+	if err != nil {
+		return StackResult{}, fmt.Errorf("reading the synthesized %s: %w", s.Name(), err)
+	}
+	var doc struct {
+		Resource map[string]map[string]json.RawMessage `json:"resource"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return StackResult{}, fmt.Errorf("reading the synthesized %s: %w", s.Name(), err)
+	}
+	count := 0
+	for _, byName := range doc.Resource {
+		count += len(byName)
+	}
+	topo, err := json.MarshalIndent(s.topo, "", "  ")
+	if err != nil {
+		return StackResult{}, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, topology.FileName), append(topo, '\n'), 0o644); err != nil {
+		return StackResult{}, fmt.Errorf("writing the topology of %s: %w", s.Name(), err)
+	}
+	return StackResult{Name: s.Name(), Dir: dir, Resources: count}, nil
+}
+
+// catchJSII turns a panic raised by the jsii runtime (how CDKTF reports invalid
+// configuration) into an error.
+func catchJSII(fn func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	fn()
+	return nil
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// kebab turns a construct id such as "PersonaQueue" into "persona-queue".
+func kebab(id string) string {
+	var b strings.Builder
+	for i, r := range id {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			if i > 0 && b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r + ('a' - 'A'))
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+				b.WriteByte('-')
+			}
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}

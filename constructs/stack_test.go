@@ -1,0 +1,226 @@
+package constructs
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/topology"
+)
+
+// scratchStack is a fresh dev stack in an app of its own, for tests that need
+// constructs but not the shared synthesized app.
+func scratchStack(t *testing.T) *Stack {
+	t.Helper()
+	app, err := NewApp(context.Background(), AppProps{Name: "scratch", Outdir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage, _ := LookupStage("dev")
+	stack, err := app.NewStack(stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stack
+}
+
+var reference = regexp.MustCompile(`\$\{([^}]*)\}`)
+
+func TestEveryReferenceResolvesWithinItsStack(t *testing.T) {
+	for _, stage := range []string{"dev", "prod"} {
+		s := stackFor(t, stage)
+		declared := map[string]bool{}
+		for _, kind := range []string{"resource", "data"} {
+			byType, _ := s.doc[kind].(map[string]any)
+			for typ, byName := range byType {
+				for name := range byName.(map[string]any) {
+					prefix := typ + "." + name
+					if kind == "data" {
+						prefix = "data." + prefix
+					}
+					declared[prefix] = true
+				}
+			}
+		}
+		refs := reference.FindAllStringSubmatch(s.json, -1)
+		if len(refs) < 20 {
+			t.Fatalf("%s: only %d references found; the stack looks incomplete", stage, len(refs))
+		}
+		for _, ref := range refs {
+			parts := strings.Split(ref[1], ".")
+			target := strings.Join(parts[:2], ".")
+			if parts[0] == "data" {
+				target = strings.Join(parts[:3], ".")
+			}
+			if !declared[target] {
+				t.Errorf("%s: ${%s} refers to %s, which the stack does not declare", stage, ref[1], target)
+			}
+		}
+	}
+}
+
+func TestResourceNamesCarryAppAndStage(t *testing.T) {
+	for _, stage := range []string{"dev", "prod"} {
+		s := stackFor(t, stage)
+		checked := 0
+		for typ, byName := range s.doc["resource"].(map[string]any) {
+			for id, r := range byName.(map[string]any) {
+				for _, key := range []string{"name", "function_name"} {
+					name, ok := r.(map[string]any)[key].(string)
+					if !ok || name == "$default" || strings.HasPrefix(name, "${") || typ == "aws_lambda_permission" {
+						continue
+					}
+					checked++
+					if !strings.Contains(name, "shop-"+stage+"-") {
+						t.Errorf("%s %s: %s %q does not carry app and stage", typ, id, key, name)
+					}
+				}
+			}
+		}
+		if checked < 15 {
+			t.Errorf("%s: only %d names checked", stage, checked)
+		}
+	}
+}
+
+func TestEveryResourceIsTaggedWithAppAndStageByTheProvider(t *testing.T) {
+	for _, stage := range []string{"dev", "prod"} {
+		s := stackFor(t, stage)
+		s.hasProvider(t, map[string]any{
+			"region":       "eu-west-1",
+			"default_tags": []any{map[string]any{"tags": map[string]any{"app": "shop", "stage": stage, "managed-by": "terraform"}}},
+		})
+	}
+}
+
+func (s *synthStack) hasProvider(t *testing.T, want map[string]any) {
+	t.Helper()
+	providers := s.doc["provider"].(map[string]any)["aws"].([]any)
+	if len(providers) != 1 {
+		t.Fatalf("want one aws provider, got %d", len(providers))
+	}
+	got, _ := json.Marshal(providers[0])
+	wantJSON, _ := json.Marshal(want)
+	if string(got) != string(wantJSON) {
+		t.Errorf("provider = %s, want %s", got, wantJSON)
+	}
+}
+
+func TestEachStageKeepsItsOwnLocalStateFile(t *testing.T) {
+	root, err := build.ModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stage := range []string{"dev", "prod"} {
+		s := stackFor(t, stage)
+		local := s.doc["terraform"].(map[string]any)["backend"].(map[string]any)["local"].(map[string]any)
+		path := local["path"].(string)
+		if filepath.IsAbs(path) {
+			t.Errorf("%s: state path %s is absolute; the synthesized JSON must not depend on this machine", stage, path)
+		}
+		if got, want := filepath.Clean(filepath.Join(s.dir, path)), filepath.Join(root, ".state", "shop-"+stage+".tfstate"); got != want {
+			t.Errorf("%s: state file %s, want %s", stage, got, want)
+		}
+	}
+}
+
+func TestAStateBucketKeepsEachStageEncryptedAndLockedInS3(t *testing.T) {
+	outdir := t.TempDir()
+	app, err := NewApp(context.Background(), AppProps{Name: "shop", Outdir: outdir, Region: "eu-west-1",
+		State: StateProps{Bucket: "acme-tfstate", LockTable: "acme-tflock"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage, _ := LookupStage("alice")
+	if _, err := app.NewStack(stage); err != nil {
+		t.Fatal(err)
+	}
+	result, err := app.Synth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(result.Stacks[0].Dir, "cdk.tf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Terraform struct {
+			Backend map[string]map[string]any `json:"backend"`
+		} `json:"terraform"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	s3 := doc.Terraform.Backend["s3"]
+	want := map[string]any{"bucket": "acme-tfstate", "key": "shop/alice/terraform.tfstate", "region": "eu-west-1", "encrypt": true, "dynamodb_table": "acme-tflock"}
+	for k, v := range want {
+		if s3[k] != v {
+			t.Errorf("s3 backend %s = %v, want %v", k, s3[k], v)
+		}
+	}
+	if _, err := NewApp(context.Background(), AppProps{Name: "shop", State: StateProps{Bucket: "b"}}); err == nil || !strings.Contains(err.Error(), "STATE_LOCK_TABLE") {
+		t.Errorf("bucket without lock table: %v", err)
+	}
+}
+
+func TestStageNames(t *testing.T) {
+	for _, name := range []string{"Dev", "my_stage", "-x", "x-", "1st", "", "averyveryverylongstagename"} {
+		if _, err := LookupStage(name); err == nil || !strings.Contains(err.Error(), "invalid stage name") {
+			t.Errorf("LookupStage(%q) = %v, want invalid stage name", name, err)
+		}
+	}
+	alice, err := LookupStage("alice-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, _ := LookupStage("dev")
+	if !alice.Personal || alice.Protected || alice.LogRetentionDays != dev.LogRetentionDays || alice.FunctionMemoryMB != dev.FunctionMemoryMB {
+		t.Errorf("personal stage = %+v, want dev settings", alice)
+	}
+	prod, _ := LookupStage("prod")
+	if !prod.Protected || prod.Personal {
+		t.Errorf("prod = %+v", prod)
+	}
+	if got := strings.Join(BuiltInStageNames(), ","); got != "dev,prod,staging" {
+		t.Errorf("built-in stages = %s", got)
+	}
+	if _, err := NewApp(context.Background(), AppProps{Name: "My App"}); err == nil || !strings.Contains(err.Error(), "invalid app name") {
+		t.Errorf("NewApp with a bad name: %v", err)
+	}
+}
+
+func TestSynthWritesTheStackTopologyBesideTheTerraform(t *testing.T) {
+	topo, err := topology.Read(filepath.Join(stackFor(t, "dev").dir, topology.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if topo.App != "shop" || topo.Stage != "dev" || topo.Region != "eu-west-1" {
+		t.Errorf("topology header = %s/%s/%s", topo.App, topo.Stage, topo.Region)
+	}
+	routes := map[string]string{}
+	for _, r := range topo.Routes {
+		routes[r.RouteKey] = r.Function
+	}
+	if routes["GET /orders"] != "shop-dev-list" || routes["POST /orders/{id}"] != "shop-dev-place" {
+		t.Errorf("routes = %v", routes)
+	}
+	if len(topo.Subscriptions) != 1 || topo.Subscriptions[0].FilterPolicy != `{"queue":["shipping"]}` || topo.Subscriptions[0].Queue != "shop-dev-shipping.fifo" {
+		t.Errorf("subscriptions = %+v", topo.Subscriptions)
+	}
+	q, ok := topo.Queue("shop-dev-shipping.fifo")
+	if !ok || q.MaxReceiveCount != 3 || q.DeadLetterQueue != "shop-dev-shipping-dlq.fifo" || q.VisibilityTimeoutSeconds != 120 {
+		t.Errorf("queue = %+v", q)
+	}
+	worker, ok := topo.Function("shop-dev-shipping-worker")
+	if !ok || len(worker.Links) != 3 {
+		t.Fatalf("worker = %+v", worker)
+	}
+	if len(topo.Secrets) != 2 || topo.Secrets[0].Parameter != "/shop/dev/PaymentKey" {
+		t.Errorf("secrets = %+v", topo.Secrets)
+	}
+}

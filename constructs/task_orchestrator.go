@@ -1,0 +1,293 @@
+package constructs
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdaeventsourcemapping"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopic"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicsubscription"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueue"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueuepolicy"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/personabackend/app/resource"
+	"github.com/personabackend/app/topology"
+)
+
+// TaskOrchestratorProps configures the topic.
+type TaskOrchestratorProps struct {
+	// Name is the short name; the topic is "<app>-<stage>-<Name>" (+ ".fifo"). Default: from the id.
+	Name string
+	// Standard makes a standard topic; the default is FIFO, which keeps each message
+	// group in order and drops duplicates.
+	Standard bool
+	// ContentBasedDeduplication lets publishers omit MessageDeduplicationId (FIFO only).
+	ContentBasedDeduplication bool
+}
+
+// TaskOrchestrator is an SNS topic that fans tasks out to queues, each subscribed
+// with a filter policy and drained by a worker function.
+type TaskOrchestrator struct {
+	stack    *Stack
+	id       string
+	linkName string
+	name     string
+	fifo     bool
+	topic    snstopic.SnsTopic
+}
+
+// NewTaskOrchestrator declares the topic.
+func NewTaskOrchestrator(stack *Stack, id string, props TaskOrchestratorProps) (*TaskOrchestrator, error) {
+	if err := validateLinkName(id); err != nil {
+		return nil, fmt.Errorf("topic %s: %w", id, err)
+	}
+	fifo := !props.Standard
+	if !fifo && props.ContentBasedDeduplication {
+		return nil, fmt.Errorf("topic %s: ContentBasedDeduplication needs a FIFO topic", id)
+	}
+	name := stack.ResourceName(firstNonEmpty(props.Name, kebab(id)))
+	if fifo {
+		name += ".fifo"
+	}
+	config := &snstopic.SnsTopicConfig{Name: jsii.String(name)}
+	if fifo {
+		config.FifoTopic = jsii.Bool(true)
+		config.ContentBasedDeduplication = jsii.Bool(props.ContentBasedDeduplication)
+	}
+	topic := snstopic.NewSnsTopic(stack.scope(id), jsii.String("topic"), config)
+	stack.topo.Topics = append(stack.topo.Topics, topology.Topic{LinkName: id, Name: name, FIFO: fifo})
+	return &TaskOrchestrator{stack: stack, id: id, linkName: id, name: name, fifo: fifo, topic: topic}, nil
+}
+
+// LinkName is the topic's name for handlers (resource.GetTopic).
+func (o *TaskOrchestrator) LinkName() string { return o.linkName }
+
+// Name is the topic's name.
+func (o *TaskOrchestrator) Name() string { return o.name }
+
+// Arn is the topic's ARN.
+func (o *TaskOrchestrator) Arn() string { return *o.topic.Arn() }
+
+// Link grants publish access: sns:Publish on this topic.
+func (o *TaskOrchestrator) Link(access Access) (LinkGrant, error) {
+	if access != Publish {
+		return LinkGrant{}, unsupportedAccess("topic", o.linkName, access, Publish)
+	}
+	arn := o.Arn()
+	return LinkGrant{
+		Properties: resource.Topic{Kind: resource.KindTopic, Name: o.name, Arn: arn, FIFO: o.fifo},
+		Statements: []Statement{{Actions: []string{"sns:Publish"}, Resources: []string{arn}}},
+	}, nil
+}
+
+// QueueSubscriptionProps describes a queue subscribed to the topic and its worker.
+type QueueSubscriptionProps struct {
+	// Name is the short name; the queue is "<app>-<stage>-<Name>" (+ ".fifo"). Default: from the id.
+	Name string
+	// Filter is the subscription's filter policy on message attributes, as in SST:
+	// {"queue": ["persona"]} delivers only messages whose attribute queue is "persona".
+	Filter map[string]any
+	// Worker is the function that consumes the queue.
+	Worker FunctionProps
+	// BatchSize is the most messages per worker invocation; default 10.
+	BatchSize int
+	// MaxReceives is how often a message is tried before it moves to the
+	// dead-letter queue; default 3.
+	MaxReceives int
+	// Retention is how long an unconsumed message is kept; default 4 days
+	// (the dead-letter queue keeps messages for 14 days).
+	Retention time.Duration
+}
+
+// Queue is an SQS queue subscribed to a topic, with its dead-letter queue and worker.
+type Queue struct {
+	linkName string
+	name     string
+	fifo     bool
+	queue    sqsqueue.SqsQueue
+	dlq      sqsqueue.SqsQueue
+	worker   *GoFunction
+}
+
+// SubscribeQueue declares a queue that receives the topic's messages matching
+// props.Filter: with its dead-letter queue, a policy that lets only this topic send
+// to it, and a worker fed by an event source mapping that reports partial batch
+// failures, so only the failed messages of a batch are retried.
+func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProps) (*Queue, error) {
+	if err := validateLinkName(id); err != nil {
+		return nil, fmt.Errorf("queue %s: %w", id, err)
+	}
+	if len(props.Filter) == 0 {
+		return nil, fmt.Errorf("queue %s: a Filter is required, e.g. {\"queue\": [\"persona\"]}, so the queue gets only its own tasks", id)
+	}
+	filter, err := json.Marshal(props.Filter)
+	if err != nil {
+		return nil, fmt.Errorf("queue %s: encoding the filter policy: %w", id, err)
+	}
+	batch := props.BatchSize
+	if batch == 0 {
+		batch = 10
+	}
+	if batch < 1 || batch > 10 {
+		return nil, fmt.Errorf("queue %s: batch size %d: SQS delivers 1 to 10 messages per batch", id, batch)
+	}
+	maxReceives := props.MaxReceives
+	if maxReceives == 0 {
+		maxReceives = 3
+	}
+	if maxReceives < 1 || maxReceives > 1000 {
+		return nil, fmt.Errorf("queue %s: max receives %d is outside SQS's 1-1000", id, maxReceives)
+	}
+	retention := props.Retention
+	if retention == 0 {
+		retention = 4 * 24 * time.Hour
+	}
+	if retention < time.Minute || retention > 14*24*time.Hour {
+		return nil, fmt.Errorf("queue %s: retention %s is outside SQS's 1 minute to 14 days", id, retention)
+	}
+
+	stack := o.stack
+	short := firstNonEmpty(props.Name, kebab(id))
+	suffix := ""
+	if o.fifo {
+		suffix = ".fifo"
+	}
+	name := stack.ResourceName(short) + suffix
+	dlqName := stack.ResourceName(short+"-dlq") + suffix
+	if props.Worker.Name == "" {
+		props.Worker.Name = short + "-worker"
+	}
+	// The worker's own links come after the queue's, which the queue adds itself.
+	workerLinks := props.Worker.Links
+	props.Worker.Links = nil
+	worker, err := NewGoFunction(stack, id+"Worker", props.Worker)
+	if err != nil {
+		return nil, err
+	}
+	// AWS advises a visibility timeout of at least six times the function's
+	// timeout, so a batch retried after throttling is not redelivered meanwhile.
+	visibility := 6 * worker.Timeout()
+
+	scope := stack.scope(id)
+	dlq := sqsqueue.NewSqsQueue(scope, jsii.String("dead-letter"), &sqsqueue.SqsQueueConfig{
+		Name:                    jsii.String(dlqName),
+		FifoQueue:               fifoOrNil(o.fifo),
+		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
+		SqsManagedSseEnabled:    jsii.Bool(true),
+	})
+	redrive, err := json.Marshal(map[string]any{"deadLetterTargetArn": *dlq.Arn(), "maxReceiveCount": maxReceives})
+	if err != nil {
+		return nil, err
+	}
+	queue := sqsqueue.NewSqsQueue(scope, jsii.String("queue"), &sqsqueue.SqsQueueConfig{
+		Name:                     jsii.String(name),
+		FifoQueue:                fifoOrNil(o.fifo),
+		VisibilityTimeoutSeconds: jsii.Number(visibility.Seconds()),
+		MessageRetentionSeconds:  jsii.Number(retention.Seconds()),
+		RedrivePolicy:            jsii.String(string(redrive)),
+		SqsManagedSseEnabled:     jsii.Bool(true),
+	})
+	policy, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Sid":       "TopicSendsMessages",
+			"Effect":    "Allow",
+			"Principal": map[string]string{"Service": "sns.amazonaws.com"},
+			"Action":    "sqs:SendMessage",
+			"Resource":  *queue.Arn(),
+			"Condition": map[string]any{"ArnEquals": map[string]string{"aws:SourceArn": o.Arn()}},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	queuePolicy := sqsqueuepolicy.NewSqsQueuePolicy(scope, jsii.String("policy"), &sqsqueuepolicy.SqsQueuePolicyConfig{
+		QueueUrl: queue.Url(),
+		Policy:   jsii.String(string(policy)),
+	})
+	snstopicsubscription.NewSnsTopicSubscription(scope, jsii.String("subscription"), &snstopicsubscription.SnsTopicSubscriptionConfig{
+		TopicArn:           o.topic.Arn(),
+		Protocol:           jsii.String("sqs"),
+		Endpoint:           queue.Arn(),
+		FilterPolicy:       jsii.String(string(filter)),
+		FilterPolicyScope:  jsii.String("MessageAttributes"),
+		RawMessageDelivery: jsii.Bool(true),
+		// Messages published before the queue accepts them would be lost.
+		DependsOn: &[]cdktf.ITerraformDependable{queuePolicy},
+	})
+
+	q := &Queue{linkName: id, name: name, fifo: o.fifo, queue: queue, dlq: dlq, worker: worker}
+	if err := worker.Link(q, Consume); err != nil {
+		return nil, err
+	}
+	for _, l := range workerLinks {
+		if err := worker.Link(l.Resource, l.Access); err != nil {
+			return nil, err
+		}
+	}
+	lambdaeventsourcemapping.NewLambdaEventSourceMapping(scope, jsii.String("worker-source"), &lambdaeventsourcemapping.LambdaEventSourceMappingConfig{
+		EventSourceArn:        queue.Arn(),
+		FunctionName:          worker.lambda.Arn(),
+		BatchSize:             jsii.Number(float64(batch)),
+		FunctionResponseTypes: jsii.Strings("ReportBatchItemFailures"),
+		// Lambda checks the role can read the queue when the mapping is created.
+		DependsOn: &[]cdktf.ITerraformDependable{worker.policy},
+	})
+
+	stack.topo.Queues = append(stack.topo.Queues,
+		topology.Queue{
+			LinkName: id, Name: name, FIFO: o.fifo,
+			VisibilityTimeoutSeconds: int(visibility.Seconds()),
+			RetentionSeconds:         int(retention.Seconds()),
+			DeadLetterQueue:          dlqName, MaxReceiveCount: maxReceives,
+		},
+		topology.Queue{
+			LinkName: id + "DeadLetter", Name: dlqName, FIFO: o.fifo,
+			VisibilityTimeoutSeconds: 30, RetentionSeconds: 14 * 24 * 3600,
+		},
+	)
+	stack.topo.Subscriptions = append(stack.topo.Subscriptions, topology.Subscription{
+		Topic: o.name, Queue: name, FilterPolicy: string(filter), RawMessageDelivery: true,
+	})
+	stack.topo.EventSources = append(stack.topo.EventSources, topology.EventSource{
+		Queue: name, Function: worker.Name(), BatchSize: batch, ReportBatchItemFailures: true,
+	})
+	return q, nil
+}
+
+func fifoOrNil(fifo bool) any {
+	if !fifo {
+		return nil
+	}
+	return jsii.Bool(true)
+}
+
+// LinkName is the queue's name for handlers (resource.GetQueue).
+func (q *Queue) LinkName() string { return q.linkName }
+
+// Name is the queue's name.
+func (q *Queue) Name() string { return q.name }
+
+// Worker is the function that consumes the queue.
+func (q *Queue) Worker() *GoFunction { return q.worker }
+
+// Link grants send (send messages) or consume (receive, delete, change visibility) access.
+func (q *Queue) Link(access Access) (LinkGrant, error) {
+	arn := *q.queue.Arn()
+	var actions []string
+	switch access {
+	case Send:
+		actions = []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}
+	case Consume:
+		actions = []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
+	default:
+		return LinkGrant{}, unsupportedAccess("queue", q.linkName, access, Send, Consume)
+	}
+	return LinkGrant{
+		Properties: resource.Queue{Kind: resource.KindQueue, Name: q.name, Arn: arn, URL: *q.queue.Url(), FIFO: q.fifo},
+		Statements: []Statement{{Actions: actions, Resources: []string{arn}}},
+	}, nil
+}

@@ -3,7 +3,10 @@ package localaws
 import (
 	"context"
 	"errors"
+	"os/exec"
+	"path/filepath"
 	"testing"
+	"time"
 )
 
 // Dynalite starts dynalite for the test and stops it when the test ends.
@@ -35,4 +38,34 @@ func startForTest(tb testing.TB, start func(context.Context) (*Server, error)) *
 		}
 	})
 	return srv
+}
+
+// BuildBootstrap builds the main package pkg (relative to the repository root, e.g.
+// "./lambdas/list") for this machine, as Lambda's bootstrap is built, and returns its path.
+func BuildBootstrap(tb testing.TB, pkg string) string {
+	tb.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := filepath.Join(tb.TempDir(), filepath.Base(pkg), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, pkg)
+	cmd.Dir = root
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("building %s: %v\n%s", pkg, err, msg)
+	}
+	return out
+}
+
+// StartBootstrap runs a built bootstrap for the test and stops it when the test ends.
+func StartBootstrap(tb testing.TB, path string, env []string) *Function {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f, err := StartFunction(ctx, path, env)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(f.Stop)
+	return f
 }

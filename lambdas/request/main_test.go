@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/persona"
+)
+
+// env is what the deployed function gets, pointed at local servers.
+func env(dynamoEndpoint, snsEndpoint, topicArn string) []string {
+	return []string{
+		"AWS_REGION=" + localaws.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_DYNAMODB=" + dynamoEndpoint, "AWS_ENDPOINT_URL_SNS=" + snsEndpoint,
+		"APP_NAME=persona-app", "APP_STAGE=test",
+		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
+		`RESOURCE_TaskTopic={"kind":"topic","name":"tasks.fifo","arn":"` + topicArn + `","fifo":true}`,
+	}
+}
+
+func TestTheBootstrapStoresAPersonaAndItsTaskReachesThePersonaQueue(t *testing.T) {
+	ctx := context.Background()
+	dynalite, goaws := localaws.Dynalite(t), localaws.Goaws(t)
+	db := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
+	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
+		t.Fatal(err)
+	}
+	topics := sns.NewFromConfig(localaws.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(goaws.Endpoint) })
+	topic, err := topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("tasks.fifo"), Attributes: map[string]string{"FifoTopic": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqs := localaws.GoawsSQS{Endpoint: goaws.Endpoint}
+	queueURL, queueArn, err := sqs.CreateQueue(ctx, "persona.fifo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := topics.Subscribe(ctx, &sns.SubscribeInput{
+		TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueArn),
+		Attributes: map[string]string{"RawMessageDelivery": "true", "FilterPolicy": `{"queue":["persona"]}`},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fn := localaws.StartBootstrap(t, localaws.BuildBootstrap(t, "./lambdas/request"), env(dynalite.Endpoint, goaws.Endpoint, *topic.TopicArn))
+
+	res, err := fn.Invoke(ctx, postEvent("user-a", `{"name":"Trip Planner","instructions":"Ask for dates first."}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(res.Payload, &resp); err != nil || res.Failed {
+		t.Fatalf("answer %s (failed %v)", res.Payload, res.Failed)
+	}
+	var body persona.RequestResponse
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("answer %d %s, want 202 with the persona", resp.StatusCode, resp.Body)
+	}
+	stored, err := persona.NewStore(db, "personas").Get(ctx, body.Persona.ID)
+	if err != nil || stored.UserID != "user-a" || stored.TaskState != persona.TaskPublished {
+		t.Fatalf("stored %+v (%v), want user-a's persona with its task published", stored, err)
+	}
+	msgs, err := sqs.Receive(ctx, queueURL, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, body.Persona.ID) {
+		t.Fatalf("persona queue holds %+v, want the task for %s", msgs, body.Persona.ID)
+	}
+	if strings.Contains(fn.Output(), "Ask for dates first") {
+		t.Errorf("the function logged the request body:\n%s", fn.Output())
+	}
+}
+
+func postEvent(user, body string) []byte {
+	ev, _ := json.Marshal(events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: persona.RouteRequest, RawPath: "/personas",
+		Headers: map[string]string{"content-type": "application/json"},
+		Body:    body,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/personas"},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": user}},
+			},
+		},
+	})
+	return ev
+}
+
+func TestTheBootstrapWithoutItsTopicLinkStopsAtInitNamingTheLink(t *testing.T) {
+	bin := localaws.BuildBootstrap(t, "./lambdas/request")
+	var unlinked []string
+	for _, kv := range env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic") {
+		if !strings.HasPrefix(kv, "RESOURCE_TaskTopic=") {
+			unlinked = append(unlinked, kv)
+		}
+	}
+	_, err := localaws.StartFunction(context.Background(), bin, unlinked)
+	if err == nil || !strings.Contains(err.Error(), `resource \"TaskTopic\" is not linked`) {
+		t.Fatalf("err = %v, want an init failure naming the TaskTopic link", err)
+	}
+}
+
+// BenchmarkInit measures the bootstrap's cold start: process start to its first
+// request for an invocation.
+func BenchmarkInit(b *testing.B) {
+	bin := localaws.BuildBootstrap(b, "./lambdas/request")
+	var total time.Duration
+	for b.Loop() {
+		fn, err := localaws.StartFunction(context.Background(), bin, env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += fn.InitDuration
+		fn.Stop()
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms-init/op")
+}

@@ -239,7 +239,12 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// colorCodes matches the ANSI color sequences some terraform commands write even when
+// told -no-color; the tail is quoted in plain text.
+var colorCodes = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
 func (t *tailWriter) add(line string) {
+	line = colorCodes.ReplaceAllString(line, "")
 	if strings.TrimSpace(line) == "" {
 		return
 	}

@@ -1,6 +1,8 @@
 package terraform_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -99,5 +101,33 @@ func TestProtectedResourcesAreThoseMarkedPreventDestroy(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ProtectedResources = %+v, want %+v", got, want)
+	}
+}
+
+func TestAFailedRunKeepsTheLastLinesOfItsErrorsWithoutColors(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "terraform")
+	body := "#!/bin/sh\nfor i in $(seq 1 40); do echo \"progress $i\"; echo \"error line $i\" >&2; done\nprintf '\\033[31mNo state file was found!\\033[0m\\n' >&2\nexit 3\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	r := &terraform.Runner{Bin: script, Dir: dir, Stdout: &stdout, Stderr: &stderr}
+	err := r.State(context.Background(), "list")
+	var exit *terraform.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("State = %v, want an ExitError", err)
+	}
+	if exit.Code != 3 || exit.Command != "state list" {
+		t.Errorf("ExitError = %q exit %d, want state list exit 3", exit.Command, exit.Code)
+	}
+	if last := exit.Tail[len(exit.Tail)-1]; last != "No state file was found!" {
+		t.Errorf("last line = %q", last)
+	}
+	if exit.Tail[0] != "error line 27" || len(exit.Tail) != 15 {
+		t.Errorf("tail = %q, want the last 15 lines", exit.Tail)
+	}
+	if !strings.Contains(stdout.String(), "progress 40") || !strings.Contains(stderr.String(), "error line 1\n") {
+		t.Error("terraform's output was not passed through")
 	}
 }

@@ -18,7 +18,7 @@ import (
 )
 
 const (
-	apiKey         = "sk-local-7e57-k3y"
+	apiKey          = "sk-local-7e57-k3y"
 	apiKeyParameter = "/persona-app/test/MyApiKey"
 )
 

@@ -1,0 +1,57 @@
+package dev
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// buildFunction compiles a function's package for this machine into dir/bootstrap.
+// The binary is written beside and renamed into place, so emulator processes that
+// still run the old one keep running it.
+func buildFunction(ctx context.Context, root, pkg, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating %s: %w", dir, err)
+	}
+	bootstrap := filepath.Join(dir, "bootstrap")
+	tmp := bootstrap + ".new"
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-o", tmp, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building %s: %w\n%s", pkg, err, strings.TrimSpace(out.String()))
+	}
+	if err := os.Rename(tmp, bootstrap); err != nil {
+		return "", fmt.Errorf("installing %s: %w", bootstrap, err)
+	}
+	return bootstrap, nil
+}
+
+// sourceDirs lists the folders inside root whose Go files pkg is built from:
+// its own and those of the module-local packages it imports.
+func sourceDirs(ctx context.Context, root, pkg string) ([]string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("listing the packages %s imports: %w\n%s", pkg, err, strings.TrimSpace(stderr.String()))
+	}
+	var dirs []string
+	prefix := root + string(filepath.Separator)
+	for _, d := range strings.Split(string(out), "\n") {
+		if d != "" && (strings.HasPrefix(d, prefix) || d == root) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs, nil
+}

@@ -1,0 +1,443 @@
+// Package dev runs a whole stage on this machine: local DynamoDB, SNS, SQS and SSM
+// stand-ins, the real handler binaries under the Lambda emulator, an HTTP front door
+// that speaks API Gateway's payload format, queue pollers, and rebuilds on source changes.
+package dev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/personabackend/app/cli/secretstore"
+	"github.com/personabackend/app/dev/apigw"
+	"github.com/personabackend/app/dev/lambdapool"
+	"github.com/personabackend/app/dev/queues"
+	"github.com/personabackend/app/dev/ssmlocal"
+	"github.com/personabackend/app/topology"
+)
+
+// DefaultPort is where the local API listens unless told otherwise.
+const DefaultPort = 3000
+
+// Options configure a dev session.
+type Options struct {
+	// Root is the Go module root: functions are built from it and local state lives in
+	// Root/.dev/<stage>. Required.
+	Root string
+	// Host and Port are where the local API listens; defaults 127.0.0.1 and DefaultPort.
+	// Port -1 picks a free port (tests).
+	Host string
+	Port int
+	// Fresh starts with empty tables instead of the data kept from the last run.
+	Fresh bool
+	// Secrets holds the stage's secret values; default the local store under Root/.secrets.
+	Secrets secretstore.Getter
+	// PoolSize is how many emulator processes each function may run at once; default 2.
+	PoolSize int
+	// Log receives the session's log: one line per invocation and the functions' output.
+	// Default os.Stderr.
+	Log io.Writer
+}
+
+// Session is a running stage.
+type Session struct {
+	// APIURL is the base URL of the local API, e.g. http://127.0.0.1:3000.
+	APIURL string
+	// AWSEndpoint serves SNS, SQS and SSM; DynamoDBEndpoint serves DynamoDB.
+	AWSEndpoint      string
+	DynamoDBEndpoint string
+
+	stack  *topology.Stack
+	opts   Options
+	log    *logger
+	broker *queues.Broker
+	env    endpoints
+
+	mu    sync.RWMutex
+	pools map[string]*lambdapool.Pool
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func()
+	once    sync.Once
+}
+
+// Run starts the stage, serves it until ctx is done, then stops everything it started.
+func Run(ctx context.Context, opts Options, stack *topology.Stack) error {
+	s, err := Start(ctx, opts, stack)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	s.log.printf("stopping")
+	s.Close()
+	return nil
+}
+
+// Start starts the stage and returns once the API answers. Close stops it.
+func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session, err error) {
+	begin := time.Now()
+	if opts.Root == "" {
+		return nil, errors.New("dev: Options.Root (the module root) is required")
+	}
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("dev: %w", err)
+	}
+	opts.Root = root
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	if opts.Port == 0 {
+		opts.Port = DefaultPort
+	}
+	if opts.PoolSize < 1 {
+		opts.PoolSize = 2
+	}
+	if opts.Log == nil {
+		opts.Log = os.Stderr
+	}
+	if opts.Secrets == nil {
+		opts.Secrets = secretstore.NewLocal(filepath.Join(root, secretstore.LocalDir))
+	}
+	if stack.Region == "" {
+		stack.Region = "us-east-1"
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s := &Session{stack: stack, opts: opts, log: &logger{w: opts.Log}, pools: map[string]*lambdapool.Pool{}, cancel: cancel}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	// The API port first: a second dev on the same port stops here, before starting anything.
+	apiListener, err := listenAPI(opts.Host, opts.Port)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() { apiListener.Close() })
+	s.APIURL = "http://" + apiListener.Addr().String()
+
+	if err := checkSecrets(ctx, opts.Secrets, stack); err != nil {
+		return nil, err
+	}
+	// Fail on a missing emulator before spending time on builds.
+	if _, err := toolPath(lambdapool.EmulatorTool, root); err != nil {
+		return nil, err
+	}
+	stateDir := filepath.Join(root, ".dev", stack.Stage)
+
+	// Builds and dynalite start together; builds take longest.
+	type built struct {
+		fn        topology.Function
+		bootstrap string
+		dirs      []string
+		err       error
+	}
+	builds := make(chan built, len(stack.Functions))
+	for _, fn := range stack.Functions {
+		go func() {
+			b := built{fn: fn}
+			b.bootstrap, b.err = buildFunction(ctx, root, fn.Package, filepath.Join(stateDir, fn.Name))
+			if b.err == nil {
+				b.dirs, b.err = sourceDirs(ctx, root, fn.Package)
+			}
+			builds <- b
+		}()
+	}
+	dbDir := filepath.Join(stateDir, "dynamodb")
+	if opts.Fresh {
+		if err := os.RemoveAll(dbDir); err != nil {
+			return nil, fmt.Errorf("clearing %s: %w", dbDir, err)
+		}
+	}
+	db, dbErr := startDynalite(ctx, root, dbDir)
+	if db != nil {
+		s.closers = append(s.closers, db.stop)
+	}
+	results := map[string]built{}
+	var buildErrs []error
+	for range stack.Functions {
+		b := <-builds
+		results[b.fn.Name] = b
+		if b.err != nil {
+			buildErrs = append(buildErrs, fmt.Errorf("function %s: %w", b.fn.Name, b.err))
+		}
+	}
+	if dbErr != nil {
+		return nil, dbErr
+	}
+	if len(buildErrs) > 0 {
+		return nil, errors.Join(buildErrs...)
+	}
+	s.DynamoDBEndpoint = db.endpoint
+	cfg := aws.Config{Region: stack.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	dbClient := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.endpoint) })
+	if err := createTables(ctx, dbClient, stack.Tables); err != nil {
+		return nil, err
+	}
+
+	awsListener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("starting the local SNS/SQS/SSM server: %w", err)
+	}
+	s.AWSEndpoint = "http://" + awsListener.Addr().String()
+	s.broker = queues.New(stack.Region, s.AWSEndpoint)
+	if err := s.broker.Load(stack); err != nil {
+		awsListener.Close()
+		return nil, err
+	}
+	ssm := ssmlocal.New(opts.Secrets, stack.Region)
+	s.serve(awsListener, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.") {
+			ssm.ServeHTTP(w, r)
+			return
+		}
+		s.broker.ServeHTTP(w, r)
+	}))
+	s.env = endpoints{dynamodb: db.endpoint, aws: s.AWSEndpoint}
+
+	var warm sync.WaitGroup
+	warmErrs := make(chan error, len(stack.Functions))
+	for _, fn := range stack.Functions {
+		pool, err := s.newPool(fn, results[fn.Name].bootstrap)
+		if err != nil {
+			return nil, err
+		}
+		s.pools[fn.Name] = pool
+		warm.Add(1)
+		go func() {
+			defer warm.Done()
+			if err := pool.Warm(ctx); err != nil {
+				warmErrs <- err
+			}
+		}()
+	}
+	warm.Wait()
+	close(warmErrs)
+	if err := <-warmErrs; err != nil {
+		return nil, err
+	}
+
+	sqsClient := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.AWSEndpoint) })
+	for _, src := range stack.EventSources {
+		if _, ok := stack.Function(src.Function); !ok {
+			return nil, fmt.Errorf("event source %s feeds function %s, which the stack does not declare", src.Queue, src.Function)
+		}
+		p := &poller{
+			source: src, queueURL: s.broker.QueueURL(src.Queue), queueARN: s.broker.QueueARN(src.Queue), region: stack.Region,
+			client: sqsClient, invoke: s, logf: s.log.printf,
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			p.run(runCtx)
+		}()
+	}
+
+	w, err := newWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watching sources: %w", err)
+	}
+	s.closers = append(s.closers, func() { w.close() })
+	for _, fn := range stack.Functions {
+		if err := w.set(fn.Name, results[fn.Name].dirs); err != nil {
+			return nil, fmt.Errorf("watching the sources of %s: %w", fn.Name, err)
+		}
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		w.run(runCtx, func(fns []string) { s.rebuild(runCtx, w, fns) }, s.log.printf)
+	}()
+
+	api, err := apigw.New(stack.Routes, s, s.logInvocation)
+	if err != nil {
+		return nil, err
+	}
+	s.serve(apiListener, api)
+	s.log.printf("stage %s running in %s: API %s (%d routes, %d functions, %d queue pollers)",
+		stack.Stage, time.Since(begin).Round(time.Millisecond), s.APIURL, len(stack.Routes), len(stack.Functions), len(stack.EventSources))
+	s.log.printf("dev-only auth: authorized routes take \"Authorization: Bearer <unsigned token>\" whose sub is the user; deployed stages never accept these")
+	return s, nil
+}
+
+// listenAPI takes the API's port, or says which port is taken and what to do.
+func listenAPI(host string, port int) (net.Listener, error) {
+	if port < 0 {
+		port = 0
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("port %d on %s is taken (is another dev session running?): stop it, or pick another port with --port", port, host)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+// checkSecrets refuses to start when a declared secret has no value for the stage, as deploy does.
+func checkSecrets(ctx context.Context, store secretstore.Getter, stack *topology.Stack) error {
+	if len(stack.Secrets) == 0 {
+		return nil
+	}
+	values, err := secretstore.Lookup(ctx, store, stack.Secrets)
+	if err != nil {
+		return fmt.Errorf("reading the local secrets: %w", err)
+	}
+	missing := secretstore.MissingNames(values)
+	if len(missing) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "stage %s is missing %d secret(s) in the local store; dev was not started. Set them with:", stack.Stage, len(missing))
+	for _, name := range missing {
+		fmt.Fprintf(&b, "\n    go run . secrets set %s --stage %s", name, stack.Stage)
+	}
+	fmt.Fprintf(&b, "\nor set one value for every stage with --fallback instead of --stage.")
+	return errors.New(b.String())
+}
+
+func (s *Session) serve(l net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = srv.Serve(l)
+	}()
+	s.closers = append(s.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		_ = srv.Close()
+	})
+}
+
+func (s *Session) newPool(fn topology.Function, bootstrap string) (*lambdapool.Pool, error) {
+	env, err := functionEnv(s.stack, fn, s.env, s.broker)
+	if err != nil {
+		return nil, err
+	}
+	emulator, err := toolPath(lambdapool.EmulatorTool, s.opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	timeout := time.Duration(fn.TimeoutSeconds) * time.Second
+	return lambdapool.New(lambdapool.Config{
+		Name: fn.Name, Emulator: emulator, Bootstrap: bootstrap, Env: env,
+		Size: s.opts.PoolSize, Timeout: timeout, Log: s.log,
+	})
+}
+
+// Invoke runs the function named function with payload on its current pool.
+func (s *Session) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
+	s.mu.RLock()
+	pool, ok := s.pools[function]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("function %s is not declared in stage %s", function, s.stack.Stage)
+	}
+	return pool.Invoke(ctx, payload)
+}
+
+// rebuild builds the functions whose sources changed and swaps in their new code;
+// a build that fails leaves the function running its last good build.
+func (s *Session) rebuild(ctx context.Context, w *watcher, fns []string) {
+	sort.Strings(fns)
+	for _, name := range fns {
+		fn, ok := s.stack.Function(name)
+		if !ok {
+			continue
+		}
+		begin := time.Now()
+		bootstrap, err := buildFunction(ctx, s.opts.Root, fn.Package, filepath.Join(s.opts.Root, ".dev", s.stack.Stage, fn.Name))
+		if err != nil {
+			s.log.printf("%s: build failed, still serving the previous build:\n%v", fn.Name, err)
+			continue
+		}
+		if dirs, err := sourceDirs(ctx, s.opts.Root, fn.Package); err == nil {
+			if err := w.set(fn.Name, dirs); err != nil {
+				s.log.printf("%s: watching its sources: %v", fn.Name, err)
+			}
+		}
+		pool, err := s.newPool(fn, bootstrap)
+		if err == nil {
+			err = pool.Warm(ctx)
+		}
+		if err != nil {
+			s.log.printf("%s: starting the new build: %v", fn.Name, err)
+			continue
+		}
+		s.mu.Lock()
+		old := s.pools[fn.Name]
+		s.pools[fn.Name] = pool
+		s.mu.Unlock()
+		// Invokes already running on the old build finish there.
+		go old.Close()
+		s.log.printf("%s: rebuilt and reloaded in %s", fn.Name, time.Since(begin).Round(time.Millisecond))
+	}
+}
+
+func (s *Session) logInvocation(inv apigw.Invocation) {
+	route := inv.RouteKey
+	if route == "" {
+		route = inv.Method + " " + inv.Path + " (no route)"
+	}
+	line := fmt.Sprintf("%s  %d  %s", route, inv.Status, inv.Duration.Round(10*time.Microsecond))
+	if inv.Function != "" {
+		line += "  " + inv.Function
+	}
+	if inv.Err != nil {
+		line += "  " + inv.Err.Error()
+	}
+	s.log.printf("%s", line)
+}
+
+// QueueURL is the local URL of the queue named name, for SQS clients pointed at AWSEndpoint.
+func (s *Session) QueueURL(name string) string { return s.broker.QueueURL(name) }
+
+// Close stops everything the session started and waits for it to end.
+func (s *Session) Close() {
+	s.once.Do(func() {
+		s.cancel()
+		s.mu.Lock()
+		pools := s.pools
+		s.pools = map[string]*lambdapool.Pool{}
+		s.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, p := range pools {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.Close()
+			}()
+		}
+		for i := len(s.closers) - 1; i >= 0; i-- {
+			s.closers[i]()
+		}
+		wg.Wait()
+		s.wg.Wait()
+	})
+}
+
+// TopicARN is the local ARN of the topic named name, for SNS clients pointed at AWSEndpoint.
+func (s *Session) TopicARN(name string) string { return s.broker.TopicARN(name) }

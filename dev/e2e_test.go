@@ -1,0 +1,404 @@
+package dev
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/personabackend/app/dev/apigw"
+	"github.com/personabackend/app/dev/lambdapool"
+	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/persona"
+	"github.com/personabackend/app/topology"
+)
+
+// The packages the end-to-end stack runs: the persona handlers and a small handler
+// that the tests edit.
+var e2ePackages = []string{"./lambdas/list", "./lambdas/request", "./lambdas/worker", "./dev/testdata/hello"}
+
+// personaStack is the persona stack as the constructs declare it, except for the
+// queue's visibility timeout: 2 s instead of six times the worker's timeout, so
+// that a failing message reaches the dead-letter queue within seconds.
+func personaStack(stage string) *topology.Stack {
+	name := func(s string) string { return "persona-" + stage + "-" + s }
+	return &topology.Stack{
+		App: "persona", Stage: stage, Region: "us-east-1",
+		Tables: []topology.Table{persona.TableShape(name("persona"))},
+		Topics: []topology.Topic{{LinkName: persona.TopicLink, Name: name("tasks.fifo"), FIFO: true}},
+		Queues: []topology.Queue{
+			{LinkName: "PersonaQueue", Name: name("persona.fifo"), FIFO: true, VisibilityTimeoutSeconds: 2, RetentionSeconds: 345600,
+				DeadLetterQueue: name("persona-dlq.fifo"), MaxReceiveCount: persona.QueueMaxReceives},
+			{Name: name("persona-dlq.fifo"), FIFO: true, VisibilityTimeoutSeconds: 30, RetentionSeconds: 1209600},
+		},
+		Subscriptions: []topology.Subscription{{Topic: name("tasks.fifo"), Queue: name("persona.fifo"), FilterPolicy: `{"queue":["persona"]}`, RawMessageDelivery: true}},
+		Functions: []topology.Function{
+			{Name: name("list"), Package: "./lambdas/list", MemoryMB: 256, TimeoutSeconds: 10,
+				Links: []topology.Link{{Name: persona.TableLink, Access: "read"}}},
+			{Name: name("request"), Package: "./lambdas/request", MemoryMB: 256, TimeoutSeconds: 10,
+				Links: []topology.Link{{Name: persona.TableLink, Access: "read-write"}, {Name: persona.TopicLink, Access: "publish"}}},
+			{Name: name("worker"), Package: "./lambdas/worker", MemoryMB: 256, TimeoutSeconds: 10,
+				Links: []topology.Link{{Name: persona.TableLink, Access: "read-write"}, {Name: persona.APIKeySecret, Access: "read"}, {Name: "PersonaQueue", Access: "consume"}}},
+			{Name: name("hello"), Package: "./dev/testdata/hello", MemoryMB: 128, TimeoutSeconds: 5},
+		},
+		Routes: []topology.Route{
+			{RouteKey: "GET /personas", Function: name("list"), Authorized: true},
+			{RouteKey: "POST /personas", Function: name("request"), Authorized: true},
+			{RouteKey: "GET /hello", Function: name("hello")},
+		},
+		EventSources: []topology.EventSource{{Queue: name("persona.fifo"), Function: name("worker"), BatchSize: 10, ReportBatchItemFailures: true}},
+		Secrets:      []topology.Secret{{Name: persona.APIKeySecret, Parameter: "/persona/" + stage + "/MyApiKey", FallbackParameter: "/persona/_fallback/MyApiKey"}},
+	}
+}
+
+type mapSecrets map[string]string
+
+func (m mapSecrets) Get(_ context.Context, names []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, n := range names {
+		if v, ok := m[n]; ok {
+			out[n] = v
+		}
+	}
+	return out, nil
+}
+
+// requireTools skips the test when the local stand-ins are not installed, and points
+// their environment overrides at this repository's copies, since the tests run the
+// stage from a copy of the module elsewhere.
+func requireTools(t testing.TB) {
+	t.Helper()
+	for _, tool := range []localaws.Tool{localaws.DynaliteTool, lambdapool.EmulatorTool} {
+		p, err := tool.Path()
+		if errors.Is(err, localaws.ErrToolMissing) {
+			t.Skipf("%v", err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(tool.EnvVar, p)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("dynalite needs node on PATH; install Node.js 20")
+	}
+}
+
+// copyModule copies go.mod, go.sum and the module-local sources of pkgs into a fresh
+// folder, so tests can edit handlers without touching the repository.
+func copyModule(t testing.TB, pkgs ...string) string {
+	t.Helper()
+	root, err := localaws.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := t.TempDir()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		copyFile(t, filepath.Join(root, f), filepath.Join(dst, f))
+	}
+	dirs := map[string]bool{}
+	for _, pkg := range pkgs {
+		ds, err := sourceDirs(context.Background(), root, pkg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			dirs[d] = true
+		}
+	}
+	for d := range dirs {
+		rel, err := filepath.Rel(root, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := filepath.Glob(filepath.Join(d, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if !strings.HasSuffix(f, "_test.go") {
+				copyFile(t, f, filepath.Join(dst, rel, filepath.Base(f)))
+			}
+		}
+	}
+	return dst
+}
+
+func copyFile(t testing.TB, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// syncBuffer is a log that tests read while the session writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type client struct {
+	t    testing.TB
+	base string
+}
+
+func (c client) do(method, path, token, contentType, body string) (int, string) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(data)
+}
+
+func devToken(t testing.TB, sub string) string {
+	t.Helper()
+	tok, err := apigw.DevToken(map[string]any{"sub": sub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func startStage(t testing.TB, root, stage string, log io.Writer) *Session {
+	t.Helper()
+	s, err := Start(context.Background(), Options{
+		Root: root, Port: -1, Fresh: true, Log: log,
+		Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "test-signing-key"},
+	}, personaStack(stage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", limit, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
+	requireTools(t)
+	root := copyModule(t, e2ePackages...)
+	log := &syncBuffer{}
+	defer func() {
+		if t.Failed() {
+			t.Logf("dev log:\n%s", log.String())
+		}
+	}()
+	s := startStage(t, root, "e2e", log)
+	api := client{t: t, base: s.APIURL}
+	ada := devToken(t, "user-ada")
+
+	t.Run("requests without a token are refused", func(t *testing.T) {
+		if status, body := api.do("POST", "/personas", "", "application/json", `{}`); status != 401 || body != `{"message":"Unauthorized"}` {
+			t.Errorf("got %d %s, want 401 Unauthorized", status, body)
+		}
+	})
+
+	t.Run("bad requests get the handler's 4xx errors", func(t *testing.T) {
+		tests := []struct {
+			contentType, body string
+			wantStatus        int
+			wantText          string
+		}{
+			{"application/json", `{"name":"","instructions":"x"}`, 400, "name"},
+			{"application/json", `not json`, 400, "not a valid persona"},
+			{"text/plain", `{}`, 415, "Content-Type: application/json"},
+		}
+		for _, tt := range tests {
+			status, body := api.do("POST", "/personas", ada, tt.contentType, tt.body)
+			if status != tt.wantStatus || !strings.Contains(body, tt.wantText) {
+				t.Errorf("POST %s (%s): got %d %s, want %d mentioning %q", tt.body, tt.contentType, status, body, tt.wantStatus, tt.wantText)
+			}
+		}
+		if status, _ := api.do("GET", "/personas?limit=0", ada, "", ""); status != 400 {
+			t.Errorf("GET /personas?limit=0: got %d, want 400", status)
+		}
+	})
+
+	t.Run("a requested persona becomes ready through the topic, queue and worker", func(t *testing.T) {
+		status, body := api.do("POST", "/personas", ada, "application/json", `{"name":"Ada","instructions":"Answer like a mathematician."}`)
+		if status != 202 {
+			t.Fatalf("POST /personas: got %d %s, want 202", status, body)
+		}
+		var created persona.RequestResponse
+		if err := json.Unmarshal([]byte(body), &created); err != nil {
+			t.Fatal(err)
+		}
+		var last string
+		eventually(t, 20*time.Second, "the persona did not become ready", func() bool {
+			_, body := api.do("GET", "/personas", ada, "", "")
+			last = body
+			var list persona.ListResponse
+			if json.Unmarshal([]byte(body), &list) != nil {
+				return false
+			}
+			for _, p := range list.Personas {
+				if p.ID == created.Persona.ID && p.Status == persona.StatusReady {
+					return p.Profile != nil && p.Profile.Signature != ""
+				}
+			}
+			return false
+		})
+		if _, body := api.do("GET", "/personas", devToken(t, "user-bob"), "", ""); strings.Contains(body, created.Persona.ID) {
+			t.Errorf("another user sees the persona: %s (last list for ada: %s)", body, last)
+		}
+	})
+
+	t.Run("a message the worker fails reaches the dead-letter queue after the max receives", func(t *testing.T) {
+		cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+		snsClient := sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(s.AWSEndpoint) })
+		sqsClient := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.AWSEndpoint) })
+		_, err := snsClient.Publish(context.Background(), &sns.PublishInput{
+			TopicArn:               aws.String(s.TopicARN("persona-e2e-tasks.fifo")),
+			Message:                aws.String(`{"type":"persona.provision"}`),
+			MessageGroupId:         aws.String("poison"),
+			MessageDeduplicationId: aws.String("poison-1"),
+			MessageAttributes: map[string]snstypes.MessageAttributeValue{
+				"queue": {DataType: aws.String("String"), StringValue: aws.String("persona")},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dead []sqstypes.Message
+		eventually(t, 20*time.Second, "the failing message did not reach the dead-letter queue", func() bool {
+			out, err := sqsClient.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+				QueueUrl: aws.String(s.QueueURL("persona-e2e-persona-dlq.fifo")), MaxNumberOfMessages: 10,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dead = out.Messages
+			return len(dead) > 0
+		})
+		if len(dead) != 1 || *dead[0].Body != `{"type":"persona.provision"}` {
+			t.Errorf("dead-letter queue holds %v, want the failing message once", dead)
+		}
+		if n := strings.Count(log.String(), "queue persona-e2e-persona.fifo -> persona-e2e-worker  1 message(s), 1 failed"); n != persona.QueueMaxReceives {
+			t.Errorf("the worker failed the message %d times, want %d", n, persona.QueueMaxReceives)
+		}
+	})
+
+	t.Run("an edited handler answers without a restart", func(t *testing.T) {
+		if status, body := api.do("GET", "/hello", "", "", ""); status != 200 || body != "hello v1" {
+			t.Fatalf("GET /hello: %d %q", status, body)
+		}
+		file := filepath.Join(root, "dev", "testdata", "hello", "main.go")
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved := time.Now()
+		if err := os.WriteFile(file, bytes.Replace(src, []byte(`"hello v1"`), []byte(`"hello v2"`), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 15*time.Second, "the edit was not picked up", func() bool {
+			_, body := api.do("GET", "/hello", "", "", "")
+			return body == "hello v2"
+		})
+		t.Logf("saved to new code answering: %s", time.Since(saved).Round(time.Millisecond))
+		if strings.Contains(log.String(), "persona-e2e-list: rebuilt") {
+			t.Error("editing one handler rebuilt another")
+		}
+	})
+
+	t.Run("a second dev on the same port says which port is taken", func(t *testing.T) {
+		port, err := strconv.Atoi(s.APIURL[strings.LastIndex(s.APIURL, ":")+1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Start(context.Background(), Options{Root: root, Port: port, Secrets: mapSecrets{}, Log: io.Discard}, personaStack("e2e"))
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("port %d", port)) || !strings.Contains(err.Error(), "taken") {
+			t.Errorf("got %v, want an error naming port %d as taken", err, port)
+		}
+	})
+
+	t.Run("closing stops every process it started", func(t *testing.T) {
+		s.Close()
+		if left := processesUnder(root); len(left) > 0 {
+			t.Errorf("processes still running after Close: %v", left)
+		}
+	})
+}
+
+// processesUnder lists running processes whose command line mentions dir.
+func processesUnder(dir string) []string {
+	var out []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !bytes.Contains(cmdline, []byte(dir)) {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		if _, rest, _ := strings.Cut(string(stat), ") "); strings.HasPrefix(rest, "Z") {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%d %s", pid, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
+	}
+	return out
+}

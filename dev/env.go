@@ -1,0 +1,99 @@
+package dev
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/personabackend/app/dev/queues"
+	"github.com/personabackend/app/resource"
+	"github.com/personabackend/app/topology"
+)
+
+// endpoints are the local servers functions talk to.
+type endpoints struct {
+	dynamodb string
+	aws      string // SNS, SQS and SSM share one server
+}
+
+// functionEnv is the whole environment a function runs with locally: its plain
+// variables, its links with local ARNs and URLs, and what points the AWS SDK at the
+// local servers. Nothing comes from the developer's own environment, so a local
+// AWS profile cannot send a handler to a real account.
+func functionEnv(s *topology.Stack, fn topology.Function, ep endpoints, b *queues.Broker) ([]string, error) {
+	vars := map[string]string{}
+	for k, v := range fn.Environment {
+		vars[k] = v
+	}
+	for _, l := range fn.Links {
+		v, err := linkValue(s, l.Name, b)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w", fn.Name, err)
+		}
+		vars[resource.EnvName(l.Name)] = v
+	}
+	for k, v := range map[string]string{
+		resource.EnvApp:                   s.App,
+		resource.EnvStage:                 s.Stage,
+		"AWS_REGION":                      s.Region,
+		"AWS_DEFAULT_REGION":              s.Region,
+		"AWS_ACCESS_KEY_ID":               "local",
+		"AWS_SECRET_ACCESS_KEY":           "local",
+		"AWS_EC2_METADATA_DISABLED":       "true",
+		"AWS_CONFIG_FILE":                 "/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE":     "/dev/null",
+		"AWS_ENDPOINT_URL_DYNAMODB":       ep.dynamodb,
+		"AWS_ENDPOINT_URL_SNS":            ep.aws,
+		"AWS_ENDPOINT_URL_SQS":            ep.aws,
+		"AWS_ENDPOINT_URL_SSM":            ep.aws,
+		"AWS_LAMBDA_FUNCTION_NAME":        fn.Name,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.MemoryMB),
+		"TZ":                              "UTC",
+	} {
+		vars[k] = v
+	}
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	env := make([]string, 0, len(keys))
+	for _, k := range keys {
+		env = append(env, k+"="+vars[k])
+	}
+	return env, nil
+}
+
+// linkValue is the JSON a function finds in RESOURCE_<name>, with local values.
+func linkValue(s *topology.Stack, name string, b *queues.Broker) (string, error) {
+	var v any
+	for _, t := range s.Tables {
+		if t.LinkName == name {
+			v = resource.Table{Kind: resource.KindTable, Name: t.Name, Arn: fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", s.Region, queues.Account, t.Name)}
+		}
+	}
+	for _, t := range s.Topics {
+		if t.LinkName == name {
+			v = resource.Topic{Kind: resource.KindTopic, Name: t.Name, Arn: b.TopicARN(t.Name), FIFO: t.FIFO}
+		}
+	}
+	for _, q := range s.Queues {
+		if q.LinkName == name {
+			v = resource.Queue{Kind: resource.KindQueue, Name: q.Name, Arn: b.QueueARN(q.Name), URL: b.QueueURL(q.Name), FIFO: q.FIFO}
+		}
+	}
+	for _, sec := range s.Secrets {
+		if sec.Name == name {
+			v = resource.Secret{Kind: resource.KindSecret, Parameter: sec.Parameter, FallbackParameter: sec.FallbackParameter}
+		}
+	}
+	if v == nil {
+		return "", fmt.Errorf("link %q names nothing the stack declares", name)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encoding link %q: %w", name, err)
+	}
+	return string(data), nil
+}

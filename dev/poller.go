@@ -1,0 +1,169 @@
+package dev
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/personabackend/app/topology"
+)
+
+// queueClient is the part of the SQS client the poller uses.
+type queueClient interface {
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
+}
+
+// invoker runs a function by name.
+type invoker interface {
+	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
+}
+
+// poller feeds one queue's messages to a function in SQS event batches, as Lambda's
+// event source mapping does: it deletes the messages the function handled and leaves
+// the rest to reappear after the visibility timeout, and so to reach the dead-letter queue.
+type poller struct {
+	source   topology.EventSource
+	queueURL string
+	queueARN string
+	region   string
+	client   queueClient
+	invoke   invoker
+	logf     func(format string, args ...any)
+}
+
+// batchResult is what one batch came to.
+type batchResult struct {
+	received, failed int
+	err              error
+}
+
+func (p *poller) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		out, err := p.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(p.queueURL),
+			MaxNumberOfMessages:         int32(min(max(p.source.BatchSize, 1), 10)),
+			WaitTimeSeconds:             20,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.logf("queue %s: receiving: %v", p.source.Queue, err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		if len(out.Messages) == 0 {
+			continue
+		}
+		begin := time.Now()
+		r := p.handle(ctx, out.Messages)
+		line := fmt.Sprintf("queue %s -> %s  %d message(s), %d failed  %s", p.source.Queue, p.source.Function, r.received, r.failed, time.Since(begin).Round(100*time.Microsecond))
+		if r.err != nil {
+			line += "  " + r.err.Error()
+		}
+		p.logf("%s", line)
+	}
+}
+
+// handle invokes the function with one batch and deletes the messages it handled.
+func (p *poller) handle(ctx context.Context, msgs []sqstypes.Message) batchResult {
+	res := batchResult{received: len(msgs)}
+	payload, err := json.Marshal(p.event(msgs))
+	if err != nil {
+		res.failed, res.err = len(msgs), fmt.Errorf("encoding the event: %w", err)
+		return res
+	}
+	out, err := p.invoke.Invoke(ctx, p.source.Function, payload)
+	if err != nil {
+		// A failed invoke fails the whole batch: every message comes back.
+		res.failed, res.err = len(msgs), err
+		return res
+	}
+	failed, err := p.failures(out, msgs)
+	if err != nil {
+		res.failed, res.err = len(msgs), err
+		return res
+	}
+	res.failed = len(failed)
+	var entries []sqstypes.DeleteMessageBatchRequestEntry
+	for i, m := range msgs {
+		if !failed[*m.MessageId] {
+			entries = append(entries, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	if len(entries) == 0 {
+		return res
+	}
+	del, err := p.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.queueURL), Entries: entries})
+	if err != nil {
+		res.err = fmt.Errorf("deleting handled messages: %w", err)
+	} else if len(del.Failed) > 0 {
+		res.err = fmt.Errorf("deleting handled messages: %d not deleted: %s", len(del.Failed), aws.ToString(del.Failed[0].Message))
+	}
+	return res
+}
+
+// failures reads the function's batchItemFailures. As Lambda does, an answer that names
+// a message not in the batch fails the whole batch; without ReportBatchItemFailures
+// on the event source the answer is not read.
+func (p *poller) failures(out []byte, msgs []sqstypes.Message) (map[string]bool, error) {
+	failed := map[string]bool{}
+	if !p.source.ReportBatchItemFailures {
+		return failed, nil
+	}
+	var resp events.SQSEventResponse
+	if len(out) == 0 || string(out) == "null" || json.Unmarshal(out, &resp) != nil {
+		return failed, nil
+	}
+	inBatch := map[string]bool{}
+	for _, m := range msgs {
+		inBatch[*m.MessageId] = true
+	}
+	for _, f := range resp.BatchItemFailures {
+		if !inBatch[f.ItemIdentifier] {
+			return nil, errors.New("batchItemFailures names a message that is not in the batch: the whole batch is retried")
+		}
+		failed[f.ItemIdentifier] = true
+	}
+	return failed, nil
+}
+
+func (p *poller) event(msgs []sqstypes.Message) events.SQSEvent {
+	var ev events.SQSEvent
+	for _, m := range msgs {
+		rec := events.SQSMessage{
+			MessageId:              aws.ToString(m.MessageId),
+			ReceiptHandle:          aws.ToString(m.ReceiptHandle),
+			Body:                   aws.ToString(m.Body),
+			Md5OfBody:              aws.ToString(m.MD5OfBody),
+			Md5OfMessageAttributes: aws.ToString(m.MD5OfMessageAttributes),
+			Attributes:             m.Attributes,
+			MessageAttributes:      map[string]events.SQSMessageAttribute{},
+			EventSourceARN:         p.queueARN,
+			EventSource:            "aws:sqs",
+			AWSRegion:              p.region,
+		}
+		for name, a := range m.MessageAttributes {
+			rec.MessageAttributes[name] = events.SQSMessageAttribute{
+				DataType:    aws.ToString(a.DataType),
+				StringValue: a.StringValue,
+				BinaryValue: a.BinaryValue,
+			}
+		}
+		ev.Records = append(ev.Records, rec)
+	}
+	return ev
+}

@@ -101,6 +101,11 @@ func (t *tool) main(ctx context.Context, args []string) int {
 		}
 	}
 	cmd, rest, ok := t.lookup(args)
+	if !ok && len(args) == 1 && args[0] == "secrets" {
+		fmt.Fprintf(t.stderr, "secrets needs a subcommand: set, load, list or remove\n\n")
+		t.usage(t.stderr)
+		return exitUsage
+	}
 	if !ok {
 		fmt.Fprintf(t.stderr, "unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
 		t.usage(t.stderr)

@@ -49,6 +49,10 @@ func TestCommandHelpShowsUsageAndExamples(t *testing.T) {
 		assertContains(t, strings.Join(args, " "), r.stdout,
 			"Usage: go run . secrets set NAME [VALUE] (--stage STAGE | --fallback)", "--store", "Examples:")
 	}
+	bare := run(t, p, "", "secrets")
+	if bare.code != 2 || !strings.Contains(bare.stderr, "secrets needs a subcommand: set, load, list or remove") {
+		t.Errorf("secrets alone: exit %d, %s", bare.code, bare.stderr)
+	}
 	unknown := run(t, p, "", "secrets", "rotate")
 	if unknown.code != 2 || !strings.Contains(unknown.stderr, `unknown command "secrets rotate"`) {
 		t.Errorf("unknown command: exit %d, %s", unknown.code, unknown.stderr)

@@ -32,6 +32,7 @@ value that stages without their own use (--fallback).
 
 Without VALUE, the value is read from standard input, so it stays out of your shell history:
 a piped value is taken whole (one trailing newline removed); at a terminal, one line is read.
+A VALUE that starts with - goes after --, as in: PROGRAM secrets set NAME --stage dev -- -value
 
 ` + storeHelp + `
 

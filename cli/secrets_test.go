@@ -14,6 +14,7 @@ func TestSecretsSetListAndRemoveInTheLocalStore(t *testing.T) {
 
 	assertContains(t, "set", mustRun(t, p, "secrets", "set", "MyApiKey", "dev-secret-1", "--stage", "dev", "--store", "local").stdout,
 		"Set MyApiKey for stage dev", "/persona/dev/MyApiKey")
+	mustRun(t, p, "secrets", "set", "MyApiKey", "--stage", "staging", "--store", "local", "--", "-starts-with-dash")
 	if r := run(t, p, "piped-secret-2\n", "secrets", "set", "OtherKey", "--fallback", "--store", "local"); r.code != 0 {
 		t.Fatalf("set from stdin failed: %s", r.stderr)
 	}
@@ -27,8 +28,11 @@ func TestSecretsSetListAndRemoveInTheLocalStore(t *testing.T) {
 		"dev-secret-1", "piped-secret-2\n")
 
 	staging := mustRun(t, p, "secrets", "list", "--stage", "staging", "--store", "local").stdout
-	assertContains(t, "staging list", staging, "MyApiKey   missing", "OtherKey   fallback",
-		"go run . secrets set MyApiKey --stage staging")
+	assertContains(t, "staging list", staging, "MyApiKey   set", "OtherKey   fallback")
+	assertContains(t, "prod list", mustRun(t, p, "secrets", "list", "--stage", "prod", "--store", "local").stdout,
+		"MyApiKey   missing", "go run . secrets set MyApiKey --stage prod")
+	assertContains(t, "staging list --reveal", mustRun(t, p, "secrets", "list", "--stage", "staging", "--store", "local", "--reveal").stdout,
+		"-starts-with-dash")
 
 	mustRun(t, p, "secrets", "remove", "MyApiKey", "--stage", "dev", "--store", "local")
 	assertContains(t, "list after remove", mustRun(t, p, "secrets", "list", "--stage", "dev", "--store", "local").stdout,

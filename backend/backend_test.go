@@ -1,0 +1,185 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/personabackend/app/topology"
+)
+
+// One synth of all three shared stages plus a personal one, shared by the tests
+// (each jsii runtime start costs about 2 s).
+var (
+	synthErr error
+	stacks   = map[string]stackFiles{}
+)
+
+type stackFiles struct {
+	doc  map[string]any
+	topo *topology.Stack
+}
+
+func TestMain(m *testing.M) {
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	outdir, err := os.MkdirTemp("", "backend-test-")
+	if err != nil {
+		panic(err)
+	}
+	synthErr = synthAll(outdir)
+	code := m.Run()
+	os.RemoveAll(outdir)
+	os.Exit(code)
+}
+
+func synthAll(outdir string) error {
+	for _, cfg := range []Config{{Outdir: outdir}, {Outdir: outdir, Stage: "alice"}} {
+		_, result, err := Synth(context.Background(), cfg)
+		if err != nil {
+			return err
+		}
+		for _, s := range result.Stacks {
+			data, err := os.ReadFile(filepath.Join(s.Dir, "cdk.tf.json"))
+			if err != nil {
+				return err
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(data, &doc); err != nil {
+				return err
+			}
+			topo, err := topology.Read(filepath.Join(s.Dir, topology.FileName))
+			if err != nil {
+				return err
+			}
+			stacks[s.Name] = stackFiles{doc: doc, topo: topo}
+		}
+	}
+	return nil
+}
+
+func TestThePersonaAppSynthesizesOneStackPerStage(t *testing.T) {
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	var names []string
+	for name := range stacks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if got := strings.Join(names, ","); got != "persona-alice,persona-dev,persona-prod,persona-staging" {
+		t.Errorf("stacks = %s", got)
+	}
+}
+
+func TestEveryStageHasTheSeedsResources(t *testing.T) {
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	for name, s := range stacks {
+		stage := strings.TrimPrefix(name, "persona-")
+		topo := s.topo
+		if len(topo.Tables) != 1 || topo.Tables[0].Name != "persona-"+stage+"-persona" || len(topo.Tables[0].GlobalIndexes) != 2 {
+			t.Errorf("%s tables = %+v", name, topo.Tables)
+		}
+		if len(topo.Topics) != 1 || topo.Topics[0].Name != "persona-"+stage+"-tasks.fifo" || !topo.Topics[0].FIFO {
+			t.Errorf("%s topics = %+v", name, topo.Topics)
+		}
+		if len(topo.Subscriptions) != 1 || topo.Subscriptions[0].FilterPolicy != `{"queue":["persona"]}` {
+			t.Errorf("%s subscriptions = %+v", name, topo.Subscriptions)
+		}
+		routes := map[string]topology.Route{}
+		for _, r := range topo.Routes {
+			routes[r.RouteKey] = r
+		}
+		for key, fn := range map[string]string{"GET /personas": "list", "POST /personas": "request"} {
+			r, ok := routes[key]
+			if !ok || r.Function != "persona-"+stage+"-"+fn || !r.Authorized {
+				t.Errorf("%s route %s = %+v, want persona-%s-%s behind the JWT authorizer", name, key, r, stage, fn)
+			}
+		}
+		if len(topo.Secrets) != 1 || topo.Secrets[0].Parameter != "/persona/"+stage+"/MyApiKey" {
+			t.Errorf("%s secrets = %+v", name, topo.Secrets)
+		}
+	}
+}
+
+func TestFunctionsAreLinkedWithTheLeastAccessTheirWorkNeeds(t *testing.T) {
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	want := map[string]string{
+		"persona-dev-list":    "PersonaTable:read",
+		"persona-dev-request": "PersonaTable:read-write TaskTopic:publish",
+		"persona-dev-worker":  "MyApiKey:read PersonaQueue:consume PersonaTable:read-write",
+	}
+	for fn, links := range want {
+		f, ok := stacks["persona-dev"].topo.Function(fn)
+		if !ok {
+			t.Fatalf("no function %s", fn)
+		}
+		var got []string
+		for _, l := range f.Links {
+			got = append(got, l.Name+":"+l.Access)
+		}
+		sort.Strings(got)
+		if strings.Join(got, " ") != links {
+			t.Errorf("%s links = %v, want %s", fn, got, links)
+		}
+	}
+}
+
+func TestStagesWithoutAnIssuerGetACognitoUserPoolForTheirAuthorizer(t *testing.T) {
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	for name, s := range stacks {
+		resources := s.doc["resource"].(map[string]any)
+		if _, ok := resources["aws_cognito_user_pool"]; !ok {
+			t.Errorf("%s has no user pool", name)
+		}
+		for _, a := range resources["aws_apigatewayv2_authorizer"].(map[string]any) {
+			jwt := a.(map[string]any)["jwt_configuration"].(map[string]any)
+			if !strings.HasPrefix(jwt["issuer"].(string), "https://${aws_cognito_user_pool.") {
+				t.Errorf("%s issuer = %v", name, jwt["issuer"])
+			}
+			if aud := jwt["audience"].([]any); len(aud) != 1 || !strings.Contains(aud[0].(string), "aws_cognito_user_pool_client") {
+				t.Errorf("%s audience = %v", name, aud)
+			}
+		}
+	}
+}
+
+func TestOnlyProdProtectsItsData(t *testing.T) {
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	for name, s := range stacks {
+		for _, typ := range []string{"aws_dynamodb_table", "aws_cognito_user_pool"} {
+			for _, r := range s.doc["resource"].(map[string]any)[typ].(map[string]any) {
+				lc, _ := r.(map[string]any)["lifecycle"].(map[string]any)
+				protected := lc["prevent_destroy"] == true
+				if protected != (name == "persona-prod") {
+					t.Errorf("%s %s prevent_destroy = %v", name, typ, protected)
+				}
+			}
+		}
+	}
+}
+
+func TestStageSelection(t *testing.T) {
+	all, err := Config{}.Stages()
+	if err != nil || len(all) != 3 {
+		t.Fatalf("default stages = %v, %v", all, err)
+	}
+	one, err := Config{Stage: "bob"}.Stages()
+	if err != nil || len(one) != 1 || !one[0].Personal {
+		t.Errorf("STAGE=bob = %+v, %v", one, err)
+	}
+	if _, err := (Config{Stage: "Bob!"}).Stages(); err == nil || !strings.Contains(err.Error(), "invalid stage name") {
+		t.Errorf("STAGE=Bob! = %v", err)
+	}
+}

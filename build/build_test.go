@@ -1,0 +1,118 @@
+package build
+
+import (
+	"archive/zip"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// newModule writes a module with one main package, ./fn, printing greeting.
+func newModule(t *testing.T, greeting string) string {
+	t.Helper()
+	root := t.TempDir()
+	write(t, filepath.Join(root, "go.mod"), "module example.com/fns\n\ngo 1.22\n")
+	write(t, filepath.Join(root, "fn", "main.go"), "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\""+greeting+"\") }\n")
+	return root
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func buildOnce(t *testing.T, root, cache string) Artifact {
+	t.Helper()
+	art, err := NewBuilder(root, cache, Lambda).Wait(context.Background(), "./fn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return art
+}
+
+func TestAFunctionZipHoldsOneExecutableBootstrap(t *testing.T) {
+	root := newModule(t, "hello")
+	art := buildOnce(t, root, filepath.Join(root, ".build"))
+	zr, err := zip.OpenReader(art.Zip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" || zr.File[0].Mode().Perm() != 0o755 {
+		t.Fatalf("zip holds %v, want one bootstrap with mode 0755", zr.File)
+	}
+	if !art.Rebuilt || art.ZipBytes == 0 || len(art.ZipSHA256) != 64 || len(art.SourceCodeHash()) != 44 {
+		t.Errorf("artifact = %+v", art)
+	}
+}
+
+func TestAnUnchangedFunctionIsNotRebuilt(t *testing.T) {
+	root := newModule(t, "hello")
+	cache := filepath.Join(root, ".build")
+	first := buildOnce(t, root, cache)
+	binInfo, err := os.Stat(first.Binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := buildOnce(t, root, cache)
+	if second.Rebuilt || second.ZipSHA256 != first.ZipSHA256 {
+		t.Errorf("second build: rebuilt %v, hash %s, want the cached %s", second.Rebuilt, second.ZipSHA256, first.ZipSHA256)
+	}
+	if again, _ := os.Stat(second.Binary); !again.ModTime().Equal(binInfo.ModTime()) {
+		t.Error("the cached binary was rewritten")
+	}
+}
+
+func TestBuildsAreReproducible(t *testing.T) {
+	root := newModule(t, "hello")
+	a := buildOnce(t, root, filepath.Join(t.TempDir(), "one"))
+	b := buildOnce(t, root, filepath.Join(t.TempDir(), "two"))
+	if !a.Rebuilt || !b.Rebuilt || a.ZipSHA256 != b.ZipSHA256 {
+		t.Errorf("two clean builds gave %s and %s; want the same zip", a.ZipSHA256, b.ZipSHA256)
+	}
+}
+
+func TestAChangedSourceIsRebuilt(t *testing.T) {
+	root := newModule(t, "hello")
+	cache := filepath.Join(root, ".build")
+	first := buildOnce(t, root, cache)
+	write(t, filepath.Join(root, "fn", "main.go"), "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"bye\") }\n")
+	second := buildOnce(t, root, cache)
+	if !second.Rebuilt || second.ZipSHA256 == first.ZipSHA256 {
+		t.Errorf("after an edit: rebuilt %v, same hash %v", second.Rebuilt, second.ZipSHA256 == first.ZipSHA256)
+	}
+}
+
+func TestAFailedBuildSaysWhyAndLeavesNoStampBehind(t *testing.T) {
+	root := newModule(t, "hello")
+	cache := filepath.Join(root, ".build")
+	buildOnce(t, root, cache)
+	write(t, filepath.Join(root, "fn", "main.go"), "package main\n\nfunc main() { undefinedThing() }\n")
+	_, err := NewBuilder(root, cache, Lambda).Wait(context.Background(), "./fn")
+	if err == nil || !strings.Contains(err.Error(), "undefinedThing") || !strings.Contains(err.Error(), "go build ./fn") {
+		t.Fatalf("err = %v, want the compiler's message and the command to rerun", err)
+	}
+	write(t, filepath.Join(root, "fn", "main.go"), "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n")
+	if art := buildOnce(t, root, cache); !art.Rebuilt {
+		t.Error("after a failed build the old artifact was taken as up to date")
+	}
+}
+
+func TestPackagesMustBeGivenInsideTheModule(t *testing.T) {
+	root := newModule(t, "hello")
+	_, err := NewBuilder(root, t.TempDir(), Lambda).Wait(context.Background(), "example.com/fns/fn")
+	if err == nil || !strings.Contains(err.Error(), "starting with ./") {
+		t.Errorf("err = %v", err)
+	}
+	_, err = NewBuilder(root, t.TempDir(), Lambda).Wait(context.Background(), "./missing")
+	if err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -182,10 +182,13 @@ type Page struct {
 	Next     *Cursor
 }
 
-// maxFilteredReads bounds the index reads one filtered page may take, so that a
-// filter matching little of a long list cannot make one request read all of it;
-// the page then comes back short, with a cursor to continue.
-const maxFilteredReads = 5
+// Filtered listings read the index in chunks of filteredReadSize items, at most
+// maxFilteredReads times, so that a filter matching little of a long list cannot make
+// one request read all of it; the page then comes back short, with a cursor to continue.
+const (
+	filteredReadSize = 100
+	maxFilteredReads = 5
+)
 
 // List returns the user's personas, newest first, through UserIdIndex.
 // A page may hold fewer than Limit personas and still have a Next cursor.
@@ -195,22 +198,19 @@ func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
 		IndexName:                 aws.String(UserIDIndex),
 		KeyConditionExpression:    aws.String("userId = :user"),
 		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(q.Limit)),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":user": &types.AttributeValueMemberS{Value: q.UserID}},
 	}
 	if q.Status != "" {
 		in.FilterExpression = aws.String("personaStatus = :status")
 		in.ExpressionAttributeValues[":status"] = &types.AttributeValueMemberS{Value: string(q.Status)}
+		in.Limit = aws.Int32(int32(max(q.Limit, filteredReadSize)))
 	}
 	if q.After != nil {
-		in.ExclusiveStartKey = map[string]types.AttributeValue{
-			"personaId": &types.AttributeValueMemberS{Value: q.After.PersonaID},
-			"userId":    &types.AttributeValueMemberS{Value: q.UserID},
-			"createdAt": &types.AttributeValueMemberS{Value: q.After.CreatedAt},
-		}
+		in.ExclusiveStartKey = indexKey(q.UserID, q.After.PersonaID, q.After.CreatedAt)
 	}
 	var page Page
 	for range maxFilteredReads {
-		in.Limit = aws.Int32(int32(q.Limit - len(page.Personas)))
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
 			return Page{}, fmt.Errorf("listing personas: %w", err)
@@ -220,13 +220,19 @@ func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
 			return Page{}, fmt.Errorf("decoding personas: %w", err)
 		}
 		page.Personas = append(page.Personas, ps...)
+		if len(page.Personas) >= q.Limit {
+			// The page ends at its last persona, which may come before the end of this read.
+			if len(page.Personas) > q.Limit || out.LastEvaluatedKey != nil {
+				page.Personas = page.Personas[:q.Limit]
+				last := page.Personas[q.Limit-1]
+				page.Next = &Cursor{PersonaID: last.ID, CreatedAt: last.CreatedAt}
+			}
+			return page, nil
+		}
 		if out.LastEvaluatedKey == nil {
 			return page, nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
-		if len(page.Personas) >= q.Limit {
-			break
-		}
 	}
 	var next struct {
 		PersonaID string `dynamodbav:"personaId"`
@@ -237,6 +243,15 @@ func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
 	}
 	page.Next = &Cursor{PersonaID: next.PersonaID, CreatedAt: next.CreatedAt}
 	return page, nil
+}
+
+// indexKey is the position of a persona in UserIdIndex: the index's keys and the table's.
+func indexKey(user, id, createdAt string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"personaId": &types.AttributeValueMemberS{Value: id},
+		"userId":    &types.AttributeValueMemberS{Value: user},
+		"createdAt": &types.AttributeValueMemberS{Value: createdAt},
+	}
 }
 
 func key(id string) map[string]types.AttributeValue {

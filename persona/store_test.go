@@ -224,3 +224,29 @@ func TestListOfAUserWithoutPersonasIsEmptyAndFinal(t *testing.T) {
 		t.Fatalf("page %+v, want empty with no next cursor", page)
 	}
 }
+
+func TestAFilterMatchingLittleReturnsAShortPageWithACursorRatherThanReadingEverything(t *testing.T) {
+	store, _ := newTestStore(t)
+	n := filteredReadSize*maxFilteredReads + 1
+	statuses := make([]Status, n)
+	statuses[0] = StatusReady // only the oldest matches
+	for i := 1; i < n; i++ {
+		statuses[i] = StatusFailed
+	}
+	ids := seed(t, store, "user-a", n, statuses...)
+
+	first, err := store.List(context.Background(), ListQuery{UserID: "user-a", Limit: 10, Status: StatusReady})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Personas) != 0 || first.Next == nil {
+		t.Fatalf("first page holds %d personas with next %v, want an empty page with a cursor", len(first.Personas), first.Next)
+	}
+	second, err := store.List(context.Background(), ListQuery{UserID: "user-a", Limit: 10, Status: StatusReady, After: first.Next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Personas) != 1 || second.Personas[0].ID != ids[0] || second.Next != nil {
+		t.Fatalf("second page %+v, want the one ready persona and no cursor", second)
+	}
+}

@@ -32,12 +32,14 @@ func (p *testProject) App() string { return "persona" }
 
 func (p *testProject) Stage(name string) (cli.StageInfo, error) {
 	switch name {
-	case "dev", "staging", "local":
+	case "dev", "staging":
 		return cli.StageInfo{Name: name}, nil
+	case "local", "alice":
+		return cli.StageInfo{Name: name, Personal: true}, nil
 	case "prod":
 		return cli.StageInfo{Name: name, Protected: true}, nil
 	}
-	return cli.StageInfo{}, fmt.Errorf("unknown stage %q: use dev, staging, prod or local", name)
+	return cli.StageInfo{}, fmt.Errorf("unknown stage %q: use dev, staging, prod, local or alice", name)
 }
 
 func (p *testProject) Secrets(stage string) ([]topology.Secret, error) {

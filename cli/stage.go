@@ -185,6 +185,9 @@ func (t *tool) deploy(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(t.stdout, "\nDeployed stage %s (stack %s-%s).\n", info.Name, t.project.App(), info.Name)
 	printOutputs(t.stdout, outputs)
+	if info.Personal {
+		fmt.Fprintf(t.stdout, "This personal stage keeps running (and costing) until you remove it: %s remove --stage %s\n", Program, info.Name)
+	}
 	return nil
 }
 

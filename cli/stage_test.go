@@ -15,6 +15,9 @@ func TestDeployOutputsStateAndRemoveKeepEachStageApart(t *testing.T) {
 	dev := mustRun(t, p, "deploy", "--stage", "dev")
 	assertContains(t, "deploy output", dev.stdout, "Deployed stage dev (stack persona-dev)", "apiUrl = https://api-dev.example.test")
 	mustRun(t, p, "deploy", "--stage", "staging")
+	if out := mustRun(t, p, "deploy", "--stage", "alice").stdout; !strings.Contains(out, "go run . remove --stage alice") || strings.Contains(dev.stdout, "remove --stage") {
+		t.Errorf("only a personal stage's deploy reminds to remove it:\n%s", out)
+	}
 
 	assertContains(t, "dev outputs", mustRun(t, p, "outputs", "--stage", "dev").stdout,
 		"apiUrl = https://api-dev.example.test", "tableName = persona-dev-personas")
@@ -135,7 +138,7 @@ func TestStageOperationsExplainWhatIsMissing(t *testing.T) {
 			name:  "an unknown stage is refused with the project's message",
 			setup: func(t *testing.T, _ *testProject) { useTerraform(t) },
 			args:  []string{"deploy", "--stage", "qa"},
-			want:  []string{`unknown stage "qa": use dev, staging, prod or local`},
+			want:  []string{`unknown stage "qa": use dev, staging, prod, local or alice`},
 		},
 		{
 			name:  "a stage is required",

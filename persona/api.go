@@ -43,6 +43,7 @@ type personaStore interface {
 	Create(ctx context.Context, p Persona) error
 	Get(ctx context.Context, id string) (Persona, error)
 	SetTaskState(ctx context.Context, id string, state TaskState, taskErr string, now time.Time) error
+	Transition(ctx context.Context, id string, t Transition) error
 	List(ctx context.Context, q ListQuery) (Page, error)
 }
 
@@ -264,8 +265,9 @@ func (a *API) request(ctx context.Context, log *slog.Logger, user string, req ev
 }
 
 // publish queues p's provisioning task and records the outcome on p. When the publish
-// fails, the persona keeps status requested with task state publish_failed, and the
-// client is told to retry; a retry with the same Idempotency-Key publishes again.
+// fails, the persona gets task state publish_failed and the client is told to retry.
+// With an Idempotency-Key the persona stays requested, and a retry with the same key
+// publishes again; without one no retry can reach this persona, so it is marked failed.
 func (a *API) publish(ctx context.Context, log *slog.Logger, p Persona, hasKey bool) (events.APIGatewayV2HTTPResponse, error) {
 	err := a.Tasks.Publish(ctx, Task{Type: TaskTypeProvision, PersonaID: p.ID, UserID: p.UserID, RequestedAt: p.CreatedAt})
 	if err != nil {
@@ -273,9 +275,13 @@ func (a *API) publish(ctx context.Context, log *slog.Logger, p Persona, hasKey b
 		if recErr := a.Store.SetTaskState(ctx, p.ID, TaskPublishFailed, err.Error(), a.Now()); recErr != nil {
 			log.ErrorContext(ctx, "recording the failed publish", "error", recErr.Error())
 		}
-		retry := "send the request again with an Idempotency-Key header so that retries are safe"
-		if hasKey {
-			retry = "retry the request with the same Idempotency-Key"
+		retry := "retry the request with the same Idempotency-Key"
+		if !hasKey {
+			retry = "send the request again, with an Idempotency-Key header so that retries are safe"
+			if recErr := a.Store.Transition(ctx, p.ID, Transition{From: StatusRequested, To: StatusFailed,
+				Reason: "its provisioning could not be queued; request the persona again", Now: a.Now()}); recErr != nil {
+				log.ErrorContext(ctx, "marking the persona failed", "error", recErr.Error())
+			}
 		}
 		return events.APIGatewayV2HTTPResponse{}, errorf(http.StatusServiceUnavailable, CodeTaskNotQueued,
 			"persona %s was saved but its provisioning could not be queued; %s", p.ID, retry)

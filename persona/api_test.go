@@ -317,13 +317,20 @@ func TestAFailedPublishIsRecordedAndARetryWithTheSameKeyQueuesTheTaskOnce(t *tes
 	}
 }
 
-func TestAFailedPublishWithoutAKeyTellsTheClientToSendOne(t *testing.T) {
+func TestAFailedPublishWithoutAKeyFailsThePersonaAndTellsTheClientToSendAKey(t *testing.T) {
 	ta := newTestAPI(t)
 	ta.tasks.err = errors.New("topic unreachable")
 	resp := ta.post(t, "user-a", validBody, nil)
 	errorCode(t, resp, http.StatusServiceUnavailable)
 	if !strings.Contains(resp.Body, "Idempotency-Key header") {
 		t.Errorf("message %s does not suggest an Idempotency-Key", resp.Body)
+	}
+	page, err := ta.store.List(context.Background(), ListQuery{UserID: "user-a", Limit: 10})
+	if err != nil || len(page.Personas) != 1 {
+		t.Fatalf("stored %+v (%v), want the one persona", page.Personas, err)
+	}
+	if p := page.Personas[0]; p.Status != StatusFailed || p.StatusReason == "" || p.TaskState != TaskPublishFailed {
+		t.Fatalf("stored %s (%q) with task %s; no retry can reach it, so it should be failed with a reason", p.Status, p.StatusReason, p.TaskState)
 	}
 }
 

@@ -96,6 +96,7 @@ type Config struct {
 	StateBucket    string // STATE_BUCKET: keep state in S3 instead of .state/
 	StateLockTable string // STATE_LOCK_TABLE: DynamoDB table locking the S3 state
 	Outdir         string // CDKTF_OUTDIR
+	BuildCache     string // BUILD_CACHE_DIR: where built functions are kept between synths
 }
 
 // ConfigFromEnv reads Config from the environment.
@@ -106,6 +107,7 @@ func ConfigFromEnv() Config {
 		StateBucket:    os.Getenv("STATE_BUCKET"),
 		StateLockTable: os.Getenv("STATE_LOCK_TABLE"),
 		Outdir:         os.Getenv("CDKTF_OUTDIR"),
+		BuildCache:     os.Getenv("BUILD_CACHE_DIR"),
 	}
 }
 
@@ -133,10 +135,11 @@ func Synth(ctx context.Context, cfg Config) (*constructs.App, constructs.SynthRe
 		return nil, constructs.SynthResult{}, err
 	}
 	app, err := constructs.NewApp(ctx, constructs.AppProps{
-		Name:   App,
-		Outdir: cfg.Outdir,
-		Region: cfg.Region,
-		State:  constructs.StateProps{Bucket: cfg.StateBucket, LockTable: cfg.StateLockTable},
+		Name:       App,
+		Outdir:     cfg.Outdir,
+		Region:     cfg.Region,
+		State:      constructs.StateProps{Bucket: cfg.StateBucket, LockTable: cfg.StateLockTable},
+		BuildCache: cfg.BuildCache,
 	})
 	if err != nil {
 		return nil, constructs.SynthResult{}, err

@@ -64,6 +64,10 @@ type Builder struct {
 
 	mu     sync.Mutex
 	builds map[string]*pending
+
+	goVersionOnce sync.Once
+	goVersion     string
+	goVersionErr  error
 }
 
 type pending struct {
@@ -120,13 +124,6 @@ func (b *Builder) build(ctx context.Context, pkg string) (Artifact, error) {
 	if !strings.HasPrefix(pkg, "./") {
 		return Artifact{}, fmt.Errorf("function package %q: give a path inside the module starting with ./ (for example ./lambdas/list)", pkg)
 	}
-	select {
-	case b.slots <- struct{}{}:
-		defer func() { <-b.slots }()
-	case <-ctx.Done():
-		return Artifact{}, ctx.Err()
-	}
-
 	dir := filepath.Join(b.cacheDir, b.target.GOOS+"-"+b.target.GOARCH, strings.Trim(filepath.ToSlash(filepath.Clean(pkg)), "./"))
 	art := Artifact{
 		Package: pkg,
@@ -145,6 +142,13 @@ func (b *Builder) build(ctx context.Context, pkg string) (Artifact, error) {
 		}
 	}
 
+	// Compiling is what needs the limit; checking fingerprints runs freely.
+	select {
+	case b.slots <- struct{}{}:
+		defer func() { <-b.slots }()
+	case <-ctx.Done():
+		return Artifact{}, ctx.Err()
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Artifact{}, fmt.Errorf("building %s: %w", pkg, err)
 	}
@@ -211,12 +215,15 @@ func (b *Builder) fingerprint(ctx context.Context, pkg string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("listing the sources of %s: %v: %s", pkg, err, strings.TrimSpace(stderr.String()))
 	}
-	goVersion, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
-	if err != nil {
-		return "", fmt.Errorf("reading the Go version: %w", err)
+	b.goVersionOnce.Do(func() {
+		out, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
+		b.goVersion, b.goVersionErr = strings.TrimSpace(string(out)), err
+	})
+	if b.goVersionErr != nil {
+		return "", fmt.Errorf("reading the Go version: %w", b.goVersionErr)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "go=%s target=%s/%s flags=%q goflags=%q\n", strings.TrimSpace(string(goVersion)), b.target.GOOS, b.target.GOARCH, buildFlags, os.Getenv("GOFLAGS"))
+	fmt.Fprintf(h, "go=%s target=%s/%s flags=%q goflags=%q\n", b.goVersion, b.target.GOOS, b.target.GOARCH, buildFlags, os.Getenv("GOFLAGS"))
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for dec.More() {
 		var p struct {

@@ -40,6 +40,8 @@ type AppProps struct {
 	Region string
 	// State says where each stage keeps its Terraform state.
 	State StateProps
+	// BuildCache keeps built functions between synths; default <Root>/.build/lambda.
+	BuildCache string
 }
 
 // StateProps chooses the Terraform backend. With Bucket empty each stage keeps a local
@@ -101,7 +103,7 @@ func NewApp(ctx context.Context, props AppProps) (*App, error) {
 		outdir:  outdir,
 		region:  region,
 		state:   state,
-		builder: build.NewBuilder(root, filepath.Join(root, ".build", "lambda"), build.Lambda),
+		builder: build.NewBuilder(root, firstNonEmpty(props.BuildCache, filepath.Join(root, ".build", "lambda")), build.Lambda),
 		ctx:     ctx,
 		started: time.Now(),
 	}, nil

@@ -1,0 +1,69 @@
+# Common tasks. `make synth` and `make test` work on a fresh machine (see README).
+SHELL := /bin/bash
+APP   := persona
+BIN   := bin/$(APP)
+TOOLS := $(CURDIR)/.tools/bin
+STAGE ?= dev
+
+# jsii warns on every start that Node 20 is past end of life; we know.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PATH := $(TOOLS):$(PATH)
+
+GO_SOURCES := $(shell find . -name '*.go' -not -path './cdktf.out/*' -not -path './node_modules/*' -not -path './.build/*' -not -path './.dev/*' 2>/dev/null) go.mod go.sum
+
+.PHONY: synth test bench tools npm terraform dev deploy diff remove outputs secrets-list vet fmt clean
+
+## synth: synthesize every stage (or just $$STAGE when set) into cdktf.out/; no AWS needed
+synth: $(BIN)
+	@./$(BIN) synth
+
+$(BIN): $(GO_SOURCES)
+	go build -o $@ .
+
+## test: install the local stand-ins the tests use, then run every test
+test: tools
+	go vet ./...
+	go test ./...
+
+## bench: synth timing against a bare-jsii floor, cold synth, zip sizes; handler and dev-mode benchmarks
+bench: $(BIN)
+	go run ./bench/synth
+	go test -run '^$$' -bench . -benchtime 20x ./persona/... ./dev/...
+
+## tools: dynalite (npm), goaws and the Lambda emulator (Go), terraform if not on PATH
+tools: npm $(TOOLS)/goaws $(TOOLS)/aws-lambda-rie terraform
+
+npm: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(TOOLS)/goaws:
+	GOBIN=$(TOOLS) go install github.com/Admiral-Piett/goaws/app/cmd@v0.4.5
+	mv $(TOOLS)/cmd $@
+
+$(TOOLS)/aws-lambda-rie:
+	GOBIN=$(TOOLS) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+
+## terraform: use terraform from PATH, or build the pinned v1.5.7 into .tools/bin (about 2 minutes)
+terraform:
+	@command -v terraform >/dev/null || GOBIN=$(TOOLS) go install github.com/hashicorp/terraform@v1.5.7
+
+## dev: run $$STAGE on this machine with local stand-ins (default stage dev)
+dev: $(BIN) tools
+	./$(BIN) dev --stage $(STAGE)
+
+## deploy, diff, remove, outputs: stage operations with terraform (STAGE=... required)
+deploy diff remove outputs: $(BIN) npm
+	./$(BIN) $@ --stage $(STAGE)
+
+secrets-list: $(BIN)
+	./$(BIN) secrets list --stage $(STAGE)
+
+vet:
+	go vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf cdktf.out bin .build

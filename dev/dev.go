@@ -374,11 +374,6 @@ func (s *Session) rebuild(ctx context.Context, w *watcher, fns []string) {
 			s.log.printf("%s: build failed, still serving the previous build:\n%v", fn.Name, err)
 			continue
 		}
-		if dirs, err := sourceDirs(ctx, s.opts.Root, fn.Package); err == nil {
-			if err := w.set(fn.Name, dirs); err != nil {
-				s.log.printf("%s: watching its sources: %v", fn.Name, err)
-			}
-		}
 		pool, err := s.newPool(fn, bootstrap)
 		if err == nil {
 			err = pool.Warm(ctx)
@@ -394,6 +389,14 @@ func (s *Session) rebuild(ctx context.Context, w *watcher, fns []string) {
 		// Invokes already running on the old build finish there.
 		go old.Close()
 		s.log.printf("%s: rebuilt and reloaded in %s", fn.Name, time.Since(begin).Round(time.Millisecond))
+		// The edit may have changed what the function imports.
+		dirs, err := sourceDirs(ctx, s.opts.Root, fn.Package)
+		if err == nil {
+			err = w.set(fn.Name, dirs)
+		}
+		if err != nil {
+			s.log.printf("%s: watching its sources: %v", fn.Name, err)
+		}
 	}
 }
 

@@ -237,7 +237,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 	root := copyModule(t, e2ePackages...)
 	log := &syncBuffer{}
 	defer func() {
-		if t.Failed() {
+		if t.Failed() || os.Getenv("DEV_TEST_LOG") != "" {
 			t.Logf("dev log:\n%s", log.String())
 		}
 	}()

@@ -37,7 +37,7 @@ type Invocation struct {
 	RouteKey string // matched route, or "" when none matched
 	Method   string
 	Path     string
-	Function string
+	Function string // the function invoked, or "" when the request was refused before
 	Status   int
 	Duration time.Duration
 	Err      error // the invoke's error, if the function failed
@@ -177,7 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, inv.Status, "Not Found")
 		return
 	}
-	inv.RouteKey, inv.Function = rt.key, rt.function
+	inv.RouteKey = rt.key
 	var claims map[string]string
 	var scopes []string
 	if rt.authorized {
@@ -196,6 +196,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	payload, _ := json.Marshal(event) // strings, maps and numbers only: cannot fail
+	inv.Function = rt.function
 	out, err := s.invoke.Invoke(r.Context(), rt.function, payload)
 	if err != nil {
 		inv.Err = err

@@ -1,0 +1,90 @@
+package dev
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/personabackend/app/dev/queues"
+	"github.com/personabackend/app/resource"
+)
+
+func TestFunctionsGetTheirLinksWithLocalValues(t *testing.T) {
+	stack := personaStack("dev")
+	b := queues.New("us-east-1", "http://127.0.0.1:4000")
+	worker, _ := stack.Function("persona-dev-worker")
+	env, err := functionEnv(stack, worker, endpoints{dynamodb: "http://127.0.0.1:5000", aws: "http://127.0.0.1:4000"}, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	var table resource.Table
+	if err := json.Unmarshal([]byte(vars["RESOURCE_PersonaTable"]), &table); err != nil || table.Name != "persona-dev-persona" || table.Kind != resource.KindTable {
+		t.Errorf("RESOURCE_PersonaTable = %s", vars["RESOURCE_PersonaTable"])
+	}
+	var q resource.Queue
+	if err := json.Unmarshal([]byte(vars["RESOURCE_PersonaQueue"]), &q); err != nil || q.URL != "http://127.0.0.1:4000/000000000000/persona-dev-persona.fifo" || !q.FIFO {
+		t.Errorf("RESOURCE_PersonaQueue = %s", vars["RESOURCE_PersonaQueue"])
+	}
+	var sec resource.Secret
+	if err := json.Unmarshal([]byte(vars["RESOURCE_MyApiKey"]), &sec); err != nil || sec.Parameter != "/persona/dev/MyApiKey" || sec.FallbackParameter != "/persona/_fallback/MyApiKey" {
+		t.Errorf("RESOURCE_MyApiKey = %s", vars["RESOURCE_MyApiKey"])
+	}
+	want := map[string]string{
+		"APP_NAME": "persona", "APP_STAGE": "dev", "AWS_REGION": "us-east-1",
+		"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:5000", "AWS_ENDPOINT_URL_SNS": "http://127.0.0.1:4000",
+		"AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:4000", "AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:4000",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "local",
+	}
+	for k, v := range want {
+		if vars[k] != v {
+			t.Errorf("%s = %q, want %q", k, vars[k], v)
+		}
+	}
+	if _, ok := vars["RESOURCE_TaskTopic"]; ok {
+		t.Error("the worker got a link it is not given in the stack")
+	}
+}
+
+func TestAFunctionLinkingSomethingUndeclaredIsRefused(t *testing.T) {
+	stack := personaStack("dev")
+	fn := stack.Functions[0]
+	fn.Links = append(fn.Links, stack.Functions[0].Links[0])
+	fn.Links[len(fn.Links)-1].Name = "Nope"
+	_, err := functionEnv(stack, fn, endpoints{}, queues.New("us-east-1", "http://x"))
+	if err == nil || !strings.Contains(err.Error(), `"Nope"`) {
+		t.Errorf("got %v, want an error naming the link", err)
+	}
+}
+
+func TestAMissingSecretStopsDevWithTheCommandThatSetsIt(t *testing.T) {
+	_, err := Start(context.Background(), Options{Root: t.TempDir(), Port: -1, Secrets: mapSecrets{}}, personaStack("dev"))
+	if err == nil {
+		t.Fatal("dev started without the MyApiKey secret")
+	}
+	for _, want := range []string{"stage dev is missing 1 secret(s)", "go run . secrets set MyApiKey --stage dev"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+func TestATakenPortIsNamed(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	_, err = Start(context.Background(), Options{Root: t.TempDir(), Port: port, Secrets: mapSecrets{}}, personaStack("dev"))
+	if err == nil || !strings.Contains(err.Error(), "port "+strconv.Itoa(port)+" on 127.0.0.1 is taken") || !strings.Contains(err.Error(), "--port") {
+		t.Errorf("got %v, want the taken port named with what to do", err)
+	}
+}

@@ -1,0 +1,125 @@
+package dev
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/personabackend/app/topology"
+)
+
+// fakeQueue records which receipt handles the poller deletes.
+type fakeQueue struct{ deleted []string }
+
+func (f *fakeQueue) ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	return &sqs.ReceiveMessageOutput{}, nil
+}
+
+func (f *fakeQueue) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	for _, e := range in.Entries {
+		f.deleted = append(f.deleted, *e.ReceiptHandle)
+	}
+	return &sqs.DeleteMessageBatchOutput{}, nil
+}
+
+// fakeFunction answers every invoke with out or err and keeps the event it got.
+type fakeFunction struct {
+	out   string
+	err   error
+	event events.SQSEvent
+}
+
+func (f *fakeFunction) Invoke(_ context.Context, _ string, payload []byte) ([]byte, error) {
+	if err := json.Unmarshal(payload, &f.event); err != nil {
+		return nil, err
+	}
+	return []byte(f.out), f.err
+}
+
+func batch(ids ...string) []sqstypes.Message {
+	var msgs []sqstypes.Message
+	for _, id := range ids {
+		msgs = append(msgs, sqstypes.Message{
+			MessageId: aws.String(id), ReceiptHandle: aws.String("rh-" + id), Body: aws.String("body-" + id),
+			Attributes:        map[string]string{"ApproximateReceiveCount": "1", "MessageGroupId": "g"},
+			MessageAttributes: map[string]sqstypes.MessageAttributeValue{"queue": {DataType: aws.String("String"), StringValue: aws.String("persona")}},
+		})
+	}
+	return msgs
+}
+
+func TestPollerDeletesOnlyWhatTheFunctionHandled(t *testing.T) {
+	tests := []struct {
+		name        string
+		report      bool
+		out         string
+		err         error
+		wantDeleted string
+		wantFailed  int
+	}{
+		{"a batch without failures is deleted", true, `{"batchItemFailures":[]}`, nil, "rh-a rh-b rh-c", 0},
+		{"a null answer counts as success", true, `null`, nil, "rh-a rh-b rh-c", 0},
+		{"reported failures stay on the queue", true, `{"batchItemFailures":[{"itemIdentifier":"b"}]}`, nil, "rh-a rh-c", 1},
+		{"a failure naming an unknown message fails the batch", true, `{"batchItemFailures":[{"itemIdentifier":"zzz"}]}`, nil, "", 3},
+		{"a function error fails the whole batch", true, ``, errors.New("Runtime.ExitError"), "", 3},
+		{"without ReportBatchItemFailures the answer is not read", false, `{"batchItemFailures":[{"itemIdentifier":"b"}]}`, nil, "rh-a rh-b rh-c", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := &fakeQueue{}
+			fn := &fakeFunction{out: tt.out, err: tt.err}
+			p := &poller{
+				source:   topology.EventSource{Queue: "q.fifo", Function: "worker", BatchSize: 10, ReportBatchItemFailures: tt.report},
+				queueURL: "http://local/000000000000/q.fifo", queueARN: "arn:aws:sqs:us-east-1:000000000000:q.fifo", region: "us-east-1",
+				client: q, invoke: fn, logf: t.Logf,
+			}
+			res := p.handle(context.Background(), batch("a", "b", "c"))
+			sort.Strings(q.deleted)
+			if got := strings.Join(q.deleted, " "); got != tt.wantDeleted {
+				t.Errorf("deleted %q, want %q", got, tt.wantDeleted)
+			}
+			if res.failed != tt.wantFailed {
+				t.Errorf("failed = %d, want %d", res.failed, tt.wantFailed)
+			}
+		})
+	}
+}
+
+func TestPollerSendsARealSQSEvent(t *testing.T) {
+	fn := &fakeFunction{out: `{}`}
+	p := &poller{
+		source:   topology.EventSource{Queue: "q.fifo", Function: "worker", BatchSize: 10},
+		queueURL: "http://local/000000000000/q.fifo", queueARN: "arn:aws:sqs:us-east-1:000000000000:q.fifo", region: "us-east-1",
+		client: &fakeQueue{}, invoke: fn, logf: t.Logf,
+	}
+	p.handle(context.Background(), batch("a"))
+	if len(fn.event.Records) != 1 {
+		t.Fatalf("event has %d records, want 1", len(fn.event.Records))
+	}
+	r := fn.event.Records[0]
+	checks := []struct{ what, got, want string }{
+		{"messageId", r.MessageId, "a"},
+		{"receiptHandle", r.ReceiptHandle, "rh-a"},
+		{"body", r.Body, "body-a"},
+		{"eventSource", r.EventSource, "aws:sqs"},
+		{"eventSourceARN", r.EventSourceARN, "arn:aws:sqs:us-east-1:000000000000:q.fifo"},
+		{"awsRegion", r.AWSRegion, "us-east-1"},
+		{"ApproximateReceiveCount", r.Attributes["ApproximateReceiveCount"], "1"},
+		{"MessageGroupId", r.Attributes["MessageGroupId"], "g"},
+		{"message attribute", aws.ToString(r.MessageAttributes["queue"].StringValue), "persona"},
+		{"message attribute type", r.MessageAttributes["queue"].DataType, "String"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.what, c.got, c.want)
+		}
+	}
+}

@@ -1,5 +1,6 @@
 // Command persona synthesizes the persona backend's stacks as Terraform JSON, one
-// stack per stage, and runs the stage operations (secrets, deploy, dev, ...).
+// stack per stage, and runs the stage operations: secrets, deploy, diff, remove,
+// outputs, state, and dev (the whole stage on this machine).
 //
 // With no arguments, or "synth", it writes cdktf.out/stacks/persona-<stage>/ for
 // dev, staging and prod (or just $STAGE), which is also what `cdktf synth` runs.
@@ -7,6 +8,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,22 +19,44 @@ import (
 	"text/tabwriter"
 
 	"github.com/personabackend/app/backend"
+	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/cli"
 	"github.com/personabackend/app/constructs"
+	"github.com/personabackend/app/dev"
+	"github.com/personabackend/app/topology"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	args := os.Args[1:]
-	if len(args) == 0 || args[0] == "synth" {
-		os.Exit(synth(ctx, os.Stdout, os.Stderr))
+	if len(args) == 0 {
+		args = []string{"synth"}
 	}
-	fmt.Fprintf(os.Stderr, "unknown command %q: run `persona synth`\n", args[0])
-	os.Exit(2)
+	verbs := []cli.Verb{
+		{Name: "synth", Summary: "Write every stage's Terraform JSON to cdktf.out/ (STAGE=name for one)", Run: func(ctx context.Context, args []string) int {
+			return synth(ctx, args, os.Stdout, os.Stderr)
+		}},
+		{Name: "dev", Summary: "Run a stage on this machine: local API, tables, queues and functions", Run: func(ctx context.Context, args []string) int {
+			return runDev(ctx, args, os.Stderr)
+		}},
+	}
+	os.Exit(cli.Main(ctx, args, project{cfg: backend.ConfigFromEnv()}, os.Stdin, os.Stdout, os.Stderr, verbs...))
 }
 
 // synth synthesizes the stages chosen by the environment and reports what it wrote.
-func synth(ctx context.Context, stdout, stderr io.Writer) int {
+func synth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("synth", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "usage: go run . synth\n\nWrites cdktf.out/stacks/persona-<stage>/ for dev, staging and prod, or only\nfor $STAGE when it is set (any other name is a personal stage with dev settings).\nNeeds no AWS credentials. Environment: STAGE, AWS_REGION, STATE_BUCKET and\nSTATE_LOCK_TABLE (keep state in S3), CDKTF_OUTDIR, BUILD_CACHE_DIR.")
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
 	_, result, err := backend.Synth(ctx, backend.ConfigFromEnv())
 	if err != nil {
 		fmt.Fprintf(stderr, "synth failed: %v\n", err)
@@ -68,3 +93,70 @@ func printSynthResult(w io.Writer, result constructs.SynthResult) {
 	}
 	tw.Flush()
 }
+
+// runDev runs one stage on this machine until interrupted.
+func runDev(ctx context.Context, args []string, stderr io.Writer) int {
+	flags := flag.NewFlagSet("dev", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	stageDefault := os.Getenv("STAGE")
+	if stageDefault == "" {
+		stageDefault = "dev"
+	}
+	stage := flags.String("stage", stageDefault, "the stage to run (its tables, functions and secrets)")
+	port := flags.Int("port", dev.DefaultPort, "where the local API listens on 127.0.0.1")
+	fresh := flags.Bool("fresh", false, "start with empty tables instead of the data kept from the last run")
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "usage: go run . dev [--stage STAGE] [--port 3000] [--fresh]\n\nRuns the stage offline: DynamoDB (dynalite), SNS and SQS stand-ins, every function\nunder the Lambda emulator, and the HTTP API on 127.0.0.1:PORT. Secrets come from the\nlocal store (go run . secrets set NAME --stage STAGE --store local). Ctrl-C stops it.")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	root, err := build.ModuleRoot(".")
+	if err != nil {
+		fmt.Fprintf(stderr, "dev: %v\n", err)
+		return 1
+	}
+	topo, err := backend.Topology(ctx, backend.ConfigFromEnv(), *stage)
+	if err != nil {
+		fmt.Fprintf(stderr, "dev: %v\n", err)
+		return 1
+	}
+	if err := dev.Run(ctx, dev.Options{Root: root, Port: *port, Fresh: *fresh, Log: stderr}, topo); err != nil {
+		fmt.Fprintf(stderr, "dev: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// project is the persona app as the stage operations see it.
+type project struct{ cfg backend.Config }
+
+func (project) App() string { return backend.App }
+
+func (project) Stage(name string) (cli.StageInfo, error) {
+	s, err := constructs.LookupStage(name)
+	if err != nil {
+		return cli.StageInfo{}, err
+	}
+	return cli.StageInfo{Name: s.Name, Protected: s.Protected, Personal: s.Personal}, nil
+}
+
+func (project) Secrets(stage string) ([]topology.Secret, error) {
+	return constructs.DeclareSecrets(backend.App, stage, backend.SecretNames)
+}
+
+func (p project) Synth(ctx context.Context, stage string) (string, error) {
+	cfg := p.cfg
+	cfg.Stage = stage
+	_, result, err := backend.Synth(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	return result.Stacks[0].Dir, nil
+}
+
+func (project) RequiresAWS() bool { return true }

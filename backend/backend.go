@@ -7,13 +7,14 @@ import (
 	"os"
 
 	"github.com/personabackend/app/constructs"
+	"github.com/personabackend/app/topology"
 )
 
 // App is the app's name: stacks are "persona-<stage>".
 const App = "persona"
 
 // SecretNames are the secrets every stage declares; set their values with
-// `persona secrets set NAME --stage STAGE`.
+// `go run . secrets set NAME --stage STAGE`.
 var SecretNames = []string{"MyApiKey"}
 
 // Define declares one stage's stack: secrets, the persona table, the task topic
@@ -126,6 +127,24 @@ func (c Config) Stages() ([]constructs.Stage, error) {
 		stages = append(stages, s)
 	}
 	return stages, nil
+}
+
+// Topology declares one stage, without building or synthesizing anything, and
+// returns what its stack holds: what the local dev mode runs.
+func Topology(ctx context.Context, cfg Config, stageName string) (*topology.Stack, error) {
+	stage, err := constructs.LookupStage(stageName)
+	if err != nil {
+		return nil, err
+	}
+	app, err := constructs.NewApp(ctx, constructs.AppProps{Name: App, Region: cfg.Region, DeclareOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	stack, err := Define(app, stage)
+	if err != nil {
+		return nil, fmt.Errorf("defining stage %s: %w", stage.Name, err)
+	}
+	return stack.Topology(), nil
 }
 
 // Synth synthesizes the configured stages into one app, in one process.

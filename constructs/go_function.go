@@ -82,7 +82,9 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 	if timeout < time.Second || timeout > 15*time.Minute {
 		return nil, fmt.Errorf("function %s: timeout %s is outside Lambda's 1s-15m", name, timeout)
 	}
-	stack.app.builder.Start(stack.app.ctx, props.Package)
+	if !stack.app.declareOnly {
+		stack.app.builder.Start(stack.app.ctx, props.Package)
+	}
 
 	scope := stack.scope(id)
 	logGroup := cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{

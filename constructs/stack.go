@@ -42,6 +42,9 @@ type AppProps struct {
 	State StateProps
 	// BuildCache keeps built functions between synths; default <Root>/.build/lambda.
 	BuildCache string
+	// DeclareOnly declares the stacks without building any function, for tools that
+	// need only their topology; such an app cannot synthesize.
+	DeclareOnly bool
 }
 
 // StateProps chooses the Terraform backend. With Bucket empty each stage keeps a local
@@ -66,6 +69,8 @@ type App struct {
 	ctx     context.Context
 	stacks  []*Stack
 	started time.Time
+	// declareOnly skips function builds: see AppProps.DeclareOnly.
+	declareOnly bool
 }
 
 var appNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
@@ -106,6 +111,8 @@ func NewApp(ctx context.Context, props AppProps) (*App, error) {
 		builder: build.NewBuilder(root, firstNonEmpty(props.BuildCache, filepath.Join(root, ".build", "lambda")), build.Lambda),
 		ctx:     ctx,
 		started: time.Now(),
+
+		declareOnly: props.DeclareOnly,
 	}, nil
 }
 
@@ -258,6 +265,9 @@ type StackResult struct {
 func (a *App) Synth() (result SynthResult, err error) {
 	if len(a.stacks) == 0 {
 		return result, errors.New("nothing to synthesize: the app has no stack")
+	}
+	if a.declareOnly {
+		return result, errors.New("this app was declared without building its functions (DeclareOnly), so it cannot synthesize")
 	}
 	artifacts := map[string]build.Artifact{}
 	for _, s := range a.stacks {

@@ -63,9 +63,9 @@ func (l *Loader) Get(ctx context.Context, name string) (string, error) {
 			return v, nil
 		}
 	}
-	app, stage := resource.App()
-	return "", fmt.Errorf("secret %q (parameter %s): %w; set it with: %s secrets set %s --stage %s",
-		name, link.Parameter, ErrNotSet, app, name, stage)
+	_, stage := resource.App()
+	return "", fmt.Errorf("secret %q (parameter %s): %w; set it with: go run . secrets set %s --stage %s",
+		name, link.Parameter, ErrNotSet, name, stage)
 }
 
 func (l *Loader) fetch(ctx context.Context, param string) (value string, found bool, err error) {

@@ -4,6 +4,7 @@ APP   := persona
 BIN   := bin/$(APP)
 TOOLS := $(CURDIR)/.tools/bin
 STAGE ?= dev
+DEV_STAGE ?= local
 
 # jsii warns on every start that Node 20 is past end of life; we know.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -48,9 +49,9 @@ $(TOOLS)/aws-lambda-rie:
 terraform:
 	@command -v terraform >/dev/null || GOBIN=$(TOOLS) go install github.com/hashicorp/terraform@v1.5.7
 
-## dev: run $$STAGE on this machine with local stand-ins (default stage dev)
+## dev: run a stage on this machine with local stand-ins (DEV_STAGE, default local)
 dev: $(BIN) tools
-	./$(BIN) dev --stage $(STAGE)
+	./$(BIN) dev --stage $(DEV_STAGE)
 
 ## deploy, diff, remove, outputs: stage operations with terraform (STAGE=... required)
 deploy diff remove outputs: $(BIN) npm

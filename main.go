@@ -100,7 +100,7 @@ func runDev(ctx context.Context, args []string, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	stageDefault := os.Getenv("STAGE")
 	if stageDefault == "" {
-		stageDefault = "dev"
+		stageDefault = "local"
 	}
 	stage := flags.String("stage", stageDefault, "the stage to run (its tables, functions and secrets)")
 	port := flags.Int("port", dev.DefaultPort, "where the local API listens on 127.0.0.1")

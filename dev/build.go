@@ -12,14 +12,18 @@ import (
 )
 
 // buildFunction compiles a function's package for this machine into dir/bootstrap.
-// The binary is written beside and renamed into place, so emulator processes that
-// still run the old one keep running it.
-func buildFunction(ctx context.Context, root, pkg, dir string) (string, error) {
+// When running is true, emulator processes run the current binary: the new one is
+// written beside it and renamed into place, so they keep running the old one.
+// Otherwise it is built in place, which lets go build skip an up-to-date binary.
+func buildFunction(ctx context.Context, root, pkg, dir string, running bool) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("creating %s: %w", dir, err)
 	}
 	bootstrap := filepath.Join(dir, "bootstrap")
-	tmp := bootstrap + ".new"
+	tmp := bootstrap
+	if running {
+		tmp = bootstrap + ".new"
+	}
 	// -w leaves out DWARF debugging data: linking without it is markedly faster, which
 	// is most of a rebuild's time.
 	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-ldflags=-w", "-o", tmp, pkg)
@@ -30,8 +34,10 @@ func buildFunction(ctx context.Context, root, pkg, dir string) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("building %s: %w\n%s", pkg, err, strings.TrimSpace(out.String()))
 	}
-	if err := os.Rename(tmp, bootstrap); err != nil {
-		return "", fmt.Errorf("installing %s: %w", bootstrap, err)
+	if tmp != bootstrap {
+		if err := os.Rename(tmp, bootstrap); err != nil {
+			return "", fmt.Errorf("installing %s: %w", bootstrap, err)
+		}
 	}
 	return bootstrap, nil
 }

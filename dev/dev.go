@@ -81,6 +81,10 @@ type Session struct {
 // Run starts the stage, serves it until ctx is done, then stops everything it started.
 func Run(ctx context.Context, opts Options, stack *topology.Stack) error {
 	s, err := Start(ctx, opts, stack)
+	if err != nil && ctx.Err() != nil {
+		// Interrupted while starting: what failed is only what the interrupt stopped.
+		return fmt.Errorf("dev stopped before stage %s was ready: %w", stack.Stage, ctx.Err())
+	}
 	if err != nil {
 		return err
 	}
@@ -155,7 +159,7 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 	for _, fn := range stack.Functions {
 		go func() {
 			b := built{fn: fn}
-			b.bootstrap, b.err = buildFunction(ctx, root, fn.Package, filepath.Join(stateDir, fn.Name))
+			b.bootstrap, b.err = buildFunction(ctx, root, fn.Package, filepath.Join(stateDir, fn.Name), false)
 			if b.err == nil {
 				b.dirs, b.err = sourceDirs(ctx, root, fn.Package)
 			}
@@ -369,7 +373,7 @@ func (s *Session) rebuild(ctx context.Context, w *watcher, fns []string) {
 			continue
 		}
 		begin := time.Now()
-		bootstrap, err := buildFunction(ctx, s.opts.Root, fn.Package, filepath.Join(s.opts.Root, ".dev", s.stack.Stage, fn.Name))
+		bootstrap, err := buildFunction(ctx, s.opts.Root, fn.Package, filepath.Join(s.opts.Root, ".dev", s.stack.Stage, fn.Name), true)
 		if err != nil {
 			s.log.printf("%s: build failed, still serving the previous build:\n%v", fn.Name, err)
 			continue

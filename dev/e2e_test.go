@@ -376,6 +376,27 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 			t.Errorf("processes still running after Close: %v", left)
 		}
 	})
+
+	t.Run("data outlives a restart unless fresh", func(t *testing.T) {
+		for _, fresh := range []bool{false, true} {
+			s, err := Start(context.Background(), Options{
+				Root: root, Port: -1, Fresh: fresh, Log: log,
+				Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "test-signing-key"},
+			}, personaStack("e2e"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, body := (client{t: t, base: s.APIURL}).do("GET", "/personas", ada, "", "")
+			s.Close()
+			var list persona.ListResponse
+			if err := json.Unmarshal([]byte(body), &list); err != nil {
+				t.Fatalf("GET /personas: %s", body)
+			}
+			if want := map[bool]int{false: 1, true: 0}[fresh]; len(list.Personas) != want {
+				t.Errorf("after a restart with fresh=%v ada has %d personas, want %d", fresh, len(list.Personas), want)
+			}
+		}
+	})
 }
 
 // processesUnder lists running processes whose command line mentions dir.

@@ -8,6 +8,8 @@ DEV_STAGE ?= local
 
 # jsii warns on every start that Node 20 is past end of life; we know.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# cdktf-cli would otherwise try to reach HashiCorp's version checkpoint on every run.
+export CHECKPOINT_DISABLE := 1
 export PATH := $(TOOLS):$(PATH)
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './cdktf.out/*' -not -path './node_modules/*' -not -path './.build/*' -not -path './.dev/*' 2>/dev/null) go.mod go.sum

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -96,10 +95,7 @@ func (s *Server) Output() string { return s.output.String() }
 
 // Stop ends the server and waits for it to exit.
 func (s *Server) Stop() error {
-	if s.cmd.Process != nil {
-		// The server runs in its own process group so that node's children go too.
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	}
+	killGroup(s.cmd)
 	<-s.done
 	if s.dir != "" {
 		return os.RemoveAll(s.dir)
@@ -175,7 +171,7 @@ func startWithRetry(ctx context.Context, command func(port int) (*exec.Cmd, stri
 func start(ctx context.Context, cmd *exec.Cmd, port int, dir string) (*Server, error) {
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	srv := &Server{
 		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
 		Port:     port,

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -79,7 +78,7 @@ func StartFunction(ctx context.Context, path string, env []string) (*Function, e
 		"AWS_LAMBDA_FUNCTION_NAME="+filepath.Base(filepath.Dir(path)),
 	)
 	f.cmd.Stdout, f.cmd.Stderr = f.output, f.output
-	f.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(f.cmd)
 	start := time.Now()
 	if err := f.cmd.Start(); err != nil {
 		f.srv.Close()
@@ -137,9 +136,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (Result, error) {
 
 // Stop ends the handler process and the runtime API.
 func (f *Function) Stop() {
-	if f.cmd.Process != nil {
-		_ = syscall.Kill(-f.cmd.Process.Pid, syscall.SIGKILL)
-	}
+	killGroup(f.cmd)
 	<-f.exited
 	f.srv.Close()
 }

@@ -1,0 +1,13 @@
+package localaws
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// ownProcessGroup puts cmd in a process group of its own, so that killGroup also
+// ends its children (node's), and has the kernel kill it if this process dies first,
+// so that a crashed test leaves no server behind.
+func ownProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}

@@ -312,10 +312,11 @@ func checkSecrets(ctx context.Context, store secretstore.Getter, stack *topology
 	if len(missing) == 0 {
 		return nil
 	}
+	// Worded as deploy words it (cli/stage.go); dev reads only the local store, hence --store local.
 	var b strings.Builder
-	fmt.Fprintf(&b, "stage %s is missing %d secret(s) in the local store; dev was not started. Set them with:", stack.Stage, len(missing))
+	fmt.Fprintf(&b, "stage %s is missing %d secret(s) in the local store (%s/); dev was not started. Set them with:", stack.Stage, len(missing), secretstore.LocalDir)
 	for _, name := range missing {
-		fmt.Fprintf(&b, "\n    go run . secrets set %s --stage %s", name, stack.Stage)
+		fmt.Fprintf(&b, "\n    go run . secrets set %s --stage %s --store local", name, stack.Stage)
 	}
 	fmt.Fprintf(&b, "\nor set one value for every stage with --fallback instead of --stage.")
 	return errors.New(b.String())

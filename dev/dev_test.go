@@ -69,7 +69,7 @@ func TestAMissingSecretStopsDevWithTheCommandThatSetsIt(t *testing.T) {
 	if err == nil {
 		t.Fatal("dev started without the MyApiKey secret")
 	}
-	for _, want := range []string{"stage dev is missing 1 secret(s)", "go run . secrets set MyApiKey --stage dev"} {
+	for _, want := range []string{"stage dev is missing 1 secret(s)", "go run . secrets set MyApiKey --stage dev --store local"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}

@@ -350,7 +350,7 @@ func (s *Session) newPool(fn topology.Function, bootstrap string) (*lambdapool.P
 	return lambdapool.New(lambdapool.Config{
 		Name: fn.Name, Emulator: emulator, Bootstrap: bootstrap, Env: env,
 		Size: s.opts.PoolSize, Timeout: timeout, Log: s.log,
-	})
+	}), nil
 }
 
 // Invoke runs the function named function with payload on its current pool.

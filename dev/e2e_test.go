@@ -354,6 +354,19 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 			return body == "hello v2"
 		})
 		t.Logf("saved to new code answering: %s", time.Since(saved).Round(time.Millisecond))
+
+		if err := os.WriteFile(file, []byte("package main\n\nfunc main() {"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 15*time.Second, "a broken edit was not reported", func() bool {
+			return strings.Contains(log.String(), "persona-e2e-hello: build failed, still serving the previous build")
+		})
+		if status, body := api.do("GET", "/hello", "", "", ""); status != 200 || body != "hello v2" {
+			t.Errorf("after a broken edit GET /hello = %d %q, want the last good build's answer", status, body)
+		}
+		if err := os.WriteFile(file, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if strings.Contains(log.String(), "persona-e2e-list: rebuilt") {
 			t.Error("editing one handler rebuilt another")
 		}

@@ -54,12 +54,11 @@ type Pool struct {
 
 	mu     sync.Mutex
 	closed bool
-	all    map[*process]bool
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // one count per running emulator process
 }
 
 // New returns a pool; processes start on the first invokes that need them.
-func New(cfg Config) (*Pool, error) {
+func New(cfg Config) *Pool {
 	if cfg.Size < 1 {
 		cfg.Size = 1
 	}
@@ -74,12 +73,11 @@ func New(cfg Config) (*Pool, error) {
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Size, DisableCompression: true}},
 		idle:   make(chan *process, cfg.Size),
 		slots:  make(chan struct{}, cfg.Size),
-		all:    map[*process]bool{},
 	}
 	for range cfg.Size {
 		p.slots <- struct{}{}
 	}
-	return p, nil
+	return p
 }
 
 // Warm starts one process and runs no invoke, so the first request does not pay for the start.
@@ -198,9 +196,6 @@ func (p *Pool) release(proc *process) {
 // discard stops proc and frees its slot for a new process.
 func (p *Pool) discard(proc *process) {
 	proc.stop()
-	p.mu.Lock()
-	delete(p.all, proc)
-	p.mu.Unlock()
 	p.slots <- struct{}{}
 }
 
@@ -283,9 +278,6 @@ func (p *Pool) start(ctx context.Context) (*process, error) {
 	for range 3 {
 		proc, err := p.startOnce(ctx)
 		if err == nil {
-			p.mu.Lock()
-			p.all[proc] = true
-			p.mu.Unlock()
 			return proc, nil
 		}
 		lastErr = err

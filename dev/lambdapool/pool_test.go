@@ -51,13 +51,10 @@ func echoPool(t *testing.T, size int, timeout time.Duration) (*Pool, *syncBuffer
 		t.Fatalf("building the test handler: %v\n%s", err, out)
 	}
 	log := &syncBuffer{}
-	p, err := New(Config{
+	p := New(Config{
 		Name: "echo", Emulator: rie, Bootstrap: bootstrap, Size: size, Timeout: timeout, Log: log,
 		Env: []string{"GREETING=hello", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(p.Close)
 	return p, log
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -218,8 +217,8 @@ func invalid(format string, args ...any) error {
 	return &apiError{code: "InvalidParameterValue", message: fmt.Sprintf(format, args...), sender: true}
 }
 
-// SendInput is a message to put on a queue.
-type SendInput struct {
+// sendInput is a message to put on a queue.
+type sendInput struct {
 	Body            string
 	Attributes      map[string]Attribute
 	GroupID         string
@@ -227,53 +226,53 @@ type SendInput struct {
 	DelaySeconds    int
 }
 
-// SendOutput says what a send produced; a deduplicated send returns the original message's ID.
-type SendOutput struct {
+// sendOutput says what a send produced; a deduplicated send returns the original message's ID.
+type sendOutput struct {
 	MessageID      string
 	SequenceNumber string
 }
 
-func (b *Broker) send(q *queue, in SendInput) (SendOutput, error) {
+func (b *Broker) send(q *queue, in sendInput) (sendOutput, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.sendLocked(q, in)
 }
 
-func (b *Broker) sendLocked(q *queue, in SendInput) (SendOutput, error) {
+func (b *Broker) sendLocked(q *queue, in sendInput) (sendOutput, error) {
 	if in.Body == "" {
-		return SendOutput{}, &apiError{code: "MissingParameter", message: "The request must contain the parameter MessageBody.", sender: true}
+		return sendOutput{}, &apiError{code: "MissingParameter", message: "The request must contain the parameter MessageBody.", sender: true}
 	}
 	now := b.now()
 	m := &message{id: uuid.NewString(), body: in.Body, attrs: in.Attributes, sentAt: now, visibleAt: now}
 	if q.def.FIFO {
 		if in.GroupID == "" {
-			return SendOutput{}, &apiError{code: "MissingParameter", message: "The request must contain the parameter MessageGroupId.", sender: true}
+			return sendOutput{}, &apiError{code: "MissingParameter", message: "The request must contain the parameter MessageGroupId.", sender: true}
 		}
 		if in.DelaySeconds != 0 {
-			return SendOutput{}, invalid("Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", in.DelaySeconds)
+			return sendOutput{}, invalid("Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", in.DelaySeconds)
 		}
 		dedupID := in.DeduplicationID
 		if dedupID == "" {
 			if !q.def.ContentBasedDeduplication {
-				return SendOutput{}, invalid("The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+				return sendOutput{}, invalid("The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
 			}
 			sum := sha256.Sum256([]byte(in.Body))
 			dedupID = hex.EncodeToString(sum[:])
 		}
 		if e, ok := q.dedup[dedupID]; ok && now.Before(e.expires) {
-			return SendOutput{MessageID: e.messageID, SequenceNumber: e.seq}, nil
+			return sendOutput{MessageID: e.messageID, SequenceNumber: e.seq}, nil
 		}
 		b.seq++
 		m.groupID, m.dedupID, m.seq = in.GroupID, dedupID, fmt.Sprintf("%020d", b.seq)
 		q.dedup[dedupID] = dedupEntry{messageID: m.id, seq: m.seq, expires: now.Add(DeduplicationWindow)}
 	} else if in.GroupID != "" {
-		return SendOutput{}, invalid("The request include parameter MessageGroupId that is not valid for this queue type")
+		return sendOutput{}, invalid("The request include parameter MessageGroupId that is not valid for this queue type")
 	} else {
 		m.visibleAt = now.Add(time.Duration(in.DelaySeconds) * time.Second)
 	}
 	q.messages = append(q.messages, m)
 	b.notifyLocked()
-	return SendOutput{MessageID: m.id, SequenceNumber: m.seq}, nil
+	return sendOutput{MessageID: m.id, SequenceNumber: m.seq}, nil
 }
 
 func (b *Broker) notifyLocked() {
@@ -281,8 +280,8 @@ func (b *Broker) notifyLocked() {
 	b.changed = make(chan struct{})
 }
 
-// Received is a message handed to a consumer.
-type Received struct {
+// received is a message handed to a consumer.
+type received struct {
 	MessageID        string
 	ReceiptHandle    string
 	Body             string
@@ -291,7 +290,7 @@ type Received struct {
 }
 
 // receive takes up to max visible messages, waiting up to wait for some to arrive.
-func (b *Broker) receive(ctx context.Context, q *queue, max int, visibility time.Duration, wait time.Duration) []Received {
+func (b *Broker) receive(ctx context.Context, q *queue, max int, visibility time.Duration, wait time.Duration) []received {
 	deadline := time.Now().Add(wait)
 	for {
 		b.mu.Lock()
@@ -316,11 +315,11 @@ func (b *Broker) receive(ctx context.Context, q *queue, max int, visibility time
 	}
 }
 
-func (b *Broker) receiveLocked(q *queue, max int, visibility time.Duration) []Received {
+func (b *Broker) receiveLocked(q *queue, max int, visibility time.Duration) []received {
 	now := b.now()
 	b.expireLocked(q, now)
 	blocked := map[string]bool{} // FIFO groups with a message in flight
-	var out []Received
+	var out []received
 	var keep []*message
 	for _, m := range q.messages {
 		inFlight := now.Before(m.visibleAt)
@@ -355,7 +354,7 @@ func (b *Broker) receiveLocked(q *queue, max int, visibility time.Duration) []Re
 		}
 		m.visibleAt = now.Add(visibility)
 		m.receiptHandle = uuid.NewString() + "#" + m.id
-		out = append(out, Received{
+		out = append(out, received{
 			MessageID:        m.id,
 			ReceiptHandle:    m.receiptHandle,
 			Body:             m.body,
@@ -472,7 +471,7 @@ func (b *Broker) changeVisibility(q *queue, handle string, timeout time.Duration
 func (b *Broker) Counts(name string) (visible, notVisible int, err error) {
 	q, ok := b.queue(name)
 	if !ok {
-		return 0, 0, fmt.Errorf("queue %s: %w", name, errors.New("not declared"))
+		return 0, 0, fmt.Errorf("queue %s is not declared", name)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -510,8 +509,8 @@ func (b *Broker) queueAttributes(q *queue) map[string]string {
 	return a
 }
 
-// PublishInput is a message published to a topic.
-type PublishInput struct {
+// publishInput is a message published to a topic.
+type publishInput struct {
 	Message         string
 	Subject         string
 	Attributes      map[string]Attribute
@@ -520,24 +519,24 @@ type PublishInput struct {
 }
 
 // publish fans a message out to the topic's subscriptions whose filter it passes.
-func (b *Broker) publish(topicARN string, in PublishInput) (SendOutput, error) {
+func (b *Broker) publish(topicARN string, in publishInput) (sendOutput, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t, ok := b.topics[topicARN]
 	if !ok {
-		return SendOutput{}, &apiError{code: "NotFound", message: "Topic does not exist", sender: true}
+		return sendOutput{}, &apiError{code: "NotFound", message: "Topic does not exist", sender: true}
 	}
 	if in.Message == "" {
-		return SendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: Empty message", sender: true}
+		return sendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: Empty message", sender: true}
 	}
 	now := b.now()
-	out := SendOutput{MessageID: uuid.NewString()}
+	out := sendOutput{MessageID: uuid.NewString()}
 	if t.def.FIFO {
 		if in.GroupID == "" {
-			return SendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: The MessageGroupId parameter is required for FIFO topics", sender: true}
+			return sendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: The MessageGroupId parameter is required for FIFO topics", sender: true}
 		}
 		if in.DeduplicationID == "" {
-			return SendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly", sender: true}
+			return sendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly", sender: true}
 		}
 		for id, e := range t.dedup {
 			if !now.Before(e.expires) {
@@ -545,27 +544,27 @@ func (b *Broker) publish(topicARN string, in PublishInput) (SendOutput, error) {
 			}
 		}
 		if e, ok := t.dedup[in.DeduplicationID]; ok {
-			return SendOutput{MessageID: e.messageID, SequenceNumber: e.seq}, nil
+			return sendOutput{MessageID: e.messageID, SequenceNumber: e.seq}, nil
 		}
 		b.seq++
 		out.SequenceNumber = fmt.Sprintf("%020d", b.seq)
 		t.dedup[in.DeduplicationID] = dedupEntry{messageID: out.MessageID, seq: out.SequenceNumber, expires: now.Add(DeduplicationWindow)}
 	} else if in.GroupID != "" {
-		return SendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: MessageGroupId Reason: The request includes MessageGroupId parameter that is not valid for this topic type", sender: true}
+		return sendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: MessageGroupId Reason: The request includes MessageGroupId parameter that is not valid for this topic type", sender: true}
 	}
 	for _, s := range t.subs {
 		if !s.filter.matches(in.Attributes) {
 			continue
 		}
 		q := b.queues[s.def.Queue]
-		msg := SendInput{Body: in.Message, GroupID: in.GroupID, DeduplicationID: in.DeduplicationID}
+		msg := sendInput{Body: in.Message, GroupID: in.GroupID, DeduplicationID: in.DeduplicationID}
 		if s.def.RawMessageDelivery {
 			msg.Attributes = in.Attributes
 		} else {
 			msg.Body = notification(topicARN, s.arn, out, in, now)
 		}
 		if _, err := b.sendLocked(q, msg); err != nil {
-			return SendOutput{}, fmt.Errorf("delivering to %s: %w", q.def.Name, err)
+			return sendOutput{}, fmt.Errorf("delivering to %s: %w", q.def.Name, err)
 		}
 	}
 	return out, nil

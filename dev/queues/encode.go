@@ -45,7 +45,7 @@ func md5OfAttributes(attrs map[string]Attribute) string {
 }
 
 // notification is the JSON envelope SNS delivers to a queue without raw message delivery.
-func notification(topicARN, subscriptionARN string, out SendOutput, in PublishInput, now time.Time) string {
+func notification(topicARN, subscriptionARN string, out sendOutput, in publishInput, now time.Time) string {
 	type attr struct {
 		Type  string `json:"Type"`
 		Value string `json:"Value"`

@@ -41,7 +41,7 @@ func (b *Broker) servePublish(w http.ResponseWriter, r *http.Request) {
 	if arn == "" {
 		arn = f.Get("TargetArn")
 	}
-	out, err := b.publish(arn, PublishInput{
+	out, err := b.publish(arn, publishInput{
 		Message:         f.Get("Message"),
 		Subject:         f.Get("Subject"),
 		Attributes:      attrs,

@@ -125,7 +125,7 @@ func (b *Broker) sqsOperation(r *http.Request, op string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := b.send(q, SendInput{Body: in.MessageBody, Attributes: attrs, GroupID: in.MessageGroupId, DeduplicationID: in.MessageDeduplicationId, DelaySeconds: in.DelaySeconds})
+		out, err := b.send(q, sendInput{Body: in.MessageBody, Attributes: attrs, GroupID: in.MessageGroupId, DeduplicationID: in.MessageDeduplicationId, DelaySeconds: in.DelaySeconds})
 		if err != nil {
 			return nil, err
 		}

@@ -171,6 +171,10 @@ func TestLinkedResourcesReachTheFunctionEnvironment(t *testing.T) {
 	if table["kind"] != "table" || table["name"] != "shop-dev-orders" || !strings.Contains(table["arn"].(string), "aws_dynamodb_table") {
 		t.Errorf("table link = %v", table)
 	}
+	queue := decodeJSON(t, env["RESOURCE_Shipping"])
+	if queue["kind"] != "queue" || queue["maxReceiveCount"] != float64(3) || !strings.Contains(queue["url"].(string), ".url}") {
+		t.Errorf("queue link = %v", queue)
+	}
 	secret := decodeJSON(t, env["RESOURCE_PaymentKey"])
 	if secret["parameter"] != "/shop/dev/PaymentKey" || secret["fallbackParameter"] != "/shop/_fallback/PaymentKey" {
 		t.Errorf("secret link = %v", secret)

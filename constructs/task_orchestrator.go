@@ -104,12 +104,13 @@ type QueueSubscriptionProps struct {
 
 // Queue is an SQS queue subscribed to a topic, with its dead-letter queue and worker.
 type Queue struct {
-	linkName string
-	name     string
-	fifo     bool
-	queue    sqsqueue.SqsQueue
-	dlq      sqsqueue.SqsQueue
-	worker   *GoFunction
+	linkName    string
+	name        string
+	fifo        bool
+	maxReceives int
+	queue       sqsqueue.SqsQueue
+	dlq         sqsqueue.SqsQueue
+	worker      *GoFunction
 }
 
 // SubscribeQueue declares a queue that receives the topic's messages matching
@@ -219,7 +220,7 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 		DependsOn: &[]cdktf.ITerraformDependable{queuePolicy},
 	})
 
-	q := &Queue{linkName: id, name: name, fifo: o.fifo, queue: queue, dlq: dlq, worker: worker}
+	q := &Queue{linkName: id, name: name, fifo: o.fifo, maxReceives: maxReceives, queue: queue, dlq: dlq, worker: worker}
 	if err := worker.Link(q, Consume); err != nil {
 		return nil, err
 	}
@@ -287,7 +288,10 @@ func (q *Queue) Link(access Access) (LinkGrant, error) {
 		return LinkGrant{}, unsupportedAccess("queue", q.linkName, access, Send, Consume)
 	}
 	return LinkGrant{
-		Properties: resource.Queue{Kind: resource.KindQueue, Name: q.name, Arn: arn, URL: *q.queue.Url(), FIFO: q.fifo},
+		Properties: resource.Queue{
+			Kind: resource.KindQueue, Name: q.name, Arn: arn, URL: *q.queue.Url(), FIFO: q.fifo,
+			MaxReceiveCount: q.maxReceives,
+		},
 		Statements: []Statement{{Actions: actions, Resources: []string{arn}}},
 	}, nil
 }

@@ -49,13 +49,16 @@ type Topic struct {
 	FIFO bool   `json:"fifo"`
 }
 
-// Queue is a linked SQS queue.
+// Queue is a linked SQS queue. MaxReceiveCount, when not zero, is how many times
+// a message is received before it moves to the dead-letter queue, so a consumer
+// can tell a message's last attempt.
 type Queue struct {
-	Kind string `json:"kind"`
-	Name string `json:"name"`
-	Arn  string `json:"arn"`
-	URL  string `json:"url"`
-	FIFO bool   `json:"fifo"`
+	Kind            string `json:"kind"`
+	Name            string `json:"name"`
+	Arn             string `json:"arn"`
+	URL             string `json:"url"`
+	FIFO            bool   `json:"fifo"`
+	MaxReceiveCount int    `json:"maxReceiveCount,omitempty"`
 }
 
 // Secret is a linked secret: where its value lives, never the value itself.

@@ -47,13 +47,7 @@ type batchResult struct {
 
 func (p *poller) run(ctx context.Context) {
 	for ctx.Err() == nil {
-		out, err := p.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:                    aws.String(p.queueURL),
-			MaxNumberOfMessages:         int32(min(max(p.source.BatchSize, 1), 10)),
-			WaitTimeSeconds:             20,
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
-			MessageAttributeNames:       []string{"All"},
-		})
+		msgs, err := p.collect(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -65,17 +59,55 @@ func (p *poller) run(ctx context.Context) {
 			}
 			continue
 		}
-		if len(out.Messages) == 0 {
+		if len(msgs) == 0 {
 			continue
 		}
 		begin := time.Now()
-		r := p.handle(ctx, out.Messages)
+		r := p.handle(ctx, msgs)
 		line := fmt.Sprintf("queue %s -> %s  %d message(s), %d failed  %s", p.source.Queue, p.source.Function, r.received, r.failed, time.Since(begin).Round(100*time.Microsecond))
 		if r.err != nil {
 			line += "  " + r.err.Error()
 		}
 		p.logf("%s", line)
 	}
+}
+
+// collect long-polls for a batch. With a batching window it keeps receiving, as Lambda
+// does, until the batch is full or the window since the first message has passed.
+func (p *poller) collect(ctx context.Context) ([]sqstypes.Message, error) {
+	size := min(max(p.source.BatchSize, 1), 10)
+	msgs, err := p.receive(ctx, size, 20)
+	if err != nil || len(msgs) == 0 || p.source.MaxBatchingWindowSeconds <= 0 {
+		return msgs, err
+	}
+	deadline := time.Now().Add(time.Duration(p.source.MaxBatchingWindowSeconds) * time.Second)
+	for len(msgs) < size {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		more, err := p.receive(ctx, size-len(msgs), int32((left+time.Second-1)/time.Second))
+		if err != nil {
+			// What was received is in flight: hand it over rather than let it time out.
+			break
+		}
+		msgs = append(msgs, more...)
+	}
+	return msgs, nil
+}
+
+func (p *poller) receive(ctx context.Context, n int, wait int32) ([]sqstypes.Message, error) {
+	out, err := p.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl:                    aws.String(p.queueURL),
+		MaxNumberOfMessages:         int32(n),
+		WaitTimeSeconds:             wait,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		MessageAttributeNames:       []string{"All"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Messages, nil
 }
 
 // handle invokes the function with one batch and deletes the messages it handled.

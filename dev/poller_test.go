@@ -16,11 +16,20 @@ import (
 	"github.com/personabackend/app/topology"
 )
 
-// fakeQueue records which receipt handles the poller deletes.
-type fakeQueue struct{ deleted []string }
+// fakeQueue hands out its batches one receive at a time and records which receipt
+// handles the poller deletes.
+type fakeQueue struct {
+	batches [][]sqstypes.Message
+	deleted []string
+}
 
 func (f *fakeQueue) ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
-	return &sqs.ReceiveMessageOutput{}, nil
+	if len(f.batches) == 0 {
+		return &sqs.ReceiveMessageOutput{}, nil
+	}
+	next := f.batches[0]
+	f.batches = f.batches[1:]
+	return &sqs.ReceiveMessageOutput{Messages: next}, nil
 }
 
 func (f *fakeQueue) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
@@ -121,5 +130,31 @@ func TestPollerSendsARealSQSEvent(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s = %q, want %q", c.what, c.got, c.want)
 		}
+	}
+}
+
+func TestPollerFillsABatchWithinItsBatchingWindow(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		window int
+		want   int
+	}{
+		{"without a window the first receive is the batch", 0, 1},
+		{"with a window later receives join the batch", 1, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			q := &fakeQueue{batches: [][]sqstypes.Message{batch("a"), batch("b", "c")}}
+			p := &poller{
+				source: topology.EventSource{Queue: "q", Function: "worker", BatchSize: 10, MaxBatchingWindowSeconds: tt.window},
+				client: q, logf: t.Logf,
+			}
+			msgs, err := p.collect(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(msgs) != tt.want {
+				t.Errorf("batch of %d messages, want %d", len(msgs), tt.want)
+			}
+		})
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/personabackend/app/persona"
 	"github.com/personabackend/app/topology"
 )
 
@@ -181,5 +183,23 @@ func TestStageSelection(t *testing.T) {
 	}
 	if _, err := (Config{Stage: "Bob!"}).Stages(); err == nil || !strings.Contains(err.Error(), "invalid stage name") {
 		t.Errorf("STAGE=Bob! = %v", err)
+	}
+}
+
+func TestTheDeployedTableHasTheShapeThePersonaStoreQueries(t *testing.T) {
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	for name, s := range stacks {
+		got := s.topo.Tables[0]
+		want := persona.TableShape(got.Name)
+		byName := func(ix []topology.Index) func(i, j int) bool {
+			return func(i, j int) bool { return ix[i].Name < ix[j].Name }
+		}
+		sort.Slice(got.GlobalIndexes, byName(got.GlobalIndexes))
+		sort.Slice(want.GlobalIndexes, byName(want.GlobalIndexes))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s table:\n%+v\nthe store expects:\n%+v", name, got, want)
+		}
 	}
 }

@@ -121,7 +121,9 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 		opts.Secrets = secretstore.NewLocal(filepath.Join(root, secretstore.LocalDir))
 	}
 	if stack.Region == "" {
-		stack.Region = "us-east-1"
+		st := *stack
+		st.Region = "us-east-1"
+		stack = &st
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Session{stack: stack, opts: opts, log: &logger{w: opts.Log}, pools: map[string]*lambdapool.Pool{}, cancel: cancel}

@@ -162,6 +162,7 @@ func onlyErrorKeys(body []byte) bool {
 }
 
 func (p *Pool) acquire(ctx context.Context) (*process, error) {
+	// An idle process first; only then start another.
 	select {
 	case proc := <-p.idle:
 		return proc, nil
@@ -183,14 +184,16 @@ func (p *Pool) acquire(ctx context.Context) (*process, error) {
 }
 
 func (p *Pool) release(proc *process) {
+	// Deciding and queueing under the lock: Close drains the idle queue once it has
+	// marked the pool closed, so nothing may join the queue after that.
 	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	if closed {
-		p.discard(proc)
+	if !p.closed {
+		p.idle <- proc // never blocks: the queue holds as many as the pool may run
+		p.mu.Unlock()
 		return
 	}
-	p.idle <- proc
+	p.mu.Unlock()
+	p.discard(proc)
 }
 
 // discard stops proc and frees its slot for a new process.

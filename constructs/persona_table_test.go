@@ -3,6 +3,9 @@ package constructs
 import (
 	"strings"
 	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
 func TestPersonaTableIsOnDemandWithPointInTimeRecoveryOnEveryStage(t *testing.T) {
@@ -91,5 +94,24 @@ func TestTablePropsRejectSchemasDynamoDBWouldRefuse(t *testing.T) {
 				t.Errorf("validate() = %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestAPersonaTableAloneSynthesizesWithThePersonaSchema(t *testing.T) {
+	stack := scratchStack(t)
+	if _, err := NewPersonaTable(stack, "PersonaTable", TableProps{}); err != nil {
+		t.Fatal(err)
+	}
+	synth := cdktf.Testing_Synth(stack.stack, jsii.Bool(false))
+	props := map[string]any{
+		"name":     "scratch-dev-persona",
+		"hash_key": "personaId",
+		"global_secondary_index": []any{
+			map[string]any{"name": "StatusIndex", "hash_key": "personaStatus", "projection_type": "ALL"},
+			map[string]any{"name": "UserIdIndex", "hash_key": "userId", "range_key": "createdAt", "projection_type": "ALL"},
+		},
+	}
+	if !*cdktf.Testing_ToHaveResourceWithProperties(synth, jsii.String("aws_dynamodb_table"), &props) {
+		t.Errorf("synthesized table lacks %v:\n%s", props, *synth)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ import (
 const (
 	RouteList    = "GET /personas"
 	RouteRequest = "POST /personas"
+	RouteGet     = "GET /personas/{personaId}"
 )
 
 // Request limits.
@@ -52,7 +54,7 @@ type taskPublisher interface {
 	Publish(ctx context.Context, t Task) error
 }
 
-// API serves GET and POST /personas as API Gateway v2 (HTTP API) Lambda handlers.
+// API serves the persona routes as API Gateway v2 (HTTP API) Lambda handlers.
 type API struct {
 	Store personaStore
 	Tasks taskPublisher
@@ -103,6 +105,11 @@ type RequestResponse struct {
 	URL     string  `json:"url"`
 }
 
+// GetResponse is the body of a GET /personas/{personaId} answer.
+type GetResponse struct {
+	Persona Persona `json:"persona"`
+}
+
 // List serves GET /personas: the caller's personas, newest first.
 // Query parameters: limit (1–100, default 20), status, nextToken.
 func (a *API) List(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -114,9 +121,15 @@ func (a *API) Request(ctx context.Context, req events.APIGatewayV2HTTPRequest) (
 	return a.serve(ctx, req, RouteRequest, a.request), nil
 }
 
+// Get serves GET /personas/{personaId}: one of the caller's personas, read strongly
+// consistent so that it reflects a POST answered just before.
+func (a *API) Get(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return a.serve(ctx, req, RouteGet, a.get), nil
+}
+
 type handlerFunc func(ctx context.Context, log *slog.Logger, user string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
-// serve does what both routes share: it identifies the caller, turns errors into JSON
+// serve does what all routes share: it identifies the caller, turns errors into JSON
 // error responses and logs one line per request.
 func (a *API) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest, route string, h handlerFunc) events.APIGatewayV2HTTPResponse {
 	start := time.Now()
@@ -135,10 +148,12 @@ func (a *API) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest, rou
 }
 
 func (a *API) dispatch(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, route string, h handlerFunc) (events.APIGatewayV2HTTPResponse, error) {
-	if !servesRoute(req, route) {
+	params, ok := matchRoute(req, route)
+	if !ok {
 		return events.APIGatewayV2HTTPResponse{}, errorf(http.StatusNotFound, CodeNotFound, "no route %s %s here; this function serves %s",
 			req.RequestContext.HTTP.Method, req.RawPath, route)
 	}
+	req.PathParameters = params
 	user := caller(req)
 	if user == "" {
 		return events.APIGatewayV2HTTPResponse{}, errorf(http.StatusUnauthorized, CodeUnauthorized, "sign in: the request carries no authenticated user")
@@ -146,12 +161,36 @@ func (a *API) dispatch(ctx context.Context, log *slog.Logger, req events.APIGate
 	return h(ctx, log.With("user", user), user, req)
 }
 
-func servesRoute(req events.APIGatewayV2HTTPRequest, route string) bool {
+// matchRoute reports whether req is for route and returns the route's path parameters.
+// API Gateway names the matched route in RouteKey and fills PathParameters; under a
+// $default route, or from callers that set no route, the method and path are matched
+// against the route's pattern, each {name} segment matching one path segment.
+func matchRoute(req events.APIGatewayV2HTTPRequest, route string) (map[string]string, bool) {
 	if req.RouteKey != "" && req.RouteKey != "$default" {
-		return req.RouteKey == route
+		return req.PathParameters, req.RouteKey == route
 	}
-	method, path, _ := strings.Cut(route, " ")
-	return req.RequestContext.HTTP.Method == method && strings.TrimSuffix(req.RawPath, "/") == path
+	method, pattern, _ := strings.Cut(route, " ")
+	want := strings.Split(pattern, "/")
+	got := strings.Split(strings.TrimSuffix(req.RawPath, "/"), "/")
+	if req.RequestContext.HTTP.Method != method || len(got) != len(want) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, seg := range want {
+		name, isParam := strings.CutPrefix(seg, "{")
+		if !isParam {
+			if got[i] != seg {
+				return nil, false
+			}
+			continue
+		}
+		v, err := url.PathUnescape(got[i])
+		if err != nil || v == "" {
+			return nil, false
+		}
+		params[strings.TrimSuffix(name, "}")] = v
+	}
+	return params, true
 }
 
 // caller returns the authenticated user: the JWT authorizer's sub claim, and nothing else.
@@ -205,6 +244,37 @@ func (a *API) list(ctx context.Context, log *slog.Logger, user string, req event
 		body.NextToken = encodeToken(*page.Next, user, q.Status)
 	}
 	return jsonResponse(http.StatusOK, body), nil
+}
+
+func (a *API) get(ctx context.Context, log *slog.Logger, user string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	// A missing persona, another user's and a malformed id get the same answer,
+	// so that the ids of other users' personas cannot be probed.
+	notFound := errorf(http.StatusNotFound, CodeNotFound, "you have no persona with this id; GET /personas lists yours")
+	id := req.PathParameters["personaId"]
+	if !validID(id) {
+		log.InfoContext(ctx, "persona id is malformed")
+		return events.APIGatewayV2HTTPResponse{}, notFound
+	}
+	log = log.With("personaId", id)
+	p, err := a.Store.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return events.APIGatewayV2HTTPResponse{}, notFound
+	}
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if p.UserID != user {
+		log.WarnContext(ctx, "persona of another user asked for")
+		return events.APIGatewayV2HTTPResponse{}, notFound
+	}
+	return jsonResponse(http.StatusOK, GetResponse{Persona: p}), nil
+}
+
+// validID reports whether id has the form of the ids this API gives: a UUID in
+// lowercase canonical form. Other forms name no persona and are not looked up.
+func validID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
 }
 
 func (a *API) request(ctx context.Context, log *slog.Logger, user string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {

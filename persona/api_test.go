@@ -107,6 +107,38 @@ func (ta testAPI) list(t *testing.T, user string, query map[string]string) event
 	return resp
 }
 
+// getEvent builds the event API Gateway sends for GET /personas/{personaId}:
+// the route key names the route, and the id is in PathParameters.
+func getEvent(user, id string) events.APIGatewayV2HTTPRequest {
+	ev := httpEvent(RouteGet, user, "")
+	ev.RawPath = "/personas/" + id
+	ev.RequestContext.HTTP.Path = ev.RawPath
+	ev.PathParameters = map[string]string{"personaId": id}
+	return ev
+}
+
+func (ta testAPI) get(t *testing.T, user, id string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	resp, err := ta.api.Get(lambdaContext(), getEvent(user, id))
+	if err != nil {
+		t.Fatalf("handler returned an error instead of a response: %v", err)
+	}
+	return resp
+}
+
+// decodeGetResponse checks that resp is a 200 with a persona and returns it.
+func decodeGetResponse(t *testing.T, resp events.APIGatewayV2HTTPResponse) Persona {
+	t.Helper()
+	if resp.StatusCode != http.StatusOK || resp.Headers["Content-Type"] != "application/json" {
+		t.Fatalf("answer %d (%q) %s, want 200 JSON", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
+	}
+	var out GetResponse
+	if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Persona
+}
+
 // errorCode checks that resp is a JSON error with the given status and returns its code.
 func errorCode(t *testing.T, resp events.APIGatewayV2HTTPResponse, wantStatus int) string {
 	t.Helper()
@@ -339,7 +371,12 @@ func TestAStoreFailureIsA500ThatHidesItsCause(t *testing.T) {
 	_, db := newTestStore(t)
 	ta.api.Store = NewStore(db, "no-such-table")
 
-	for _, resp := range []events.APIGatewayV2HTTPResponse{ta.post(t, "user-a", validBody, nil), ta.list(t, "user-a", nil)} {
+	responses := []events.APIGatewayV2HTTPResponse{
+		ta.post(t, "user-a", validBody, nil),
+		ta.list(t, "user-a", nil),
+		ta.get(t, "user-a", IDFor("user-a", "k1")),
+	}
+	for _, resp := range responses {
 		errorCode(t, resp, http.StatusInternalServerError)
 		if strings.Contains(resp.Body, "ResourceNotFound") {
 			t.Errorf("response %s reveals the cause", resp.Body)
@@ -464,10 +501,11 @@ func TestAPILogsAreJSONLinesWithTheRequestIDAndNoBodies(t *testing.T) {
 	ta := newTestAPI(t)
 	decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil))
 	ta.list(t, "user-a", nil)
+	ta.get(t, "user-a", IDFor("user-a", "k1"))
 	ta.post(t, "", validBody, nil)
 
 	lines := strings.Split(strings.TrimSpace(ta.logs.String()), "\n")
-	if len(lines) < 3 {
+	if len(lines) < 4 {
 		t.Fatalf("got %d log lines, want one per request at least", len(lines))
 	}
 	for _, line := range lines {
@@ -481,5 +519,130 @@ func TestAPILogsAreJSONLinesWithTheRequestIDAndNoBodies(t *testing.T) {
 	}
 	if strings.Contains(ta.logs.String(), "Ask for dates first") {
 		t.Errorf("the log holds the request body:\n%s", ta.logs)
+	}
+}
+
+func TestGetServesThePersonaAtTheURLThatPOSTGaveAndFollowsItsStatus(t *testing.T) {
+	ta := newTestAPI(t)
+	posted := decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil))
+	id := strings.TrimPrefix(posted.URL, "https://api.example.com/personas/")
+
+	got := decodeGetResponse(t, ta.get(t, "user-a", id))
+	if got.ID != posted.Persona.ID || got.Status != StatusRequested || got.Name != "Trip Planner" || got.CreatedAt != posted.Persona.CreatedAt {
+		t.Fatalf("GET %s answered %+v, want the persona POST answered %+v", posted.URL, got, posted.Persona)
+	}
+
+	ctx := context.Background()
+	profile := &Profile{Version: ProfileVersion, PersonaID: id, SystemPrompt: "You are Trip Planner.", Model: "gpt-x", Signature: "5ig"}
+	if err := ta.store.Transition(ctx, id, Transition{From: StatusRequested, To: StatusProvisioning, Now: ta.api.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ta.store.Transition(ctx, id, Transition{From: StatusProvisioning, To: StatusReady, Profile: profile, Now: ta.api.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	got = decodeGetResponse(t, ta.get(t, "user-a", id))
+	if got.Status != StatusReady || got.Profile == nil || got.Profile.Signature != "5ig" || got.UpdatedAt <= posted.Persona.UpdatedAt {
+		t.Fatalf("after provisioning GET answered %s with profile %+v at %s, want ready with the profile", got.Status, got.Profile, got.UpdatedAt)
+	}
+	for _, internal := range []string{"user-a", "requestHash", "taskState"} {
+		if resp := ta.get(t, "user-a", id); strings.Contains(resp.Body, internal) {
+			t.Errorf("the answer reveals %q: %s", internal, resp.Body)
+		}
+	}
+}
+
+func TestGetAnswersAnotherUsersPersonaExactlyLikeAMissingOne(t *testing.T) {
+	ta := newTestAPI(t)
+	mine := decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil)).Persona.ID
+	theirs := decodeRequestResponse(t, ta.post(t, "user-b", `{"name":"Secret Agent","instructions":"Keep quiet."}`, nil)).Persona.ID
+	missing := ta.get(t, "user-a", "0b7a6a4e-5f0e-4c63-9d0b-8f7b0e2a9c11")
+	if code := errorCode(t, missing, http.StatusNotFound); code != CodeNotFound {
+		t.Fatalf("a missing persona answered code %q, want %q", code, CodeNotFound)
+	}
+
+	tests := []struct {
+		name string
+		id   string
+	}{
+		{"another user's persona", theirs},
+		{"an id that is not a UUID", "not-a-persona"},
+		{"the caller's own id in upper case", strings.ToUpper(mine)},
+		{"the caller's own id in braces", "{" + mine + "}"},
+		{"an id longer than any key", strings.Repeat("a", 4096)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := ta.get(t, "user-a", tt.id)
+			errorCode(t, resp, http.StatusNotFound)
+			if resp.Body != missing.Body || len(resp.Headers) != len(missing.Headers) {
+				t.Fatalf("answered %v %s, want what a missing persona gets: %v %s", resp.Headers, resp.Body, missing.Headers, missing.Body)
+			}
+		})
+	}
+	if got := decodeGetResponse(t, ta.get(t, "user-b", theirs)); got.Name != "Secret Agent" {
+		t.Fatalf("the owner got %+v", got)
+	}
+	if strings.Contains(ta.logs.String(), "Keep quiet") || strings.Contains(ta.logs.String(), strings.Repeat("a", 100)) {
+		t.Errorf("the log holds a persona's content or the malformed id:\n%s", ta.logs)
+	}
+}
+
+func TestGetRejects(t *testing.T) {
+	ta := newTestAPI(t)
+	id := decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil)).Persona.ID
+	tests := []struct {
+		name       string
+		event      func() events.APIGatewayV2HTTPRequest
+		wantStatus int
+		wantCode   string
+	}{
+		{"a caller without a token", func() events.APIGatewayV2HTTPRequest { return getEvent("", id) }, 401, CodeUnauthorized},
+		{"an event without the path parameter", func() events.APIGatewayV2HTTPRequest {
+			ev := getEvent("user-a", id)
+			ev.PathParameters = nil
+			return ev
+		}, 404, CodeNotFound},
+		{"a route this function does not serve", func() events.APIGatewayV2HTTPRequest {
+			ev := getEvent("user-a", id)
+			ev.RouteKey = "DELETE /personas/{personaId}"
+			return ev
+		}, 404, CodeNotFound},
+		{"a longer path under the $default route", func() events.APIGatewayV2HTTPRequest {
+			ev := getEvent("user-a", id)
+			ev.RouteKey, ev.PathParameters, ev.RawPath = "$default", nil, "/personas/"+id+"/profile"
+			return ev
+		}, 404, CodeNotFound},
+		{"another method under the $default route", func() events.APIGatewayV2HTTPRequest {
+			ev := getEvent("user-a", id)
+			ev.RouteKey, ev.PathParameters, ev.RequestContext.HTTP.Method = "$default", nil, http.MethodDelete
+			return ev
+		}, 404, CodeNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := ta.api.Get(lambdaContext(), tt.event())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := errorCode(t, resp, tt.wantStatus); code != tt.wantCode {
+				t.Fatalf("code %q, want %q", code, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestGetUnderTheDefaultRouteTakesTheIdFromThePath(t *testing.T) {
+	ta := newTestAPI(t)
+	id := decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil)).Persona.ID
+	for _, path := range []string{"/personas/" + id, "/personas/" + id + "/"} {
+		ev := getEvent("user-a", id)
+		ev.RouteKey, ev.PathParameters, ev.RawPath = "$default", nil, path
+		resp, err := ta.api.Get(lambdaContext(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := decodeGetResponse(t, resp); got.ID != id {
+			t.Fatalf("GET %s answered persona %s", path, got.ID)
+		}
 	}
 }

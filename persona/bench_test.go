@@ -82,3 +82,33 @@ func BenchmarkList(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkGet measures GET /personas/{personaId} through the handler against
+// dynalite: one strongly consistent read, found or not.
+func BenchmarkGet(b *testing.B) {
+	store, _ := newTestStore(b)
+	log, _ := newLogger()
+	id := IDFor("user-a", "k1")
+	p := samplePersona(id, "user-a", StatusReady, newClock().Now())
+	if err := store.Create(context.Background(), p); err != nil {
+		b.Fatal(err)
+	}
+	api := NewAPI(store, nil, log)
+	ctx := lambdaContext()
+	for _, bm := range []struct {
+		name, user string
+		want       int
+	}{
+		{"own-persona", "user-a", http.StatusOK},
+		{"another-users-persona", "user-b", http.StatusNotFound},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			ev := getEvent(bm.user, id)
+			for b.Loop() {
+				if resp, _ := api.Get(ctx, ev); resp.StatusCode != bm.want {
+					b.Fatalf("status %d, want %d: %s", resp.StatusCode, bm.want, resp.Body)
+				}
+			}
+		})
+	}
+}

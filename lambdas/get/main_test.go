@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/persona"
+)
+
+// env is what the deployed function gets, pointed at local servers.
+func env(dynamoEndpoint string) []string {
+	return []string{
+		"AWS_REGION=" + localaws.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_DYNAMODB=" + dynamoEndpoint,
+		"APP_NAME=persona-app", "APP_STAGE=test",
+		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
+	}
+}
+
+// getEvent is the event API Gateway sends for route GET /personas/{personaId}.
+func getEvent(user, id string) []byte {
+	ev, _ := json.Marshal(events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: persona.RouteGet, RawPath: "/personas/" + id,
+		PathParameters: map[string]string{"personaId": id},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/personas/" + id},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": user}},
+			},
+		},
+	})
+	return ev
+}
+
+func TestTheBootstrapAnswersTheCallersPersonaAndHidesOthers(t *testing.T) {
+	ctx := context.Background()
+	srv := localaws.Dynalite(t)
+	db := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
+		t.Fatal(err)
+	}
+	store := persona.NewStore(db, "personas")
+	mine, theirs := persona.IDFor("user-a", "k1"), persona.IDFor("user-b", "k1")
+	at := persona.FormatTime(time.Now())
+	for id, user := range map[string]string{mine: "user-a", theirs: "user-b"} {
+		p := persona.Persona{ID: id, UserID: user, Spec: persona.Spec{Name: "Guide of " + user, Instructions: "Be brief."},
+			Status: persona.StatusReady, CreatedAt: at, UpdatedAt: at, TaskState: persona.TaskPublished}
+		if err := store.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fn := localaws.StartBootstrap(t, localaws.BuildBootstrap(t, "./lambdas/get"), env(srv.Endpoint))
+
+	get := func(user, id string) events.APIGatewayV2HTTPResponse {
+		t.Helper()
+		res, err := fn.Invoke(ctx, getEvent(user, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(res.Payload, &resp); err != nil || res.Failed {
+			t.Fatalf("answer %s (failed %v)", res.Payload, res.Failed)
+		}
+		return resp
+	}
+	resp := get("user-a", mine)
+	var body persona.GetResponse
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || resp.StatusCode != http.StatusOK || body.Persona.ID != mine || body.Persona.Name != "Guide of user-a" {
+		t.Fatalf("answer %d %s, want 200 with user-a's persona %s", resp.StatusCode, resp.Body, mine)
+	}
+	hidden, missing := get("user-a", theirs), get("user-a", persona.IDFor("user-a", "k2"))
+	if hidden.StatusCode != http.StatusNotFound || hidden.Body != missing.Body || strings.Contains(hidden.Body, "user-b") {
+		t.Fatalf("another user's persona answered %d %s, want the 404 a missing one gets: %d %s",
+			hidden.StatusCode, hidden.Body, missing.StatusCode, missing.Body)
+	}
+}
+
+func TestTheBootstrapWithoutItsTableLinkStopsAtInitNamingTheLink(t *testing.T) {
+	bin := localaws.BuildBootstrap(t, "./lambdas/get")
+	var unlinked []string
+	for _, kv := range env("http://127.0.0.1:1") {
+		if !strings.HasPrefix(kv, "RESOURCE_") {
+			unlinked = append(unlinked, kv)
+		}
+	}
+	_, err := localaws.StartFunction(context.Background(), bin, unlinked)
+	if err == nil || !strings.Contains(err.Error(), `resource \"PersonaTable\" is not linked`) {
+		t.Fatalf("err = %v, want an init failure naming the PersonaTable link", err)
+	}
+}
+
+// BenchmarkInit measures the bootstrap's cold start: process start to its first
+// request for an invocation.
+func BenchmarkInit(b *testing.B) {
+	bin := localaws.BuildBootstrap(b, "./lambdas/get")
+	var total time.Duration
+	for b.Loop() {
+		fn, err := localaws.StartFunction(context.Background(), bin, env("http://127.0.0.1:1"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += fn.InitDuration
+		fn.Stop()
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms-init/op")
+}

@@ -6,6 +6,7 @@ import "github.com/personabackend/app/topology"
 const (
 	TableLink   = "PersonaTable"
 	TopicLink   = "TaskTopic"
+	QueueLink   = "PersonaQueue"
 	UserIDIndex = "UserIdIndex"
 	StatusIndex = "StatusIndex"
 )

@@ -12,10 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// QueueMaxReceives is how many times the persona queue delivers a message before it
-// moves it to the dead-letter queue; it matches the queue's redrive policy.
-const QueueMaxReceives = 3
-
 // workerStore is what the worker needs from the store.
 type workerStore interface {
 	Get(ctx context.Context, id string) (Persona, error)
@@ -33,14 +29,21 @@ type Worker struct {
 	Provisioner provisioner
 	Log         *slog.Logger
 	Now         func() time.Time
-	// MaxReceives is the queue's receive limit; on the last receive a persona whose
-	// provisioning keeps failing is marked failed before the message goes to the dead-letter queue.
+	// MaxReceives is how many times the queue delivers a message before it moves it to
+	// the dead-letter queue: on the last delivery a persona whose provisioning keeps
+	// failing is marked failed, so it is not left provisioning.
 	MaxReceives int
 }
 
-// NewWorker returns a Worker for the persona queue.
-func NewWorker(store workerStore, prov provisioner, log *slog.Logger) *Worker {
-	return &Worker{Store: store, Provisioner: prov, Log: log, Now: time.Now, MaxReceives: QueueMaxReceives}
+// NewWorker returns a Worker for the persona queue, which delivers a message at most
+// maxReceives times: the maxReceiveCount of its QueueLink, from the queue's redrive policy.
+func NewWorker(store workerStore, prov provisioner, log *slog.Logger, maxReceives int) (*Worker, error) {
+	if maxReceives < 1 {
+		return nil, fmt.Errorf("the %s link gives maxReceiveCount %d, want at least 1: the worker needs the queue's receive limit "+
+			"to mark a persona failed on a message's last delivery; link the worker to a queue with a dead-letter queue "+
+			"(constructs' SubscribeQueue declares one) and deploy again with `go run . deploy --stage STAGE`", QueueLink, maxReceives)
+	}
+	return &Worker{Store: store, Provisioner: prov, Log: log, Now: time.Now, MaxReceives: maxReceives}, nil
 }
 
 // errMalformed marks a message that is not a provisioning task.

@@ -20,6 +20,10 @@ import (
 
 const testAPIKey = "sk-test-5up3r-s3cr3t"
 
+// testMaxReceives is the receive limit the test queue's link would carry; it differs
+// from the constructs' default of 3, so a worker that ignored it would show.
+const testMaxReceives = 4
+
 // fakeSSM stands in for SSM Parameter Store (no emulator exists here): it serves one
 // parameter, counts reads, and fails while err is set.
 type fakeSSM struct {
@@ -55,7 +59,10 @@ func newTestWorker(t *testing.T) testWorker {
 	fake := &fakeSSM{}
 	clk := newClock()
 	log, logs := newLogger()
-	w := NewWorker(store, &Provisioner{Secrets: secrets.NewLoader(fake), Now: clk.Now}, log)
+	w, err := NewWorker(store, &Provisioner{Secrets: secrets.NewLoader(fake), Now: clk.Now}, log, testMaxReceives)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.Now = clk.Now
 	return testWorker{worker: w, store: store, ssm: fake, logs: logs}
 }
@@ -225,22 +232,31 @@ func TestATransientFailureIsRetriedAndTheLastDeliveryMarksThePersonaFailed(t *te
 	tw.ssm.err = errors.New("ssm throttled")
 	tw.store.Create(context.Background(), samplePersona("p1", "user-a", StatusRequested, time.Now()))
 
-	for receive := 1; receive <= QueueMaxReceives; receive++ {
+	for receive := 1; receive <= testMaxReceives; receive++ {
 		failed := tw.handle(t, sqsRecord("m1", taskBody("p1", "user-a"), "user-a", receive))
 		if len(failed) != 1 {
 			t.Fatalf("receive %d: failed %v, want the message reported for retry", receive, failed)
 		}
 		got := tw.get(t, "p1")
 		want := StatusProvisioning
-		if receive == QueueMaxReceives {
+		if receive == testMaxReceives {
 			want = StatusFailed
 		}
 		if got.Status != want {
 			t.Fatalf("after receive %d the persona is %s, want %s", receive, got.Status, want)
 		}
 	}
-	if got := tw.get(t, "p1"); !strings.Contains(got.StatusReason, "after 3 attempts") {
+	if got := tw.get(t, "p1"); !strings.Contains(got.StatusReason, "after 4 attempts") {
 		t.Fatalf("reason %q does not say the attempts ran out", got.StatusReason)
+	}
+}
+
+func TestAWorkerWithoutTheQueuesReceiveLimitIsRefusedNamingTheLink(t *testing.T) {
+	for _, n := range []int{0, -1} {
+		_, err := NewWorker(nil, nil, nil, n)
+		if err == nil || !strings.Contains(err.Error(), "PersonaQueue link") || !strings.Contains(err.Error(), "maxReceiveCount") {
+			t.Errorf("NewWorker with max receives %d: err = %v, want a refusal naming the PersonaQueue link's maxReceiveCount", n, err)
+		}
 	}
 }
 

@@ -34,7 +34,17 @@ func main() {
 		log.Error("reading links", "error", err.Error())
 		os.Exit(1)
 	}
+	queue, err := resource.GetQueue(persona.QueueLink)
+	if err != nil {
+		log.Error("reading links", "error", err.Error())
+		os.Exit(1)
+	}
 	prov := &persona.Provisioner{Secrets: secrets.NewLoader(ssm.NewFromConfig(cfg)), Now: time.Now}
 	store := persona.NewStore(dynamodb.NewFromConfig(cfg), table.Name)
-	lambda.Start(persona.NewWorker(store, prov, log).Handle)
+	worker, err := persona.NewWorker(store, prov, log, queue.MaxReceiveCount)
+	if err != nil {
+		log.Error("reading links", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(worker.Handle)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -47,6 +48,10 @@ func fakeSSM(t *testing.T) (endpoint string, reads *atomic.Int64) {
 	return srv.URL, reads
 }
 
+// queueMaxReceives is the receive limit in the queue's link; the constructs' default
+// is 3, so a worker that ignored the link would show.
+const queueMaxReceives = 2
+
 // env is what the deployed function gets, pointed at local servers.
 func env(dynamoEndpoint, ssmEndpoint string) []string {
 	return []string{
@@ -55,19 +60,37 @@ func env(dynamoEndpoint, ssmEndpoint string) []string {
 		"APP_NAME=persona-app", "APP_STAGE=test",
 		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
 		`RESOURCE_MyApiKey={"kind":"secret","parameter":"` + apiKeyParameter + `"}`,
+		`RESOURCE_PersonaQueue={"kind":"queue","name":"persona.fifo","arn":"arn:aws:sqs:us-east-1:000000000000:persona.fifo",` +
+			`"url":"http://127.0.0.1:1/000000000000/persona.fifo","fifo":true,"maxReceiveCount":` + strconv.Itoa(queueMaxReceives) + `}`,
 	}
 }
 
-func TestTheBootstrapProvisionsPersonasAndReportsOnlyTheFailedMessage(t *testing.T) {
+// setEnv returns env with the variable named key set to value, or removed when value is "".
+func setEnv(env []string, key, value string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	if value != "" {
+		out = append(out, key+"="+value)
+	}
+	return out
+}
+
+// newTable creates the persona table in a fresh dynalite and stores a requested
+// persona for each id, owned by user-<id>.
+func newTable(t *testing.T, ids ...string) (*persona.Store, string) {
+	t.Helper()
 	ctx := context.Background()
 	dynalite := localaws.Dynalite(t)
-	ssmEndpoint, reads := fakeSSM(t)
 	db := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
 	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
 		t.Fatal(err)
 	}
 	store := persona.NewStore(db, "personas")
-	for _, id := range []string{"p1", "p2"} {
+	for _, id := range ids {
 		at := persona.FormatTime(time.Now())
 		p := persona.Persona{ID: id, UserID: "user-" + id, Spec: persona.Spec{Name: "Guide", Instructions: "Be brief."},
 			Status: persona.StatusRequested, CreatedAt: at, UpdatedAt: at, TaskState: persona.TaskPublished}
@@ -75,38 +98,48 @@ func TestTheBootstrapProvisionsPersonasAndReportsOnlyTheFailedMessage(t *testing
 			t.Fatal(err)
 		}
 	}
-	fn := localaws.StartBootstrap(t, localaws.BuildBootstrap(t, "./lambdas/worker"), env(dynalite.Endpoint, ssmEndpoint))
+	return store, dynalite.Endpoint
+}
 
-	batch := func(records ...events.SQSMessage) []string {
-		t.Helper()
-		event, _ := json.Marshal(events.SQSEvent{Records: records})
-		res, err := fn.Invoke(ctx, event)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var resp events.SQSEventResponse
-		if err := json.Unmarshal(res.Payload, &resp); err != nil || res.Failed {
-			t.Fatalf("answer %s (failed %v)", res.Payload, res.Failed)
-		}
-		var ids []string
-		for _, f := range resp.BatchItemFailures {
-			ids = append(ids, f.ItemIdentifier)
-		}
-		return ids
+// invoke sends fn one SQS batch and returns the ids of the messages it reported failed.
+func invoke(t *testing.T, fn *localaws.Function, records ...events.SQSMessage) []string {
+	t.Helper()
+	event, _ := json.Marshal(events.SQSEvent{Records: records})
+	res, err := fn.Invoke(context.Background(), event)
+	if err != nil {
+		t.Fatal(err)
 	}
-	record := func(msgID, body, group string) events.SQSMessage {
-		return events.SQSMessage{MessageId: msgID, Body: body, EventSource: "aws:sqs",
-			Attributes: map[string]string{"ApproximateReceiveCount": "1", "MessageGroupId": group}}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(res.Payload, &resp); err != nil || res.Failed {
+		t.Fatalf("answer %s (failed %v)", res.Payload, res.Failed)
 	}
-	task := func(id string) string {
-		b, _ := json.Marshal(persona.Task{Type: persona.TaskTypeProvision, PersonaID: id, UserID: "user-" + id})
-		return string(b)
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
 	}
+	return ids
+}
 
-	if failed := batch(record("m1", task("p1"), "user-p1"), record("m2", "not a task", "user-x")); strings.Join(failed, ",") != "m2" {
+func record(msgID, body, group string, receives int) events.SQSMessage {
+	return events.SQSMessage{MessageId: msgID, Body: body, EventSource: "aws:sqs",
+		Attributes: map[string]string{"ApproximateReceiveCount": strconv.Itoa(receives), "MessageGroupId": group}}
+}
+
+func task(id string) string {
+	b, _ := json.Marshal(persona.Task{Type: persona.TaskTypeProvision, PersonaID: id, UserID: "user-" + id})
+	return string(b)
+}
+
+func TestTheBootstrapProvisionsPersonasAndReportsOnlyTheFailedMessage(t *testing.T) {
+	ctx := context.Background()
+	store, dynamoEndpoint := newTable(t, "p1", "p2")
+	ssmEndpoint, reads := fakeSSM(t)
+	fn := localaws.StartBootstrap(t, localaws.BuildBootstrap(t, "./lambdas/worker"), env(dynamoEndpoint, ssmEndpoint))
+
+	if failed := invoke(t, fn, record("m1", task("p1"), "user-p1", 1), record("m2", "not a task", "user-x", 1)); strings.Join(failed, ",") != "m2" {
 		t.Fatalf("first batch reported %v, want only m2", failed)
 	}
-	if failed := batch(record("m3", task("p2"), "user-p2")); len(failed) != 0 {
+	if failed := invoke(t, fn, record("m3", task("p2"), "user-p2", 1)); len(failed) != 0 {
 		t.Fatalf("second batch reported %v, want none", failed)
 	}
 	for _, id := range []string{"p1", "p2"} {
@@ -122,17 +155,49 @@ func TestTheBootstrapProvisionsPersonasAndReportsOnlyTheFailedMessage(t *testing
 	}
 }
 
-func TestTheBootstrapWithoutItsSecretLinkStopsAtInitNamingTheLink(t *testing.T) {
-	bin := localaws.BuildBootstrap(t, "./lambdas/worker")
-	var unlinked []string
-	for _, kv := range env("http://127.0.0.1:1", "http://127.0.0.1:1") {
-		if !strings.HasPrefix(kv, "RESOURCE_MyApiKey=") {
-			unlinked = append(unlinked, kv)
+func TestTheBootstrapGivesUpOnThePersonaAtTheLastReceiveItsQueueLinkGives(t *testing.T) {
+	ctx := context.Background()
+	store, dynamoEndpoint := newTable(t, "p1")
+	ssmEndpoint, _ := fakeSSM(t)
+	// The key's parameter does not exist, so every attempt fails and is retried.
+	unreadable := setEnv(env(dynamoEndpoint, ssmEndpoint), "RESOURCE_MyApiKey", `{"kind":"secret","parameter":"/persona-app/test/Missing"}`)
+	fn := localaws.StartBootstrap(t, localaws.BuildBootstrap(t, "./lambdas/worker"), unreadable)
+
+	for receive := 1; receive <= queueMaxReceives; receive++ {
+		if failed := invoke(t, fn, record("m1", task("p1"), "user-p1", receive)); strings.Join(failed, ",") != "m1" {
+			t.Fatalf("receive %d reported %v, want m1 for retry", receive, failed)
+		}
+		want := persona.StatusProvisioning
+		if receive == queueMaxReceives {
+			want = persona.StatusFailed
+		}
+		if p, err := store.Get(ctx, "p1"); err != nil || p.Status != want {
+			t.Fatalf("after receive %d of %d the persona is %s (%v), want %s", receive, queueMaxReceives, p.Status, err, want)
 		}
 	}
-	_, err := localaws.StartFunction(context.Background(), bin, unlinked)
-	if err == nil || !strings.Contains(err.Error(), `resource \"MyApiKey\" is not linked`) {
-		t.Fatalf("err = %v, want an init failure naming the MyApiKey link", err)
+}
+
+func TestTheBootstrapStopsAtInitWhenALinkIsMissingNamingIt(t *testing.T) {
+	bin := localaws.BuildBootstrap(t, "./lambdas/worker")
+	linked := env("http://127.0.0.1:1", "http://127.0.0.1:1")
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"no secret link", setEnv(linked, "RESOURCE_MyApiKey", ""), `resource \"MyApiKey\" is not linked`},
+		{"no queue link", setEnv(linked, "RESOURCE_PersonaQueue", ""), `resource \"PersonaQueue\" is not linked`},
+		{"a queue link without its receive limit", setEnv(linked, "RESOURCE_PersonaQueue",
+			`{"kind":"queue","name":"persona.fifo","arn":"arn:aws:sqs:us-east-1:000000000000:persona.fifo","fifo":true}`),
+			"PersonaQueue link gives maxReceiveCount 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := localaws.StartFunction(context.Background(), bin, tt.env)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want an init failure saying %s", err, tt.want)
+			}
+		})
 	}
 }
 

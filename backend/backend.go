@@ -72,6 +72,14 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 	}); err != nil {
 		return nil, err
 	}
+	if _, err := api.Route("GET /personas/{personaId}", constructs.FunctionProps{
+		Package:     "./lambdas/get",
+		Name:        "get",
+		Description: "Returns one of the caller's personas",
+		Links:       []constructs.LinkTo{{Resource: table, Access: constructs.Read}},
+	}); err != nil {
+		return nil, err
+	}
 	if _, err := api.Route("POST /personas", constructs.FunctionProps{
 		Package:     "./lambdas/request",
 		Name:        "request",

@@ -97,7 +97,7 @@ func TestEveryStageHasTheSeedsResources(t *testing.T) {
 		for _, r := range topo.Routes {
 			routes[r.RouteKey] = r
 		}
-		for key, fn := range map[string]string{"GET /personas": "list", "POST /personas": "request"} {
+		for key, fn := range map[string]string{"GET /personas": "list", "GET /personas/{personaId}": "get", "POST /personas": "request"} {
 			r, ok := routes[key]
 			if !ok || r.Function != "persona-"+stage+"-"+fn || !r.Authorized {
 				t.Errorf("%s route %s = %+v, want persona-%s-%s behind the JWT authorizer", name, key, r, stage, fn)
@@ -115,6 +115,7 @@ func TestFunctionsAreLinkedWithTheLeastAccessTheirWorkNeeds(t *testing.T) {
 	}
 	want := map[string]string{
 		"persona-dev-list":    "PersonaTable:read",
+		"persona-dev-get":     "PersonaTable:read",
 		"persona-dev-request": "PersonaTable:read-write TaskTopic:publish",
 		"persona-dev-worker":  "MyApiKey:read PersonaQueue:consume PersonaTable:read-write",
 	}

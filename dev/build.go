@@ -42,24 +42,46 @@ func buildFunction(ctx context.Context, root, pkg, dir string, running bool) (st
 	return bootstrap, nil
 }
 
-// sourceDirs lists the folders inside root whose Go files pkg is built from:
-// its own and those of the module-local packages it imports.
-func sourceDirs(ctx context.Context, root, pkg string) ([]string, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", pkg)
+// sourceDirs maps each of pkgs to the folders inside root whose Go files it is built
+// from: its own and those of the module-local packages it imports. One go list
+// answers for all of them.
+func sourceDirs(ctx context.Context, root string, pkgs ...string) (map[string][]string, error) {
+	args := append([]string{"list", "-deps", "-f", "{{.Dir}}\t{{if not .Standard}}{{join .Deps \" \"}}{{end}}\t{{.ImportPath}}"}, pkgs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("listing the packages %s imports: %w\n%s", pkg, err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("listing the packages of %s: %w\n%s", strings.Join(pkgs, " "), err, strings.TrimSpace(stderr.String()))
 	}
-	var dirs []string
+	dirOf := map[string]string{}    // import path to folder, for folders inside root
+	depsOf := map[string][]string{} // folder to the import paths it depends on
 	prefix := root + string(filepath.Separator)
-	for _, d := range strings.Split(string(out), "\n") {
-		if d != "" && (strings.HasPrefix(d, prefix) || d == root) {
-			dirs = append(dirs, d)
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		dir, rest, _ := strings.Cut(line, "\t")
+		deps, importPath, _ := strings.Cut(rest, "\t")
+		if dir != root && !strings.HasPrefix(dir, prefix) {
+			continue
 		}
+		dirOf[importPath] = dir
+		depsOf[dir] = strings.Fields(deps)
 	}
-	return dirs, nil
+	result := make(map[string][]string, len(pkgs))
+	for _, pkg := range pkgs {
+		own := filepath.Join(root, pkg)
+		deps, ok := depsOf[own]
+		if !ok {
+			return nil, fmt.Errorf("listing the packages of %s: go list did not report it", pkg)
+		}
+		dirs := []string{own}
+		for _, d := range deps {
+			if dir, ok := dirOf[d]; ok {
+				dirs = append(dirs, dir)
+			}
+		}
+		result[pkg] = dirs
+	}
+	return result, nil
 }

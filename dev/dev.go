@@ -154,20 +154,27 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 	type built struct {
 		fn        topology.Function
 		bootstrap string
-		dirs      []string
 		err       error
 	}
 	builds := make(chan built, len(stack.Functions))
+	var pkgs []string
 	for _, fn := range stack.Functions {
+		pkgs = append(pkgs, fn.Package)
 		go func() {
 			b := built{fn: fn}
 			b.bootstrap, b.err = buildFunction(ctx, root, fn.Package, filepath.Join(stateDir, fn.Name), false)
-			if b.err == nil {
-				b.dirs, b.err = sourceDirs(ctx, root, fn.Package)
-			}
 			builds <- b
 		}()
 	}
+	type listed struct {
+		dirs map[string][]string
+		err  error
+	}
+	listing := make(chan listed, 1)
+	go func() {
+		dirs, err := sourceDirs(ctx, root, pkgs...)
+		listing <- listed{dirs, err}
+	}()
 	dbDir := filepath.Join(stateDir, "dynamodb")
 	if opts.Fresh {
 		if err := os.RemoveAll(dbDir); err != nil {
@@ -187,11 +194,15 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 			buildErrs = append(buildErrs, fmt.Errorf("function %s: %w", b.fn.Name, b.err))
 		}
 	}
+	sources := <-listing
 	if dbErr != nil {
 		return nil, dbErr
 	}
 	if len(buildErrs) > 0 {
 		return nil, errors.Join(buildErrs...)
+	}
+	if sources.err != nil {
+		return nil, sources.err
 	}
 	s.DynamoDBEndpoint = db.endpoint
 	cfg := aws.Config{Region: stack.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
@@ -264,7 +275,7 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 	}
 	s.closers = append(s.closers, func() { w.close() })
 	for _, fn := range stack.Functions {
-		if err := w.set(fn.Name, results[fn.Name].dirs); err != nil {
+		if err := w.set(fn.Name, sources.dirs[fn.Package]); err != nil {
 			return nil, fmt.Errorf("watching the sources of %s: %w", fn.Name, err)
 		}
 	}
@@ -399,7 +410,7 @@ func (s *Session) rebuild(ctx context.Context, w *watcher, fns []string) {
 		// The edit may have changed what the function imports.
 		dirs, err := sourceDirs(ctx, s.opts.Root, fn.Package)
 		if err == nil {
-			err = w.set(fn.Name, dirs)
+			err = w.set(fn.Name, dirs[fn.Package])
 		}
 		if err != nil {
 			s.log.printf("%s: watching its sources: %v", fn.Name, err)

@@ -30,7 +30,7 @@ func TestFunctionsGetTheirLinksWithLocalValues(t *testing.T) {
 		t.Errorf("RESOURCE_PersonaTable = %s", vars["RESOURCE_PersonaTable"])
 	}
 	var q resource.Queue
-	if err := json.Unmarshal([]byte(vars["RESOURCE_PersonaQueue"]), &q); err != nil || q.URL != "http://127.0.0.1:4000/000000000000/persona-dev-persona.fifo" || !q.FIFO {
+	if err := json.Unmarshal([]byte(vars["RESOURCE_PersonaQueue"]), &q); err != nil || q.URL != "http://127.0.0.1:4000/000000000000/persona-dev-persona.fifo" || !q.FIFO || q.MaxReceiveCount != maxReceives {
 		t.Errorf("RESOURCE_PersonaQueue = %s", vars["RESOURCE_PersonaQueue"])
 	}
 	var sec resource.Secret

@@ -33,7 +33,10 @@ import (
 
 // The packages the end-to-end stack runs: the persona handlers and a small handler
 // that the tests edit.
-var e2ePackages = []string{"./lambdas/list", "./lambdas/request", "./lambdas/worker", "./dev/testdata/hello"}
+var e2ePackages = []string{"./lambdas/list", "./lambdas/get", "./lambdas/request", "./lambdas/worker", "./dev/testdata/hello"}
+
+// maxReceives is the persona queue's receive limit before the dead-letter queue.
+const maxReceives = 3
 
 // personaStack is the persona stack as the constructs declare it, except for the
 // queue's visibility timeout: 2 s instead of six times the worker's timeout, so
@@ -45,23 +48,26 @@ func personaStack(stage string) *topology.Stack {
 		Tables: []topology.Table{persona.TableShape(name("persona"))},
 		Topics: []topology.Topic{{LinkName: persona.TopicLink, Name: name("tasks.fifo"), FIFO: true}},
 		Queues: []topology.Queue{
-			{LinkName: "PersonaQueue", Name: name("persona.fifo"), FIFO: true, VisibilityTimeoutSeconds: 2, RetentionSeconds: 345600,
-				DeadLetterQueue: name("persona-dlq.fifo"), MaxReceiveCount: persona.QueueMaxReceives},
+			{LinkName: persona.QueueLink, Name: name("persona.fifo"), FIFO: true, VisibilityTimeoutSeconds: 2, RetentionSeconds: 345600,
+				DeadLetterQueue: name("persona-dlq.fifo"), MaxReceiveCount: maxReceives},
 			{Name: name("persona-dlq.fifo"), FIFO: true, VisibilityTimeoutSeconds: 30, RetentionSeconds: 1209600},
 		},
 		Subscriptions: []topology.Subscription{{Topic: name("tasks.fifo"), Queue: name("persona.fifo"), FilterPolicy: `{"queue":["persona"]}`, RawMessageDelivery: true}},
 		Functions: []topology.Function{
 			{Name: name("list"), Package: "./lambdas/list", MemoryMB: 256, TimeoutSeconds: 10,
 				Links: []topology.Link{{Name: persona.TableLink, Access: "read"}}},
+			{Name: name("get"), Package: "./lambdas/get", MemoryMB: 256, TimeoutSeconds: 10,
+				Links: []topology.Link{{Name: persona.TableLink, Access: "read"}}},
 			{Name: name("request"), Package: "./lambdas/request", MemoryMB: 256, TimeoutSeconds: 10,
 				Links: []topology.Link{{Name: persona.TableLink, Access: "read-write"}, {Name: persona.TopicLink, Access: "publish"}}},
 			{Name: name("worker"), Package: "./lambdas/worker", MemoryMB: 256, TimeoutSeconds: 10,
-				Links: []topology.Link{{Name: persona.TableLink, Access: "read-write"}, {Name: persona.APIKeySecret, Access: "read"}, {Name: "PersonaQueue", Access: "consume"}}},
+				Links: []topology.Link{{Name: persona.TableLink, Access: "read-write"}, {Name: persona.APIKeySecret, Access: "read"}, {Name: persona.QueueLink, Access: "consume"}}},
 			{Name: name("hello"), Package: "./dev/testdata/hello", MemoryMB: 128, TimeoutSeconds: 5},
 		},
 		Routes: []topology.Route{
 			{RouteKey: "GET /personas", Function: name("list"), Authorized: true},
 			{RouteKey: "POST /personas", Function: name("request"), Authorized: true},
+			{RouteKey: "GET /personas/{personaId}", Function: name("get"), Authorized: true},
 			{RouteKey: "GET /hello", Function: name("hello")},
 		},
 		EventSources: []topology.EventSource{{Queue: name("persona.fifo"), Function: name("worker"), BatchSize: 10, ReportBatchItemFailures: true}},
@@ -113,12 +119,12 @@ func copyModule(t testing.TB, pkgs ...string) string {
 	for _, f := range []string{"go.mod", "go.sum"} {
 		copyFile(t, filepath.Join(root, f), filepath.Join(dst, f))
 	}
+	sources, err := sourceDirs(context.Background(), root, pkgs...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dirs := map[string]bool{}
-	for _, pkg := range pkgs {
-		ds, err := sourceDirs(context.Background(), root, pkg)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ds := range sources {
 		for _, d := range ds {
 			dirs[d] = true
 		}
@@ -296,8 +302,15 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 			}
 			return false
 		})
-		if _, body := api.do("GET", "/personas", devToken(t, "user-bob"), "", ""); strings.Contains(body, created.Persona.ID) {
+		bob := devToken(t, "user-bob")
+		if _, body := api.do("GET", "/personas", bob, "", ""); strings.Contains(body, created.Persona.ID) {
 			t.Errorf("another user sees the persona: %s (last list for ada: %s)", body, last)
+		}
+		if status, body := api.do("GET", "/personas/"+created.Persona.ID, ada, "", ""); status != 200 || !strings.Contains(body, `"status":"ready"`) {
+			t.Errorf("GET /personas/{personaId}: got %d %s, want the ready persona", status, body)
+		}
+		if status, _ := api.do("GET", "/personas/"+created.Persona.ID, bob, "", ""); status != 404 {
+			t.Errorf("GET /personas/{personaId} as another user: got %d, want 404", status)
 		}
 	})
 
@@ -331,8 +344,8 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 		if len(dead) != 1 || *dead[0].Body != `{"type":"persona.provision"}` {
 			t.Errorf("dead-letter queue holds %v, want the failing message once", dead)
 		}
-		if n := strings.Count(log.String(), "queue persona-e2e-persona.fifo -> persona-e2e-worker  1 message(s), 1 failed"); n != persona.QueueMaxReceives {
-			t.Errorf("the worker failed the message %d times, want %d", n, persona.QueueMaxReceives)
+		if n := strings.Count(log.String(), "queue persona-e2e-persona.fifo -> persona-e2e-worker  1 message(s), 1 failed"); n != maxReceives {
+			t.Errorf("the worker failed the message %d times, want %d", n, maxReceives)
 		}
 	})
 

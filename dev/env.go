@@ -80,7 +80,7 @@ func linkValue(s *topology.Stack, name string, b *queues.Broker) (string, error)
 	}
 	for _, q := range s.Queues {
 		if q.LinkName == name {
-			v = resource.Queue{Kind: resource.KindQueue, Name: q.Name, Arn: b.QueueARN(q.Name), URL: b.QueueURL(q.Name), FIFO: q.FIFO}
+			v = resource.Queue{Kind: resource.KindQueue, Name: q.Name, Arn: b.QueueARN(q.Name), URL: b.QueueURL(q.Name), FIFO: q.FIFO, MaxReceiveCount: q.MaxReceiveCount}
 		}
 	}
 	for _, sec := range s.Secrets {

@@ -471,7 +471,12 @@ func personaURL(req events.APIGatewayV2HTTPRequest, id string) string {
 		path = "/" + stage + path
 	}
 	if domain := req.RequestContext.DomainName; domain != "" {
-		return "https://" + domain + path
+		// API Gateway sets X-Forwarded-Proto to https; the local dev API to http.
+		scheme, ok := headerOK(req, "x-forwarded-proto")
+		if !ok || (scheme != "http" && scheme != "https") {
+			scheme = "https"
+		}
+		return scheme + "://" + domain + path
 	}
 	return path
 }

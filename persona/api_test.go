@@ -172,6 +172,14 @@ func decodeRequestResponse(t *testing.T, resp events.APIGatewayV2HTTPResponse) R
 	return out
 }
 
+func TestThePersonaURLKeepsTheSchemeTheCallerUsed(t *testing.T) {
+	ta := newTestAPI(t)
+	out := decodeRequestResponse(t, ta.post(t, "user-a", validBody, map[string]string{"x-forwarded-proto": "http"}))
+	if want := "http://api.example.com/personas/" + out.Persona.ID; out.URL != want {
+		t.Errorf("url %q, want %q", out.URL, want)
+	}
+}
+
 func TestRequestStoresARequestedPersonaAndQueuesItsTask(t *testing.T) {
 	ta := newTestAPI(t)
 	out := decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil))

@@ -72,6 +72,7 @@ type Session struct {
 	mu    sync.RWMutex
 	pools map[string]*lambdapool.Pool
 
+	runCtx  context.Context // ends when the session closes
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	closers []func()
@@ -97,12 +98,67 @@ func Run(ctx context.Context, opts Options, stack *topology.Stack) error {
 // Start starts the stage and returns once the API answers. Close stops it.
 func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session, err error) {
 	begin := time.Now()
+	opts, stack, err = withDefaults(opts, stack)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s := &Session{stack: stack, opts: opts, log: &logger{w: opts.Log}, pools: map[string]*lambdapool.Pool{}, runCtx: runCtx, cancel: cancel}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	// The API port first: a second dev on the same port stops here, before starting anything.
+	apiListener, err := listenAPI(opts.Host, opts.Port)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() { apiListener.Close() })
+	s.APIURL = "http://" + apiListener.Addr().String()
+
+	if err := checkSecrets(ctx, opts.Secrets, stack); err != nil {
+		return nil, err
+	}
+	// Fail on a missing emulator before spending time on builds.
+	if _, err := toolPath(lambdapool.EmulatorTool, opts.Root); err != nil {
+		return nil, err
+	}
+	bootstraps, sources, err := s.buildAndStartDynamoDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.startAWS(); err != nil {
+		return nil, err
+	}
+	if err := s.startFunctions(ctx, bootstraps); err != nil {
+		return nil, err
+	}
+	if err := s.startPollers(); err != nil {
+		return nil, err
+	}
+	if err := s.watch(sources); err != nil {
+		return nil, err
+	}
+	api, err := apigw.New(stack.Routes, s, s.logInvocation)
+	if err != nil {
+		return nil, err
+	}
+	s.serve(apiListener, api)
+	s.log.printf("stage %s running in %s: API %s (%d routes, %d functions, %d queue pollers)",
+		stack.Stage, time.Since(begin).Round(time.Millisecond), s.APIURL, len(stack.Routes), len(stack.Functions), len(stack.EventSources))
+	s.log.printf("dev-only auth: authorized routes take \"Authorization: Bearer <unsigned token>\" whose sub is the user; deployed stages never accept these")
+	return s, nil
+}
+
+func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack, error) {
 	if opts.Root == "" {
-		return nil, errors.New("dev: Options.Root (the module root) is required")
+		return opts, nil, errors.New("dev: Options.Root (the module root) is required")
 	}
 	root, err := filepath.Abs(opts.Root)
 	if err != nil {
-		return nil, fmt.Errorf("dev: %w", err)
+		return opts, nil, fmt.Errorf("dev: %w", err)
 	}
 	opts.Root = root
 	if opts.Host == "" {
@@ -125,44 +181,27 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 		st.Region = "us-east-1"
 		stack = &st
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	s := &Session{stack: stack, opts: opts, log: &logger{w: opts.Log}, pools: map[string]*lambdapool.Pool{}, cancel: cancel}
-	defer func() {
-		if err != nil {
-			s.Close()
-		}
-	}()
+	return opts, stack, nil
+}
 
-	// The API port first: a second dev on the same port stops here, before starting anything.
-	apiListener, err := listenAPI(opts.Host, opts.Port)
-	if err != nil {
-		return nil, err
-	}
-	s.closers = append(s.closers, func() { apiListener.Close() })
-	s.APIURL = "http://" + apiListener.Addr().String()
+func (s *Session) stateDir() string { return filepath.Join(s.opts.Root, ".dev", s.stack.Stage) }
 
-	if err := checkSecrets(ctx, opts.Secrets, stack); err != nil {
-		return nil, err
-	}
-	// Fail on a missing emulator before spending time on builds.
-	if _, err := toolPath(lambdapool.EmulatorTool, root); err != nil {
-		return nil, err
-	}
-	stateDir := filepath.Join(root, ".dev", stack.Stage)
-
-	// Builds and dynalite start together; builds take longest.
+// buildAndStartDynamoDB builds every function, lists their source folders and starts
+// dynalite with the stack's tables, all at once: builds take longest. It returns each
+// function's bootstrap by name and each package's source folders.
+func (s *Session) buildAndStartDynamoDB(ctx context.Context) (map[string]string, map[string][]string, error) {
 	type built struct {
-		fn        topology.Function
+		fn        string
 		bootstrap string
 		err       error
 	}
-	builds := make(chan built, len(stack.Functions))
+	builds := make(chan built, len(s.stack.Functions))
 	var pkgs []string
-	for _, fn := range stack.Functions {
+	for _, fn := range s.stack.Functions {
 		pkgs = append(pkgs, fn.Package)
 		go func() {
-			b := built{fn: fn}
-			b.bootstrap, b.err = buildFunction(ctx, root, fn.Package, filepath.Join(stateDir, fn.Name), false)
+			b := built{fn: fn.Name}
+			b.bootstrap, b.err = buildFunction(ctx, s.opts.Root, fn.Package, filepath.Join(s.stateDir(), fn.Name), false)
 			builds <- b
 		}()
 	}
@@ -172,128 +211,136 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 	}
 	listing := make(chan listed, 1)
 	go func() {
-		dirs, err := sourceDirs(ctx, root, pkgs...)
+		dirs, err := sourceDirs(ctx, s.opts.Root, pkgs...)
 		listing <- listed{dirs, err}
 	}()
-	dbDir := filepath.Join(stateDir, "dynamodb")
-	if opts.Fresh {
-		if err := os.RemoveAll(dbDir); err != nil {
-			return nil, fmt.Errorf("clearing %s: %w", dbDir, err)
-		}
-	}
-	db, dbErr := startDynalite(ctx, root, dbDir)
-	if db != nil {
-		s.closers = append(s.closers, db.stop)
-	}
-	results := map[string]built{}
-	var buildErrs []error
-	for range stack.Functions {
+
+	dbErr := s.startDynamoDB(ctx)
+	bootstraps := map[string]string{}
+	var errs []error
+	for range s.stack.Functions {
 		b := <-builds
-		results[b.fn.Name] = b
+		bootstraps[b.fn] = b.bootstrap
 		if b.err != nil {
-			buildErrs = append(buildErrs, fmt.Errorf("function %s: %w", b.fn.Name, b.err))
+			errs = append(errs, fmt.Errorf("function %s: %w", b.fn, b.err))
 		}
 	}
 	sources := <-listing
 	if dbErr != nil {
-		return nil, dbErr
+		return nil, nil, dbErr
 	}
-	if len(buildErrs) > 0 {
-		return nil, errors.Join(buildErrs...)
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
 	}
-	if sources.err != nil {
-		return nil, sources.err
-	}
-	s.DynamoDBEndpoint = db.endpoint
-	cfg := aws.Config{Region: stack.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
-	dbClient := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.endpoint) })
-	if err := createTables(ctx, dbClient, stack.Tables); err != nil {
-		return nil, err
-	}
+	return bootstraps, sources.dirs, sources.err
+}
 
-	awsListener, err := net.Listen("tcp", "127.0.0.1:0")
+func (s *Session) startDynamoDB(ctx context.Context) error {
+	dbDir := filepath.Join(s.stateDir(), "dynamodb")
+	if s.opts.Fresh {
+		if err := os.RemoveAll(dbDir); err != nil {
+			return fmt.Errorf("clearing %s: %w", dbDir, err)
+		}
+	}
+	db, err := startDynalite(ctx, s.opts.Root, dbDir)
 	if err != nil {
-		return nil, fmt.Errorf("starting the local SNS/SQS/SSM server: %w", err)
+		return err
 	}
-	s.AWSEndpoint = "http://" + awsListener.Addr().String()
-	s.broker = queues.New(stack.Region, s.AWSEndpoint)
-	if err := s.broker.Load(stack); err != nil {
-		awsListener.Close()
-		return nil, err
+	s.closers = append(s.closers, db.stop)
+	s.DynamoDBEndpoint = db.endpoint
+	client := dynamodb.NewFromConfig(s.awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.endpoint) })
+	return createTables(ctx, client, s.stack.Tables)
+}
+
+func (s *Session) awsConfig() aws.Config {
+	return aws.Config{Region: s.stack.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+}
+
+// startAWS serves the local SNS, SQS and SSM on one loopback port.
+func (s *Session) startAWS() error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the local SNS/SQS/SSM server: %w", err)
 	}
-	ssm := ssmlocal.New(opts.Secrets, stack.Region)
-	s.serve(awsListener, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.AWSEndpoint = "http://" + l.Addr().String()
+	s.broker = queues.New(s.stack.Region, s.AWSEndpoint)
+	if err := s.broker.Load(s.stack); err != nil {
+		l.Close()
+		return err
+	}
+	ssm := ssmlocal.New(s.opts.Secrets, s.stack.Region)
+	s.serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.") {
 			ssm.ServeHTTP(w, r)
 			return
 		}
 		s.broker.ServeHTTP(w, r)
 	}))
-	s.env = endpoints{dynamodb: db.endpoint, aws: s.AWSEndpoint}
+	s.env = endpoints{dynamodb: s.DynamoDBEndpoint, aws: s.AWSEndpoint}
+	return nil
+}
 
-	var warm sync.WaitGroup
-	warmErrs := make(chan error, len(stack.Functions))
-	for _, fn := range stack.Functions {
-		pool, err := s.newPool(fn, results[fn.Name].bootstrap)
+// startFunctions starts each function's pool with one process running, so the first
+// request does not wait for an emulator to start.
+func (s *Session) startFunctions(ctx context.Context, bootstraps map[string]string) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(s.stack.Functions))
+	for _, fn := range s.stack.Functions {
+		pool, err := s.newPool(fn, bootstraps[fn.Name])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.pools[fn.Name] = pool
-		warm.Add(1)
+		wg.Add(1)
 		go func() {
-			defer warm.Done()
+			defer wg.Done()
 			if err := pool.Warm(ctx); err != nil {
-				warmErrs <- err
+				errs <- err
 			}
 		}()
 	}
-	warm.Wait()
-	close(warmErrs)
-	if err := <-warmErrs; err != nil {
-		return nil, err
-	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
 
-	sqsClient := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.AWSEndpoint) })
-	for _, src := range stack.EventSources {
-		if _, ok := stack.Function(src.Function); !ok {
-			return nil, fmt.Errorf("event source %s feeds function %s, which the stack does not declare", src.Queue, src.Function)
+func (s *Session) startPollers() error {
+	client := sqs.NewFromConfig(s.awsConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.AWSEndpoint) })
+	for _, src := range s.stack.EventSources {
+		if _, ok := s.stack.Function(src.Function); !ok {
+			return fmt.Errorf("event source %s feeds function %s, which the stack does not declare", src.Queue, src.Function)
 		}
 		p := &poller{
-			source: src, queueURL: s.broker.QueueURL(src.Queue), queueARN: s.broker.QueueARN(src.Queue), region: stack.Region,
-			client: sqsClient, invoke: s, logf: s.log.printf,
+			source: src, queueURL: s.broker.QueueURL(src.Queue), queueARN: s.broker.QueueARN(src.Queue), region: s.stack.Region,
+			client: client, invoke: s, logf: s.log.printf,
 		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			p.run(runCtx)
+			p.run(s.runCtx)
 		}()
 	}
+	return nil
+}
 
+// watch rebuilds functions when their sources change.
+func (s *Session) watch(sources map[string][]string) error {
 	w, err := newWatcher()
 	if err != nil {
-		return nil, fmt.Errorf("watching sources: %w", err)
+		return fmt.Errorf("watching sources: %w", err)
 	}
 	s.closers = append(s.closers, func() { w.close() })
-	for _, fn := range stack.Functions {
-		if err := w.set(fn.Name, sources.dirs[fn.Package]); err != nil {
-			return nil, fmt.Errorf("watching the sources of %s: %w", fn.Name, err)
+	for _, fn := range s.stack.Functions {
+		if err := w.set(fn.Name, sources[fn.Package]); err != nil {
+			return fmt.Errorf("watching the sources of %s: %w", fn.Name, err)
 		}
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		w.run(runCtx, func(fns []string) { s.rebuild(runCtx, w, fns) }, s.log.printf)
+		w.run(s.runCtx, func(fns []string) { s.rebuild(s.runCtx, w, fns) }, s.log.printf)
 	}()
-
-	api, err := apigw.New(stack.Routes, s, s.logInvocation)
-	if err != nil {
-		return nil, err
-	}
-	s.serve(apiListener, api)
-	s.log.printf("stage %s running in %s: API %s (%d routes, %d functions, %d queue pollers)",
-		stack.Stage, time.Since(begin).Round(time.Millisecond), s.APIURL, len(stack.Routes), len(stack.Functions), len(stack.EventSources))
-	s.log.printf("dev-only auth: authorized routes take \"Authorization: Bearer <unsigned token>\" whose sub is the user; deployed stages never accept these")
-	return s, nil
+	return nil
 }
 
 // listenAPI takes the API's port, or says which port is taken and what to do.
@@ -387,7 +434,7 @@ func (s *Session) rebuild(ctx context.Context, w *watcher, fns []string) {
 			continue
 		}
 		begin := time.Now()
-		bootstrap, err := buildFunction(ctx, s.opts.Root, fn.Package, filepath.Join(s.opts.Root, ".dev", s.stack.Stage, fn.Name), true)
+		bootstrap, err := buildFunction(ctx, s.opts.Root, fn.Package, filepath.Join(s.stateDir(), fn.Name), true)
 		if err != nil {
 			s.log.printf("%s: build failed, still serving the previous build:\n%v", fn.Name, err)
 			continue

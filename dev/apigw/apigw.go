@@ -190,9 +190,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	event, err := s.event(r, rt, params, claims, scopes, begin)
-	if err != nil {
+	if errors.Is(err, errTooLarge) {
 		inv.Status = http.StatusRequestEntityTooLarge
 		writeMessage(w, inv.Status, "Request Entity Too Large")
+		return
+	}
+	if err != nil {
+		inv.Status = http.StatusBadRequest
+		writeMessage(w, inv.Status, "Bad Request")
 		return
 	}
 	payload, _ := json.Marshal(event) // strings, maps and numbers only: cannot fail
@@ -210,13 +215,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // maxBody is API Gateway's payload limit.
 const maxBody = 10 << 20
 
+var errTooLarge = errors.New("request body larger than API Gateway accepts")
+
 func (s *Server) event(r *http.Request, rt route, params map[string]string, claims map[string]string, scopes []string, now time.Time) (events.APIGatewayV2HTTPRequest, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return events.APIGatewayV2HTTPRequest{}, err
 	}
 	if len(body) > maxBody {
-		return events.APIGatewayV2HTTPRequest{}, errors.New("body too large")
+		return events.APIGatewayV2HTTPRequest{}, errTooLarge
 	}
 	headers := map[string]string{}
 	var cookies []string

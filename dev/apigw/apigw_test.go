@@ -310,3 +310,17 @@ func TestEachRequestIsReported(t *testing.T) {
 		t.Errorf("reported %+v", got)
 	}
 }
+
+func TestABodyOverTheAPIGatewayLimitIsRefused(t *testing.T) {
+	rec := &recorder{result: `{"statusCode":200}`}
+	srv, _ := serve(t, rec, []topology.Route{{RouteKey: "POST /x", Function: "x"}})
+	req, _ := http.NewRequest("POST", srv.URL+"/x", strings.NewReader(strings.Repeat("a", maxBody+1)))
+	req.Header.Set("Content-Type", "text/plain")
+	resp, body := do(t, req)
+	if resp.StatusCode != 413 || body != `{"message":"Request Entity Too Large"}` {
+		t.Errorf("got %d %s, want 413", resp.StatusCode, body)
+	}
+	if rec.count("x") != 0 {
+		t.Error("the function ran for a refused request")
+	}
+}

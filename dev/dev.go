@@ -414,14 +414,19 @@ func (s *Session) newPool(fn topology.Function, bootstrap string) (*lambdapool.P
 }
 
 // Invoke runs the function named function with payload on its current pool.
+// As in Lambda, an invoke runs to its end even when the caller stops waiting
+// (an HTTP client hanging up); only closing the session cuts it short.
 func (s *Session) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
 	s.mu.RLock()
 	pool, ok := s.pools[function]
 	s.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("function %s is not declared in stage %s", function, s.stack.Stage)
+		return nil, fmt.Errorf("function %s is not running in stage %s", function, s.stack.Stage)
 	}
-	return pool.Invoke(ctx, payload)
+	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	defer context.AfterFunc(s.runCtx, cancel)()
+	return pool.Invoke(ictx, payload)
 }
 
 // rebuild builds the functions whose sources changed and swaps in their new code;

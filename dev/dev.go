@@ -148,8 +148,18 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 	s.serve(apiListener, api)
 	s.log.printf("stage %s running in %s: API %s (%d routes, %d functions, %d queue pollers)",
 		stack.Stage, time.Since(begin).Round(time.Millisecond), s.APIURL, len(stack.Routes), len(stack.Functions), len(stack.EventSources))
-	s.log.printf("dev-only auth: authorized routes take \"Authorization: Bearer <unsigned token>\" whose sub is the user; deployed stages never accept these")
+	s.logAuth()
 	return s, nil
+}
+
+// logAuth says how to act as a user on authorized routes, with a token to paste.
+func (s *Session) logAuth() {
+	token, err := apigw.DevToken(map[string]any{"sub": "dev-user"})
+	if err != nil {
+		return
+	}
+	s.log.printf("dev-only auth: authorized routes take an unsigned token (alg none) whose sub is the user; deployed stages refuse these. As user dev-user:")
+	s.log.printf("  curl -H 'Authorization: Bearer %s' %s/...", token, s.APIURL)
 }
 
 func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack, error) {

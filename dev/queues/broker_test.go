@@ -367,13 +367,18 @@ func TestMessageMovesToTheDeadLetterQueueAfterMaxReceives(t *testing.T) {
 
 func TestLongPollingReturnsAsSoonAsAMessageArrives(t *testing.T) {
 	e := start(t, personaStack())
+	sent := make(chan error, 1)
 	go func() {
 		time.Sleep(200 * time.Millisecond)
-		e.send(t, "plain", "late", "", "")
+		_, err := e.sqs.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(e.broker.QueueURL("plain")), MessageBody: aws.String("late")})
+		sent <- err
 	}()
 	begin := time.Now()
 	out, err := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.broker.QueueURL("plain")), WaitTimeSeconds: 5})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
 	if len(out.Messages) != 1 {

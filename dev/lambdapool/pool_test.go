@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,22 +65,22 @@ type echoResponse struct {
 	Env string `json:"env"`
 }
 
-func invoke(t *testing.T, p *Pool, payload string) (echoResponse, error) {
-	t.Helper()
+// invoke calls the echo handler; it is safe to call from any goroutine.
+func invoke(p *Pool, payload string) (echoResponse, error) {
 	out, err := p.Invoke(context.Background(), []byte(payload))
 	if err != nil {
 		return echoResponse{}, err
 	}
 	var r echoResponse
 	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("decoding %s: %v", out, err)
+		return echoResponse{}, fmt.Errorf("decoding %s: %w", out, err)
 	}
 	return r, nil
 }
 
 func TestInvokeRunsTheHandlerWithItsEnvironmentAndPrefixesItsOutput(t *testing.T) {
 	p, log := echoPool(t, 1, 5*time.Second)
-	r, err := invoke(t, p, `{"env":"GREETING","print":"working on it"}`)
+	r, err := invoke(p, `{"env":"GREETING","print":"working on it"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +97,12 @@ func TestInvokeRunsTheHandlerWithItsEnvironmentAndPrefixesItsOutput(t *testing.T
 
 func TestInvokeReturnsTheHandlersErrorAsAFunctionError(t *testing.T) {
 	p, _ := echoPool(t, 1, 5*time.Second)
-	_, err := invoke(t, p, `{"fail":"no such persona"}`)
+	_, err := invoke(p, `{"fail":"no such persona"}`)
 	var fe *FunctionError
 	if !errors.As(err, &fe) || fe.Message != "no such persona" {
 		t.Fatalf("got %v, want a FunctionError saying no such persona", err)
 	}
-	if _, err := invoke(t, p, `{}`); err != nil {
+	if _, err := invoke(p, `{}`); err != nil {
 		t.Errorf("the pool does not answer after a function error: %v", err)
 	}
 }
@@ -117,7 +118,7 @@ func TestConcurrentInvokesQueueForTheProcessesOfThePool(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := invoke(t, p, `{"sleepMs":200}`)
+			r, err := invoke(p, `{"sleepMs":200}`)
 			if err != nil {
 				errs <- err
 				return
@@ -145,12 +146,12 @@ func TestConcurrentInvokesQueueForTheProcessesOfThePool(t *testing.T) {
 
 func TestATimedOutInvokeFailsAndThePoolRecovers(t *testing.T) {
 	p, _ := echoPool(t, 1, time.Second)
-	_, err := invoke(t, p, `{"sleepMs":3000}`)
+	_, err := invoke(p, `{"sleepMs":3000}`)
 	var fe *FunctionError
 	if !errors.As(err, &fe) || fe.Type != "Sandbox.Timedout" {
 		t.Fatalf("got %v, want a timeout", err)
 	}
-	if _, err := invoke(t, p, `{}`); err != nil {
+	if _, err := invoke(p, `{}`); err != nil {
 		t.Errorf("the pool does not answer after a timeout: %v", err)
 	}
 }
@@ -164,7 +165,7 @@ func TestCloseStopsEveryProcess(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := invoke(t, p, `{"sleepMs":100}`)
+			r, err := invoke(p, `{"sleepMs":100}`)
 			if err != nil {
 				t.Error(err)
 				return

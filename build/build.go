@@ -42,11 +42,14 @@ var buildFlags = []string{"-trimpath", "-buildvcs=false", "-tags", "lambda.norpc
 type Artifact struct {
 	Package   string // as given, e.g. "./lambdas/list"
 	Binary    string // path of the bootstrap binary
-	Zip       string // path of the zip holding bootstrap
+	Zip       string // path of the zip holding bootstrap; empty from a binary-only Builder
 	ZipSHA256 string // hex sha256 of the zip file
 	ZipBytes  int64
-	Rebuilt   bool // false when the cached artifact was still up to date
-	Duration  time.Duration
+	// SourceDirs are the module's own folders the binary is built from: the
+	// package's and those of the module-local packages it imports.
+	SourceDirs []string
+	Rebuilt    bool // false when the cached artifact was still up to date
+	Duration   time.Duration
 }
 
 // SourceCodeHash is the zip's hash as Lambda and Terraform's filebase64sha256 write it.
@@ -60,6 +63,7 @@ type Builder struct {
 	root     string // the Go module root
 	cacheDir string
 	target   Target
+	zip      bool
 	slots    chan struct{}
 
 	mu     sync.Mutex
@@ -76,9 +80,17 @@ type pending struct {
 	err      error
 }
 
-// NewBuilder returns a Builder for the module rooted at root that keeps its
-// artifacts under cacheDir.
+// NewBuilder returns a Builder of deployable functions (binary and zip) for the
+// module rooted at root that keeps its artifacts under cacheDir.
 func NewBuilder(root, cacheDir string, target Target) *Builder {
+	b := NewBinaryBuilder(root, cacheDir, target)
+	b.zip = true
+	return b
+}
+
+// NewBinaryBuilder returns a Builder of bootstrap binaries alone, for running
+// functions locally.
+func NewBinaryBuilder(root, cacheDir string, target Target) *Builder {
 	return &Builder{
 		root:     root,
 		cacheDir: cacheDir,
@@ -125,18 +137,18 @@ func (b *Builder) build(ctx context.Context, pkg string) (Artifact, error) {
 		return Artifact{}, fmt.Errorf("function package %q: give a path inside the module starting with ./ (for example ./lambdas/list)", pkg)
 	}
 	dir := filepath.Join(b.cacheDir, b.target.GOOS+"-"+b.target.GOARCH, strings.Trim(filepath.ToSlash(filepath.Clean(pkg)), "./"))
-	art := Artifact{
-		Package: pkg,
-		Binary:  filepath.Join(dir, "bootstrap"),
-		Zip:     filepath.Join(dir, "bootstrap.zip"),
+	art := Artifact{Package: pkg, Binary: filepath.Join(dir, "bootstrap")}
+	if b.zip {
+		art.Zip = filepath.Join(dir, "bootstrap.zip")
 	}
-	fingerprint, err := b.fingerprint(ctx, pkg)
+	fingerprint, sourceDirs, err := b.fingerprint(ctx, pkg)
 	if err != nil {
 		return Artifact{}, err
 	}
+	art.SourceDirs = sourceDirs
 	stampPath := filepath.Join(dir, "inputs.sha256")
 	if stamp, err := os.ReadFile(stampPath); err == nil && string(stamp) == fingerprint {
-		if err := art.describeZip(); err == nil {
+		if err := art.describe(); err == nil {
 			art.Duration = time.Since(started)
 			return art, nil
 		}
@@ -156,19 +168,15 @@ func (b *Builder) build(ctx context.Context, pkg string) (Artifact, error) {
 	if err := os.Remove(stampPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Artifact{}, fmt.Errorf("building %s: %w", pkg, err)
 	}
-	args := append([]string{"build"}, buildFlags...)
-	args = append(args, "-o", art.Binary, pkg)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = b.root
-	cmd.Env = b.env()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return Artifact{}, fmt.Errorf("building %s for %s/%s failed (run `go build %s` to see it alone):\n%s",
-			pkg, b.target.GOOS, b.target.GOARCH, pkg, strings.TrimSpace(string(out)))
+	if err := b.compile(ctx, pkg, art.Binary); err != nil {
+		return Artifact{}, err
 	}
-	if err := writeZip(art.Binary, art.Zip); err != nil {
-		return Artifact{}, fmt.Errorf("zipping %s: %w", pkg, err)
+	if b.zip {
+		if err := writeZip(art.Binary, art.Zip); err != nil {
+			return Artifact{}, fmt.Errorf("zipping %s: %w", pkg, err)
+		}
 	}
-	if err := art.describeZip(); err != nil {
+	if err := art.describe(); err != nil {
 		return Artifact{}, err
 	}
 	if err := os.WriteFile(stampPath, []byte(fingerprint), 0o644); err != nil {
@@ -179,11 +187,40 @@ func (b *Builder) build(ctx context.Context, pkg string) (Artifact, error) {
 	return art, nil
 }
 
-func (b *Builder) env() []string {
-	return append(os.Environ(), "CGO_ENABLED=0", "GOOS="+b.target.GOOS, "GOARCH="+b.target.GOARCH)
+// compile builds pkg beside binary and renames it into place, so processes still
+// running the old binary keep it and nothing ever runs a half-written one.
+func (b *Builder) compile(ctx context.Context, pkg, binary string) error {
+	tmp := binary + ".new"
+	args := append([]string{"build"}, buildFlags...)
+	args = append(args, "-o", tmp, pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = b.root
+	cmd.Env = b.env()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("building %s for %s/%s failed (run `go build %s` to see it alone):\n%s",
+			pkg, b.target.GOOS, b.target.GOARCH, pkg, strings.TrimSpace(string(out)))
+	}
+	if err := os.Rename(tmp, binary); err != nil {
+		return fmt.Errorf("installing the build of %s: %w", pkg, err)
+	}
+	return nil
 }
 
-func (a *Artifact) describeZip() error {
+func (b *Builder) env() []string { return targetEnv(b.target) }
+
+func targetEnv(t Target) []string {
+	return append(os.Environ(), "CGO_ENABLED=0", "GOOS="+t.GOOS, "GOARCH="+t.GOARCH)
+}
+
+// describe checks the artifact's files exist and records the zip's hash and size.
+func (a *Artifact) describe() error {
+	if _, err := os.Stat(a.Binary); err != nil {
+		return err
+	}
+	if a.Zip == "" {
+		return nil
+	}
 	f, err := os.Open(a.Zip)
 	if err != nil {
 		return err
@@ -194,59 +231,99 @@ func (a *Artifact) describeZip() error {
 	if err != nil {
 		return fmt.Errorf("hashing %s: %w", a.Zip, err)
 	}
-	if _, err := os.Stat(a.Binary); err != nil {
-		return err
-	}
 	a.ZipSHA256 = hex.EncodeToString(h.Sum(nil))
 	a.ZipBytes = n
 	return nil
 }
 
-// fingerprint hashes everything the binary depends on: the toolchain, target and
-// flags, the contents of every module-local source file, and the exact versions
-// of the other modules, so an unchanged function is recognised without compiling.
-func (b *Builder) fingerprint(ctx context.Context, pkg string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-tags", "lambda.norpc", "-json=Dir,ImportPath,Standard,GoFiles,EmbedFiles,Module,Error,DepsErrors", pkg)
-	cmd.Dir = b.root
-	cmd.Env = b.env()
+// sourcePackage is one package a function's binary is built from, as go list tells.
+type sourcePackage struct {
+	Dir, ImportPath string
+	Standard        bool
+	GoFiles         []string
+	EmbedFiles      []string
+	Module          *struct {
+		Path, Version string
+		Main          bool
+	}
+	Error *struct{ Err string }
+}
+
+// local reports whether the package's files are the module's own, not a dependency's.
+func (p sourcePackage) local() bool {
+	return !p.Standard && (p.Module == nil || p.Module.Main)
+}
+
+// listSources lists every package pkg is built from for target.
+func listSources(ctx context.Context, root, pkg string, env []string) ([]sourcePackage, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-tags", "lambda.norpc", "-json=Dir,ImportPath,Standard,GoFiles,EmbedFiles,Module,Error", pkg)
+	cmd.Dir = root
+	cmd.Env = env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("listing the sources of %s: %v: %s", pkg, err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("listing the sources of %s: %v: %s", pkg, err, strings.TrimSpace(stderr.String()))
+	}
+	var pkgs []sourcePackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p sourcePackage
+		if err := dec.Decode(&p); err != nil {
+			return nil, fmt.Errorf("reading the sources of %s: %w", pkg, err)
+		}
+		if p.Error != nil {
+			return nil, fmt.Errorf("function package %s: %s", pkg, p.Error.Err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs, nil
+}
+
+// SourceDirs lists the module's own folders that pkg is built from for target:
+// what to watch for changes.
+func SourceDirs(ctx context.Context, root, pkg string, target Target) ([]string, error) {
+	pkgs, err := listSources(ctx, root, pkg, targetEnv(target))
+	if err != nil {
+		return nil, err
+	}
+	return localDirs(pkgs), nil
+}
+
+func localDirs(pkgs []sourcePackage) []string {
+	var dirs []string
+	for _, p := range pkgs {
+		if p.local() {
+			dirs = append(dirs, p.Dir)
+		}
+	}
+	sort.Strings(dirs)
+	return dirs
+}
+
+// fingerprint hashes everything the binary depends on: the toolchain, target and
+// flags, the contents of every module-local source file, and the exact versions
+// of the other modules, so an unchanged function is recognised without compiling.
+// It also returns the module-local folders it read.
+func (b *Builder) fingerprint(ctx context.Context, pkg string) (string, []string, error) {
+	pkgs, err := listSources(ctx, b.root, pkg, b.env())
+	if err != nil {
+		return "", nil, err
 	}
 	b.goVersionOnce.Do(func() {
 		out, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
 		b.goVersion, b.goVersionErr = strings.TrimSpace(string(out)), err
 	})
 	if b.goVersionErr != nil {
-		return "", fmt.Errorf("reading the Go version: %w", b.goVersionErr)
+		return "", nil, fmt.Errorf("reading the Go version: %w", b.goVersionErr)
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "go=%s target=%s/%s flags=%q goflags=%q\n", b.goVersion, b.target.GOOS, b.target.GOARCH, buildFlags, os.Getenv("GOFLAGS"))
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for dec.More() {
-		var p struct {
-			Dir, ImportPath string
-			Standard        bool
-			GoFiles         []string
-			EmbedFiles      []string
-			Module          *struct {
-				Path, Version string
-				Main          bool
-			}
-			Error *struct{ Err string }
-		}
-		if err := dec.Decode(&p); err != nil {
-			return "", fmt.Errorf("reading the sources of %s: %w", pkg, err)
-		}
-		if p.Error != nil {
-			return "", fmt.Errorf("function package %s: %s", pkg, p.Error.Err)
-		}
+	for _, p := range pkgs {
 		switch {
 		case p.Standard:
 			continue
-		case p.Module != nil && !p.Module.Main:
+		case !p.local():
 			fmt.Fprintf(h, "dep %s %s@%s\n", p.ImportPath, p.Module.Path, p.Module.Version)
 			continue
 		}
@@ -255,12 +332,12 @@ func (b *Builder) fingerprint(ctx context.Context, pkg string) (string, error) {
 		for _, name := range files {
 			data, err := os.ReadFile(filepath.Join(p.Dir, name))
 			if err != nil {
-				return "", fmt.Errorf("reading the sources of %s: %w", pkg, err)
+				return "", nil, fmt.Errorf("reading the sources of %s: %w", pkg, err)
 			}
 			fmt.Fprintf(h, "file %s/%s %x\n", p.ImportPath, name, sha256.Sum256(data))
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), localDirs(pkgs), nil
 }
 
 // zipEpoch is the fixed modification time written into every zip, so that the

@@ -116,3 +116,54 @@ func TestPackagesMustBeGivenInsideTheModule(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestABinaryBuilderListsTheModuleFoldersItBuiltFrom(t *testing.T) {
+	root := newModule(t, "hello")
+	write(t, filepath.Join(root, "greet", "greet.go"), "package greet\n\nfunc Word() string { return \"hi\" }\n")
+	write(t, filepath.Join(root, "fn", "main.go"), "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/fns/greet\"\n)\n\nfunc main() { fmt.Println(greet.Word()) }\n")
+	art, err := NewBinaryBuilder(root, t.TempDir(), Host).Wait(context.Background(), "./fn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if art.Zip != "" || art.ZipBytes != 0 {
+		t.Errorf("a binary builder wrote a zip: %+v", art)
+	}
+	want := []string{filepath.Join(root, "fn"), filepath.Join(root, "greet")}
+	if strings.Join(art.SourceDirs, ",") != strings.Join(want, ",") {
+		t.Errorf("SourceDirs = %v, want %v", art.SourceDirs, want)
+	}
+	dirs, err := SourceDirs(context.Background(), root, "./fn", Host)
+	if err != nil || strings.Join(dirs, ",") != strings.Join(want, ",") {
+		t.Errorf("SourceDirs() = %v, %v", dirs, err)
+	}
+}
+
+func TestARebuildReplacesTheBinaryWithoutWritingIntoTheOldOne(t *testing.T) {
+	root := newModule(t, "hello")
+	cache := t.TempDir()
+	first, err := NewBinaryBuilder(root, cache, Host).Wait(context.Background(), "./fn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.Open(first.Binary) // as a running process would hold it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	oldInfo, _ := old.Stat()
+	write(t, filepath.Join(root, "fn", "main.go"), "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"bye\") }\n")
+	second, err := NewBinaryBuilder(root, cache, Host).Wait(context.Background(), "./fn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newInfo, err := os.Stat(second.Binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.Rebuilt || os.SameFile(oldInfo, newInfo) {
+		t.Error("the rebuild wrote into the binary a process may be running")
+	}
+	if still, _ := old.Stat(); still.Size() != oldInfo.Size() {
+		t.Error("the old binary changed under its reader")
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/cli/secretstore"
 	"github.com/personabackend/app/dev/apigw"
 	"github.com/personabackend/app/dev/lambdapool"
@@ -196,53 +197,40 @@ func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack
 
 func (s *Session) stateDir() string { return filepath.Join(s.opts.Root, ".dev", s.stack.Stage) }
 
-// buildAndStartDynamoDB builds every function, lists their source folders and starts
-// dynalite with the stack's tables, all at once: builds take longest. It returns each
-// function's bootstrap by name and each package's source folders.
+// buildAndStartDynamoDB builds every function and starts dynalite with the stack's
+// tables, all at once: builds take longest. It returns each function's bootstrap by
+// name and each package's source folders.
 func (s *Session) buildAndStartDynamoDB(ctx context.Context) (map[string]string, map[string][]string, error) {
-	type built struct {
-		fn        string
-		bootstrap string
-		err       error
-	}
-	builds := make(chan built, len(s.stack.Functions))
-	var pkgs []string
+	builder := s.builder()
 	for _, fn := range s.stack.Functions {
-		pkgs = append(pkgs, fn.Package)
-		go func() {
-			b := built{fn: fn.Name}
-			b.bootstrap, b.err = buildFunction(ctx, s.opts.Root, fn.Package, filepath.Join(s.stateDir(), fn.Name), false)
-			builds <- b
-		}()
+		builder.Start(ctx, fn.Package)
 	}
-	type listed struct {
-		dirs map[string][]string
-		err  error
-	}
-	listing := make(chan listed, 1)
-	go func() {
-		dirs, err := sourceDirs(ctx, s.opts.Root, pkgs...)
-		listing <- listed{dirs, err}
-	}()
-
 	dbErr := s.startDynamoDB(ctx)
 	bootstraps := map[string]string{}
+	sources := map[string][]string{}
 	var errs []error
-	for range s.stack.Functions {
-		b := <-builds
-		bootstraps[b.fn] = b.bootstrap
-		if b.err != nil {
-			errs = append(errs, fmt.Errorf("function %s: %w", b.fn, b.err))
+	for _, fn := range s.stack.Functions {
+		art, err := builder.Wait(ctx, fn.Package)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("function %s: %w", fn.Name, err))
+			continue
 		}
+		bootstraps[fn.Name] = art.Binary
+		sources[fn.Package] = art.SourceDirs
 	}
-	sources := <-listing
 	if dbErr != nil {
 		return nil, nil, dbErr
 	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}
-	return bootstraps, sources.dirs, sources.err
+	return bootstraps, sources, nil
+}
+
+// builder builds functions for this machine, each package at most once; a rebuild
+// takes a new one. Unchanged functions are found up to date without relinking.
+func (s *Session) builder() *build.Builder {
+	return build.NewBinaryBuilder(s.opts.Root, filepath.Join(s.opts.Root, ".dev", "build"), build.Host)
 }
 
 func (s *Session) startDynamoDB(ctx context.Context) error {
@@ -449,12 +437,12 @@ func (s *Session) rebuild(ctx context.Context, w *watcher, fns []string) {
 			continue
 		}
 		begin := time.Now()
-		bootstrap, err := buildFunction(ctx, s.opts.Root, fn.Package, filepath.Join(s.stateDir(), fn.Name), true)
+		art, err := s.builder().Wait(ctx, fn.Package)
 		if err != nil {
 			s.log.printf("%s: build failed, still serving the previous build:\n%v", fn.Name, err)
 			continue
 		}
-		pool, err := s.newPool(fn, bootstrap)
+		pool, err := s.newPool(fn, art.Binary)
 		if err == nil {
 			err = pool.Warm(ctx)
 		}
@@ -470,11 +458,7 @@ func (s *Session) rebuild(ctx context.Context, w *watcher, fns []string) {
 		go old.Close()
 		s.log.printf("%s: rebuilt and reloaded in %s", fn.Name, time.Since(begin).Round(time.Millisecond))
 		// The edit may have changed what the function imports.
-		dirs, err := sourceDirs(ctx, s.opts.Root, fn.Package)
-		if err == nil {
-			err = w.set(fn.Name, dirs[fn.Package])
-		}
-		if err != nil {
+		if err := w.set(fn.Name, art.SourceDirs); err != nil {
 			s.log.printf("%s: watching its sources: %v", fn.Name, err)
 		}
 	}

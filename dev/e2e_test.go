@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/dev/apigw"
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/internal/localaws"
@@ -119,13 +120,13 @@ func copyModule(t testing.TB, pkgs ...string) string {
 	for _, f := range []string{"go.mod", "go.sum"} {
 		copyFile(t, filepath.Join(root, f), filepath.Join(dst, f))
 	}
-	sources, err := sourceDirs(context.Background(), root, pkgs...)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dirs := map[string]bool{}
-	for _, ds := range sources {
-		for _, d := range ds {
+	for _, pkg := range pkgs {
+		sources, err := build.SourceDirs(context.Background(), root, pkg, build.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range sources {
 			dirs[d] = true
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtable"
 
-	"github.com/personabackend/app/resource"
 	"github.com/personabackend/app/topology"
 )
 
@@ -90,9 +89,8 @@ func PersonaTableDefaults() TableProps {
 // PersonaTable is a DynamoDB table with on-demand billing and point-in-time recovery;
 // on a protected stage it also has deletion protection and prevent_destroy.
 type PersonaTable struct {
-	linkName string
-	name     string
-	table    dynamodbtable.DynamodbTable
+	topo  topology.Table
+	table dynamodbtable.DynamodbTable
 }
 
 // NewPersonaTable declares a table. Props with no Fields give PersonaTableDefaults.
@@ -173,12 +171,13 @@ func NewPersonaTable(stack *Stack, id string, props TableProps) (*PersonaTable, 
 	for f, t := range props.Fields {
 		fields[f] = string(t)
 	}
-	stack.topo.Tables = append(stack.topo.Tables, topology.Table{
+	topo := topology.Table{
 		LinkName: id, Name: name, Fields: fields,
 		HashKey: props.PrimaryIndex.HashKey, RangeKey: props.PrimaryIndex.RangeKey,
 		GlobalIndexes: topoIndexes, TTLAttribute: props.TTL,
-	})
-	return &PersonaTable{linkName: id, name: name, table: table}, nil
+	}
+	stack.topo.Tables = append(stack.topo.Tables, topo)
+	return &PersonaTable{topo: topo, table: table}, nil
 }
 
 func (p TableProps) validate() error {
@@ -238,10 +237,10 @@ func (p TableProps) validate() error {
 }
 
 // LinkName is the table's name for handlers (resource.GetTable).
-func (t *PersonaTable) LinkName() string { return t.linkName }
+func (t *PersonaTable) LinkName() string { return t.topo.LinkName }
 
 // Name is the table's name.
-func (t *PersonaTable) Name() string { return t.name }
+func (t *PersonaTable) Name() string { return t.topo.Name }
 
 // Arn is the table's ARN.
 func (t *PersonaTable) Arn() string { return *t.table.Arn() }
@@ -266,10 +265,10 @@ func (t *PersonaTable) Link(access Access) (LinkGrant, error) {
 	case ReadWrite:
 		statements = []Statement{read, write}
 	default:
-		return LinkGrant{}, unsupportedAccess("table", t.linkName, access, Read, Write, ReadWrite)
+		return LinkGrant{}, unsupportedAccess("table", t.topo.LinkName, access, Read, Write, ReadWrite)
 	}
 	return LinkGrant{
-		Properties: resource.Table{Kind: resource.KindTable, Name: t.name, Arn: arn},
+		Properties: t.topo.LinkProperties(arn),
 		Statements: statements,
 	}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/personabackend/app/resource"
 	"github.com/personabackend/app/topology"
 )
 
@@ -113,11 +112,7 @@ func (s *Secret) Link(access Access) (LinkGrant, error) {
 		s.stack.arn("ssm", "parameter"+s.spec.FallbackParameter),
 	}
 	return LinkGrant{
-		Properties: resource.Secret{
-			Kind:              resource.KindSecret,
-			Parameter:         s.spec.Parameter,
-			FallbackParameter: s.spec.FallbackParameter,
-		},
+		Properties: s.spec.LinkProperties(),
 		Statements: []Statement{
 			{Actions: []string{"ssm:GetParameter"}, Resources: params},
 			{

@@ -13,7 +13,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueuepolicy"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
-	"github.com/personabackend/app/resource"
 	"github.com/personabackend/app/topology"
 )
 
@@ -31,12 +30,9 @@ type TaskOrchestratorProps struct {
 // TaskOrchestrator is an SNS topic that fans tasks out to queues, each subscribed
 // with a filter policy and drained by a worker function.
 type TaskOrchestrator struct {
-	stack    *Stack
-	id       string
-	linkName string
-	name     string
-	fifo     bool
-	topic    snstopic.SnsTopic
+	stack *Stack
+	topo  topology.Topic
+	topic snstopic.SnsTopic
 }
 
 // NewTaskOrchestrator declares the topic.
@@ -58,15 +54,16 @@ func NewTaskOrchestrator(stack *Stack, id string, props TaskOrchestratorProps) (
 		config.ContentBasedDeduplication = jsii.Bool(props.ContentBasedDeduplication)
 	}
 	topic := snstopic.NewSnsTopic(stack.scope(id), jsii.String("topic"), config)
-	stack.topo.Topics = append(stack.topo.Topics, topology.Topic{LinkName: id, Name: name, FIFO: fifo})
-	return &TaskOrchestrator{stack: stack, id: id, linkName: id, name: name, fifo: fifo, topic: topic}, nil
+	topo := topology.Topic{LinkName: id, Name: name, FIFO: fifo}
+	stack.topo.Topics = append(stack.topo.Topics, topo)
+	return &TaskOrchestrator{stack: stack, topo: topo, topic: topic}, nil
 }
 
 // LinkName is the topic's name for handlers (resource.GetTopic).
-func (o *TaskOrchestrator) LinkName() string { return o.linkName }
+func (o *TaskOrchestrator) LinkName() string { return o.topo.LinkName }
 
 // Name is the topic's name.
-func (o *TaskOrchestrator) Name() string { return o.name }
+func (o *TaskOrchestrator) Name() string { return o.topo.Name }
 
 // Arn is the topic's ARN.
 func (o *TaskOrchestrator) Arn() string { return *o.topic.Arn() }
@@ -74,11 +71,11 @@ func (o *TaskOrchestrator) Arn() string { return *o.topic.Arn() }
 // Link grants publish access: sns:Publish on this topic.
 func (o *TaskOrchestrator) Link(access Access) (LinkGrant, error) {
 	if access != Publish {
-		return LinkGrant{}, unsupportedAccess("topic", o.linkName, access, Publish)
+		return LinkGrant{}, unsupportedAccess("topic", o.topo.LinkName, access, Publish)
 	}
 	arn := o.Arn()
 	return LinkGrant{
-		Properties: resource.Topic{Kind: resource.KindTopic, Name: o.name, Arn: arn, FIFO: o.fifo},
+		Properties: o.topo.LinkProperties(arn),
 		Statements: []Statement{{Actions: []string{"sns:Publish"}, Resources: []string{arn}}},
 	}, nil
 }
@@ -104,13 +101,9 @@ type QueueSubscriptionProps struct {
 
 // Queue is an SQS queue subscribed to a topic, with its dead-letter queue and worker.
 type Queue struct {
-	linkName    string
-	name        string
-	fifo        bool
-	maxReceives int
-	queue       sqsqueue.SqsQueue
-	dlq         sqsqueue.SqsQueue
-	worker      *GoFunction
+	topo   topology.Queue
+	queue  sqsqueue.SqsQueue
+	worker *GoFunction
 }
 
 // SubscribeQueue declares a queue that receives the topic's messages matching
@@ -153,7 +146,7 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 	stack := o.stack
 	short := firstNonEmpty(props.Name, kebab(id))
 	suffix := ""
-	if o.fifo {
+	if o.topo.FIFO {
 		suffix = ".fifo"
 	}
 	name := stack.ResourceName(short) + suffix
@@ -175,7 +168,7 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 	scope := stack.scope(id)
 	dlq := sqsqueue.NewSqsQueue(scope, jsii.String("dead-letter"), &sqsqueue.SqsQueueConfig{
 		Name:                    jsii.String(dlqName),
-		FifoQueue:               fifoOrNil(o.fifo),
+		FifoQueue:               fifoOrNil(o.topo.FIFO),
 		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
 		SqsManagedSseEnabled:    jsii.Bool(true),
 	})
@@ -185,7 +178,7 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 	}
 	queue := sqsqueue.NewSqsQueue(scope, jsii.String("queue"), &sqsqueue.SqsQueueConfig{
 		Name:                     jsii.String(name),
-		FifoQueue:                fifoOrNil(o.fifo),
+		FifoQueue:                fifoOrNil(o.topo.FIFO),
 		VisibilityTimeoutSeconds: jsii.Number(visibility.Seconds()),
 		MessageRetentionSeconds:  jsii.Number(retention.Seconds()),
 		RedrivePolicy:            jsii.String(string(redrive)),
@@ -220,7 +213,16 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 		DependsOn: &[]cdktf.ITerraformDependable{queuePolicy},
 	})
 
-	q := &Queue{linkName: id, name: name, fifo: o.fifo, maxReceives: maxReceives, queue: queue, dlq: dlq, worker: worker}
+	q := &Queue{
+		topo: topology.Queue{
+			LinkName: id, Name: name, FIFO: o.topo.FIFO,
+			VisibilityTimeoutSeconds: int(visibility.Seconds()),
+			RetentionSeconds:         int(retention.Seconds()),
+			DeadLetterQueue:          dlqName, MaxReceiveCount: maxReceives,
+		},
+		queue:  queue,
+		worker: worker,
+	}
 	if err := worker.Link(q, Consume); err != nil {
 		return nil, err
 	}
@@ -239,19 +241,14 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 	})
 
 	stack.topo.Queues = append(stack.topo.Queues,
+		q.topo,
 		topology.Queue{
-			LinkName: id, Name: name, FIFO: o.fifo,
-			VisibilityTimeoutSeconds: int(visibility.Seconds()),
-			RetentionSeconds:         int(retention.Seconds()),
-			DeadLetterQueue:          dlqName, MaxReceiveCount: maxReceives,
-		},
-		topology.Queue{
-			LinkName: id + "DeadLetter", Name: dlqName, FIFO: o.fifo,
+			LinkName: id + "DeadLetter", Name: dlqName, FIFO: o.topo.FIFO,
 			VisibilityTimeoutSeconds: 30, RetentionSeconds: 14 * 24 * 3600,
 		},
 	)
 	stack.topo.Subscriptions = append(stack.topo.Subscriptions, topology.Subscription{
-		Topic: o.name, Queue: name, FilterPolicy: string(filter), RawMessageDelivery: true,
+		Topic: o.topo.Name, Queue: name, FilterPolicy: string(filter), RawMessageDelivery: true,
 	})
 	stack.topo.EventSources = append(stack.topo.EventSources, topology.EventSource{
 		Queue: name, Function: worker.Name(), BatchSize: batch, ReportBatchItemFailures: true,
@@ -267,10 +264,10 @@ func fifoOrNil(fifo bool) any {
 }
 
 // LinkName is the queue's name for handlers (resource.GetQueue).
-func (q *Queue) LinkName() string { return q.linkName }
+func (q *Queue) LinkName() string { return q.topo.LinkName }
 
 // Name is the queue's name.
-func (q *Queue) Name() string { return q.name }
+func (q *Queue) Name() string { return q.topo.Name }
 
 // Worker is the function that consumes the queue.
 func (q *Queue) Worker() *GoFunction { return q.worker }
@@ -285,13 +282,10 @@ func (q *Queue) Link(access Access) (LinkGrant, error) {
 	case Consume:
 		actions = []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
 	default:
-		return LinkGrant{}, unsupportedAccess("queue", q.linkName, access, Send, Consume)
+		return LinkGrant{}, unsupportedAccess("queue", q.topo.LinkName, access, Send, Consume)
 	}
 	return LinkGrant{
-		Properties: resource.Queue{
-			Kind: resource.KindQueue, Name: q.name, Arn: arn, URL: *q.queue.Url(), FIFO: q.fifo,
-			MaxReceiveCount: q.maxReceives,
-		},
+		Properties: q.topo.LinkProperties(arn, *q.queue.Url()),
 		Statements: []Statement{{Actions: actions, Resources: []string{arn}}},
 	}, nil
 }

@@ -70,22 +70,22 @@ func linkValue(s *topology.Stack, name string, b *queues.Broker) (string, error)
 	var v any
 	for _, t := range s.Tables {
 		if t.LinkName == name {
-			v = resource.Table{Kind: resource.KindTable, Name: t.Name, Arn: fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", s.Region, queues.Account, t.Name)}
+			v = t.LinkProperties(fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", s.Region, queues.Account, t.Name))
 		}
 	}
 	for _, t := range s.Topics {
 		if t.LinkName == name {
-			v = resource.Topic{Kind: resource.KindTopic, Name: t.Name, Arn: b.TopicARN(t.Name), FIFO: t.FIFO}
+			v = t.LinkProperties(b.TopicARN(t.Name))
 		}
 	}
 	for _, q := range s.Queues {
 		if q.LinkName == name {
-			v = resource.Queue{Kind: resource.KindQueue, Name: q.Name, Arn: b.QueueARN(q.Name), URL: b.QueueURL(q.Name), FIFO: q.FIFO, MaxReceiveCount: q.MaxReceiveCount}
+			v = q.LinkProperties(b.QueueARN(q.Name), b.QueueURL(q.Name))
 		}
 	}
 	for _, sec := range s.Secrets {
 		if sec.Name == name {
-			v = resource.Secret{Kind: resource.KindSecret, Parameter: sec.Parameter, FallbackParameter: sec.FallbackParameter}
+			v = sec.LinkProperties()
 		}
 	}
 	if v == nil {

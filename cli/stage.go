@@ -216,17 +216,10 @@ func (t *tool) checkSecrets(ctx context.Context, stage, storeFlag string) error 
 	if len(missing) == 0 {
 		return nil
 	}
-	storeArg := ""
-	if storeFlag != "" {
-		storeArg = " --store " + storeFlag
+	return &secretstore.MissingError{
+		Stage: stage, Names: missing, Store: storeName, Stopped: "nothing was deployed",
+		Program: Program, StoreFlag: storeFlag,
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "stage %s is missing %d secret(s) in %s; nothing was deployed. Set them with:", stage, len(missing), storeName)
-	for _, name := range missing {
-		fmt.Fprintf(&b, "\n    %s secrets set %s --stage %s%s", Program, name, stage, storeArg)
-	}
-	fmt.Fprintf(&b, "\nor set one value for every stage with --fallback instead of --stage.")
-	return errors.New(b.String())
 }
 
 func (t *tool) diff(ctx context.Context, args []string) error {

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/cli"
 	"github.com/personabackend/app/cli/secretstore"
 	"github.com/personabackend/app/dev/apigw"
 	"github.com/personabackend/app/dev/lambdapool"
@@ -370,14 +371,11 @@ func checkSecrets(ctx context.Context, store secretstore.Getter, stack *topology
 	if len(missing) == 0 {
 		return nil
 	}
-	// Worded as deploy words it (cli/stage.go); dev reads only the local store, hence --store local.
-	var b strings.Builder
-	fmt.Fprintf(&b, "stage %s is missing %d secret(s) in the local store (%s/); dev was not started. Set them with:", stack.Stage, len(missing), secretstore.LocalDir)
-	for _, name := range missing {
-		fmt.Fprintf(&b, "\n    go run . secrets set %s --stage %s --store local", name, stack.Stage)
+	// dev reads only the local store, hence --store local in the commands.
+	return &secretstore.MissingError{
+		Stage: stack.Stage, Names: missing, Store: "the local store (" + secretstore.LocalDir + "/)",
+		Stopped: "dev was not started", Program: cli.Program, StoreFlag: "local",
 	}
-	fmt.Fprintf(&b, "\nor set one value for every stage with --fallback instead of --stage.")
-	return errors.New(b.String())
 }
 
 func (s *Session) serve(l net.Listener, h http.Handler) {

@@ -7,6 +7,8 @@ package secretstore
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/personabackend/app/topology"
 )
@@ -90,4 +92,30 @@ func MissingNames(values []Value) []string {
 		}
 	}
 	return names
+}
+
+// MissingError says which declared secrets of a stage have no value, and the
+// commands that set them.
+type MissingError struct {
+	Stage   string
+	Names   []string
+	Store   string // where the values were looked for, e.g. "SSM Parameter Store"
+	Stopped string // what did not happen because of it, e.g. "nothing was deployed"
+	Program string // how the user starts the tool, e.g. "go run ."
+	// StoreFlag, when set, is repeated in the commands as --store StoreFlag.
+	StoreFlag string
+}
+
+func (e *MissingError) Error() string {
+	storeArg := ""
+	if e.StoreFlag != "" {
+		storeArg = " --store " + e.StoreFlag
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "stage %s is missing %d secret(s) in %s; %s. Set them with:", e.Stage, len(e.Names), e.Store, e.Stopped)
+	for _, name := range e.Names {
+		fmt.Fprintf(&b, "\n    %s secrets set %s --stage %s%s", e.Program, name, e.Stage, storeArg)
+	}
+	b.WriteString("\nor set one value for every stage with --fallback instead of --stage.")
+	return b.String()
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -226,24 +225,6 @@ func (t *tool) stageFlag(stage string) (StageInfo, error) {
 		return StageInfo{}, err
 	}
 	return info, nil
-}
-
-// repoRoot is the folder holding go.mod, found from the working directory up.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("finding the repository root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod in this folder or above it: run the tool from inside the repository")
-		}
-		dir = parent
-	}
 }
 
 // isTerminal reports whether f is an interactive terminal.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/cli/secretstore"
 	"github.com/personabackend/app/cli/terraform"
 )
@@ -95,7 +96,7 @@ type stageRun struct {
 // prepare checks what a stage operation needs before anything runs (terraform, AWS
 // credentials), runs check, then synthesizes the stage and runs terraform init.
 func (t *tool) prepare(ctx context.Context, info StageInfo, check func() error) (*stageRun, error) {
-	root, err := repoRoot()
+	root, err := build.ModuleRoot(".")
 	if err != nil {
 		return nil, err
 	}

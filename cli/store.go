@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/cli/secretstore"
 )
 
@@ -50,7 +51,7 @@ func storeKind(flagValue, stage string) (string, error) {
 // openStore returns the store of the given kind and a description of it for messages.
 func openStore(ctx context.Context, kind string) (secretstore.Store, string, error) {
 	if kind == storeLocal {
-		root, err := repoRoot()
+		root, err := build.ModuleRoot(".")
 		if err != nil {
 			return nil, "", err
 		}

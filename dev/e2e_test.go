@@ -112,7 +112,7 @@ func requireTools(t testing.TB) {
 // folder, so tests can edit handlers without touching the repository.
 func copyModule(t testing.TB, pkgs ...string) string {
 	t.Helper()
-	root, err := localaws.RepoRoot()
+	root, err := build.ModuleRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}

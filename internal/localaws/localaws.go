@@ -19,6 +19,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/personabackend/app/build"
 )
 
 // Region is the region the local servers answer for.
@@ -49,7 +51,7 @@ func (tl Tool) Path() (string, error) {
 		}
 		return p, nil
 	}
-	root, err := RepoRoot()
+	root, err := build.ModuleRoot(".")
 	if err != nil {
 		return "", err
 	}
@@ -58,24 +60,6 @@ func (tl Tool) Path() (string, error) {
 		return "", fmt.Errorf("%s: not found at %s: %w; install it with `make tools` or point %s at it", tl.Name, p, ErrToolMissing, tl.EnvVar)
 	}
 	return p, nil
-}
-
-// RepoRoot returns the nearest directory at or above the working directory that holds go.mod.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("finding the repository root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("finding the repository root: no go.mod at or above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Server is a running local server.

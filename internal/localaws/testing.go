@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/personabackend/app/build"
 )
 
 // Dynalite starts dynalite for the test and stops it when the test ends.
@@ -44,7 +46,7 @@ func startForTest(tb testing.TB, start func(context.Context) (*Server, error)) *
 // "./lambdas/list") for this machine, as Lambda's bootstrap is built, and returns its path.
 func BuildBootstrap(tb testing.TB, pkg string) string {
 	tb.Helper()
-	root, err := RepoRoot()
+	root, err := build.ModuleRoot(".")
 	if err != nil {
 		tb.Fatal(err)
 	}

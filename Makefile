@@ -31,7 +31,7 @@ test: tools
 ## bench: synth timing against a bare-jsii floor, cold synth, zip sizes; handler and dev-mode benchmarks
 bench: $(BIN)
 	go run ./bench/synth
-	go test -run '^$$' -bench . -benchtime 20x ./persona/... ./dev/...
+	go test -run '^$$' -bench . -benchtime 20x ./persona/... ./lambdas/... ./dev/...
 
 ## tools: dynalite (npm), goaws and the Lambda emulator (Go), terraform if not on PATH
 tools: npm $(TOOLS)/goaws $(TOOLS)/aws-lambda-rie terraform

@@ -148,8 +148,11 @@ func Topology(ctx context.Context, cfg Config, stageName string) (*topology.Stac
 	if err != nil {
 		return nil, err
 	}
-	stack, err := Define(app, stage)
-	if err != nil {
+	var stack *constructs.Stack
+	if err := app.Declare(func() (err error) {
+		stack, err = Define(app, stage)
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("defining stage %s: %w", stage.Name, err)
 	}
 	return stack.Topology(), nil
@@ -172,7 +175,10 @@ func Synth(ctx context.Context, cfg Config) (*constructs.App, constructs.SynthRe
 		return nil, constructs.SynthResult{}, err
 	}
 	for _, stage := range stages {
-		if _, err := Define(app, stage); err != nil {
+		if err := app.Declare(func() error {
+			_, err := Define(app, stage)
+			return err
+		}); err != nil {
 			return nil, constructs.SynthResult{}, fmt.Errorf("defining stage %s: %w", stage.Name, err)
 		}
 	}

@@ -95,6 +95,9 @@ func NewApp(ctx context.Context, props AppProps) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(outdir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the output folder: %w", err)
+	}
 	region := firstNonEmpty(props.Region, os.Getenv("AWS_REGION"), "us-east-1")
 	state := props.State
 	state.Dir = firstNonEmpty(state.Dir, filepath.Join(root, ".state"))
@@ -320,6 +323,17 @@ func (s *Stack) writeResult() (StackResult, error) {
 		return StackResult{}, fmt.Errorf("writing the topology of %s: %w", s.Name(), err)
 	}
 	return StackResult{Name: s.Name(), Dir: dir, Resources: count}, nil
+}
+
+// Declare runs fn, which declares constructs, and returns its error or the error
+// CDKTF raised while it ran (CDKTF reports invalid configuration, such as two
+// constructs with one id, by panicking).
+func (a *App) Declare(fn func() error) error {
+	var err error
+	if perr := catchJSII(func() { err = fn() }); perr != nil {
+		return perr
+	}
+	return err
 }
 
 // catchJSII turns a panic raised by the jsii runtime (how CDKTF reports invalid

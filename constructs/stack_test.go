@@ -224,3 +224,40 @@ func TestSynthWritesTheStackTopologyBesideTheTerraform(t *testing.T) {
 		t.Errorf("secrets = %+v", topo.Secrets)
 	}
 }
+
+func TestAnOutputFolderThatDoesNotExistYetIsCreated(t *testing.T) {
+	outdir := filepath.Join(t.TempDir(), "not", "yet")
+	app, err := NewApp(context.Background(), AppProps{Name: "shop", Outdir: outdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage, _ := LookupStage("dev")
+	if _, err := app.NewStack(stage); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Synth(); err != nil {
+		t.Fatalf("synth into a new folder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(outdir, "stacks", "shop-dev", "cdk.tf.json")); err != nil {
+		t.Error(err)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	if _, err := NewApp(context.Background(), AppProps{Name: "shop", Outdir: filepath.Join(file, "out")}); err == nil || !strings.Contains(err.Error(), "creating the output folder") {
+		t.Errorf("an output folder under a file: %v", err)
+	}
+}
+
+func TestDeclareTurnsCDKTFsPanicsIntoErrors(t *testing.T) {
+	stack := scratchStack(t)
+	err := stack.app.Declare(func() error {
+		if _, err := NewPersonaTable(stack, "Twice", TableProps{}); err != nil {
+			return err
+		}
+		_, err := NewPersonaTable(stack, "Twice", TableProps{})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "Twice") {
+		t.Errorf("declaring one id twice: %v, want an error naming it", err)
+	}
+}

@@ -31,7 +31,9 @@ test: tools
 ## bench: synth timing against a bare-jsii floor, cold synth, zip sizes; handler and dev-mode benchmarks
 bench: $(BIN)
 	go run ./bench/synth
-	go test -run '^$$' -bench . -benchtime 20x ./persona/... ./lambdas/... ./dev/...
+	go test -run '^$$' -bench . -benchtime 20x ./persona/... ./lambdas/...
+	go test -run '^$$' -bench GetPersonas -benchtime 2000x ./dev/
+	go test -run '^$$' -bench 'HotReload|StartToFirstRequest' -benchtime 10x ./dev/
 
 ## tools: dynalite (npm), goaws and the Lambda emulator (Go), terraform if not on PATH
 tools: npm $(TOOLS)/goaws $(TOOLS)/aws-lambda-rie terraform

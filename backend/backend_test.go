@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/cli/terraform"
 	"github.com/personabackend/app/persona"
 	"github.com/personabackend/app/topology"
 )
@@ -20,6 +24,9 @@ var (
 	synthErr error
 	stacks   = map[string]stackFiles{}
 )
+
+// stackDirs are the synthesized stack folders, by stack name.
+var stackDirs = map[string]string{}
 
 type stackFiles struct {
 	doc  map[string]any
@@ -58,6 +65,7 @@ func synthAll(outdir string) error {
 				return err
 			}
 			stacks[s.Name] = stackFiles{doc: doc, topo: topo}
+			stackDirs[s.Name] = s.Dir
 		}
 	}
 	return nil
@@ -203,4 +211,61 @@ func TestTheDeployedTableHasTheShapeThePersonaStoreQueries(t *testing.T) {
 			t.Errorf("%s table:\n%+v\nthe store expects:\n%+v", name, got, want)
 		}
 	}
+}
+
+// TestTheStacksAreValidTerraform runs terraform validate on every stage where
+// terraform can install the AWS provider (a machine with registry access or a
+// provider mirror). Elsewhere it skips and says why.
+func TestTheStacksAreValidTerraform(t *testing.T) {
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	root, err := build.ModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := terraform.Find(root)
+	if err != nil {
+		t.Skipf("terraform validate skipped: %v", err)
+	}
+	names := make([]string, 0, len(stackDirs))
+	for name := range stackDirs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		// Validation needs no backend and no state: a copy keeps the synthesized folder clean.
+		dir := t.TempDir()
+		data, err := os.ReadFile(filepath.Join(stackDirs[name], "cdk.tf.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "cdk.tf.json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join(stackDirs[name], "assets"), filepath.Join(dir, "assets")); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		out, err := exec.CommandContext(ctx, tf, "-chdir="+dir, "init", "-backend=false", "-input=false", "-no-color").CombinedOutput()
+		cancel()
+		if err != nil {
+			if i == 0 {
+				t.Skipf("terraform validate skipped: terraform init could not install the AWS provider here (no registry access or provider mirror):\n%s", lastLines(string(out), 6))
+			}
+			t.Fatalf("%s: terraform init: %v\n%s", name, err, out)
+		}
+		out, err = exec.Command(tf, "-chdir="+dir, "validate", "-no-color").CombinedOutput()
+		if err != nil {
+			t.Errorf("%s is not valid Terraform: %v\n%s", name, err, out)
+		}
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

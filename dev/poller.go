@@ -148,17 +148,21 @@ func (p *poller) handle(ctx context.Context, msgs []sqstypes.Message) batchResul
 	return res
 }
 
-// failures reads the function's batchItemFailures. As Lambda does, an answer that names
-// a message not in the batch fails the whole batch; without ReportBatchItemFailures
+// failures reads the function's batchItemFailures. As Lambda does, an empty or null
+// answer is a success, while one that is not a batch response or names a message not
+// in the batch fails the whole batch; without ReportBatchItemFailures
 // on the event source the answer is not read.
 func (p *poller) failures(out []byte, msgs []sqstypes.Message) (map[string]bool, error) {
 	failed := map[string]bool{}
 	if !p.source.ReportBatchItemFailures {
 		return failed, nil
 	}
-	var resp events.SQSEventResponse
-	if len(out) == 0 || string(out) == "null" || json.Unmarshal(out, &resp) != nil {
+	if len(out) == 0 || string(out) == "null" {
 		return failed, nil
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		return nil, fmt.Errorf("the function's answer is not a batch response (%v): the whole batch is retried", err)
 	}
 	inBatch := map[string]bool{}
 	for _, m := range msgs {

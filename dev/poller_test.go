@@ -78,6 +78,9 @@ func TestPollerDeletesOnlyWhatTheFunctionHandled(t *testing.T) {
 		{"a null answer counts as success", true, `null`, nil, "rh-a rh-b rh-c", 0},
 		{"reported failures stay on the queue", true, `{"batchItemFailures":[{"itemIdentifier":"b"}]}`, nil, "rh-a rh-c", 1},
 		{"a failure naming an unknown message fails the batch", true, `{"batchItemFailures":[{"itemIdentifier":"zzz"}]}`, nil, "", 3},
+		{"an answer that is not JSON fails the batch", true, `not json`, nil, "", 3},
+		{"an answer that is not a batch response fails the batch", true, `["b"]`, nil, "", 3},
+		{"an empty answer counts as success", true, ``, nil, "rh-a rh-b rh-c", 0},
 		{"a function error fails the whole batch", true, ``, errors.New("Runtime.ExitError"), "", 3},
 		{"without ReportBatchItemFailures the answer is not read", false, `{"batchItemFailures":[{"itemIdentifier":"b"}]}`, nil, "rh-a rh-b rh-c", 0},
 	}

@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -388,7 +389,7 @@ func decodeSpec(req events.APIGatewayV2HTTPRequest) (Spec, error) {
 	dec.DisallowUnknownFields()
 	var spec Spec
 	if err := dec.Decode(&spec); err != nil {
-		return Spec{}, errorf(http.StatusBadRequest, CodeInvalidRequest, "the body is not a valid persona: %s", jsonProblem(err))
+		return Spec{}, errorf(http.StatusBadRequest, CodeInvalidRequest, "%s", jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Spec{}, errorf(http.StatusBadRequest, CodeInvalidRequest, "the body must hold a single JSON object")
@@ -408,16 +409,52 @@ func jsonProblem(err error) string {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case errors.As(err, &typ) && typ.Field == "":
+		return "the body must be a JSON object"
 	case errors.As(err, &syntax):
-		return fmt.Sprintf("malformed JSON at byte %d", syntax.Offset)
+		return fmt.Sprintf("the body is not a valid persona: malformed JSON at byte %d", syntax.Offset)
 	case errors.As(err, &typ):
-		return fmt.Sprintf("%s must be %s", typ.Field, typ.Type)
+		return fmt.Sprintf("the body is not a valid persona: %s: found %s where %s is expected", typ.Field, jsonValueWord(typ.Value), jsonTypeWord(typ.Type))
 	case errors.Is(err, io.EOF):
-		return "the body is empty"
+		return "the body is not a valid persona: the body is empty"
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ")
+		return "the body is not a valid persona: " + strings.TrimPrefix(err.Error(), "json: ")
 	}
-	return "malformed JSON"
+	return "the body is not a valid persona: malformed JSON"
+}
+
+// jsonValueWord names the kind of JSON value the decoder found, with its article.
+func jsonValueWord(value string) string {
+	switch {
+	case value == "array" || value == "object":
+		return "an " + value
+	case value == "bool":
+		return "a boolean"
+	case strings.HasPrefix(value, "number"):
+		return "a number"
+	}
+	return "a " + value
+}
+
+// jsonTypeWord names, in JSON terms and with its article, the value a Go type decodes from.
+func jsonTypeWord(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonTypeWord(t.Elem())
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a " + t.Kind().String()
 }
 
 func idempotencyKey(req events.APIGatewayV2HTTPRequest) (string, error) {

@@ -262,6 +262,39 @@ func TestRequestRejects(t *testing.T) {
 	}
 }
 
+func TestABodyOfTheWrongShapeIsExplainedInJSONTerms(t *testing.T) {
+	tests := []struct {
+		name, body, wantMessage string
+	}{
+		{"an array", `[]`, "the body must be a JSON object"},
+		{"a string", `"x"`, "the body must be a JSON object"},
+		{"a number", `42`, "the body must be a JSON object"},
+		{"a number among the tools", `{"name":"x","instructions":"y","tools":[1]}`, "the body is not a valid persona: tools: found a number where a string is expected"},
+		{"a string for the tools", `{"name":"x","instructions":"y","tools":"search"}`, "the body is not a valid persona: tools: found a string where an array is expected"},
+		{"a string for the temperature", `{"name":"x","instructions":"y","temperature":"hot"}`, "the body is not a valid persona: temperature: found a string where a number is expected"},
+		{"an object for the name", `{"name":{},"instructions":"y"}`, "the body is not a valid persona: name: found an object where a string is expected"},
+		{"a boolean for the name", `{"name":true,"instructions":"y"}`, "the body is not a valid persona: name: found a boolean where a string is expected"},
+	}
+	ta := newTestAPI(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := ta.post(t, "user-a", tt.body, nil)
+			errorCode(t, resp, http.StatusBadRequest)
+			var body struct {
+				Error struct {
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+				t.Fatal(err)
+			}
+			if body.Error.Message != tt.wantMessage {
+				t.Fatalf("message %q, want %q", body.Error.Message, tt.wantMessage)
+			}
+		})
+	}
+}
+
 func TestRequestAcceptsABase64EncodedBody(t *testing.T) {
 	ta := newTestAPI(t)
 	ev := httpEvent(RouteRequest, "user-a", base64.StdEncoding.EncodeToString([]byte(validBody)))

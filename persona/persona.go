@@ -60,7 +60,7 @@ type Spec struct {
 	Instructions string `json:"instructions" dynamodbav:"instructions"`
 	// Model names the model the agent runtime should use; empty means the runtime's default.
 	Model string `json:"model,omitempty" dynamodbav:"model,omitempty"`
-	// Temperature is the sampling temperature, 0 to 2; absent means the runtime's default.
+	// Temperature is the sampling temperature, 0 to 2; absent means DefaultTemperature.
 	Temperature *float64 `json:"temperature,omitempty" dynamodbav:"temperature,omitempty"`
 	// Tools names the tools the agent may call (up to 20, distinct).
 	Tools []string `json:"tools,omitempty" dynamodbav:"tools,omitempty"`

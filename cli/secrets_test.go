@@ -142,15 +142,21 @@ func TestSecretsLoad(t *testing.T) {
 	}
 }
 
-// The SSM store is exercised against ssmtest, a test double of SSM's JSON wire protocol
-// served in the test: there is no SSM emulator to run here.
-func TestSecretsInSSMThroughTheSDKCredentialChain(t *testing.T) {
-	p := newProject(t, "MyApiKey", "OtherKey")
+// useSSMDouble points the SDK at ssmtest, a test double of SSM's JSON wire protocol served
+// in the test (there is no SSM emulator to run here), with test credentials.
+func useSSMDouble(t *testing.T) *ssmtest.Server {
+	t.Helper()
 	double := ssmtest.Start(t)
 	noAWSCredentials(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_ENDPOINT_URL_SSM", double.URL)
+	return double
+}
+
+func TestSecretsInSSMThroughTheSDKCredentialChain(t *testing.T) {
+	p := newProject(t, "MyApiKey", "OtherKey")
+	double := useSSMDouble(t)
 	double.Set("/persona/_fallback/OtherKey", "shared")
 
 	r := run(t, p, "from-stdin\n", "secrets", "set", "MyApiKey", "--stage", "dev")
@@ -173,14 +179,10 @@ func TestSecretsInSSMThroughTheSDKCredentialChain(t *testing.T) {
 func TestDeployChecksSecretsInSSMAndNeverGivesThemToTerraform(t *testing.T) {
 	p := newProject(t, "MyApiKey")
 	useTerraform(t)
-	double := ssmtest.Start(t)
-	noAWSCredentials(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_ENDPOINT_URL_SSM", double.URL)
+	double := useSSMDouble(t)
 
 	assertContains(t, "deploy without the secret", mustFail(t, p, "", "deploy", "--stage", "dev").stderr,
-		"go run . secrets set MyApiKey --stage dev\n")
+		"go run . secrets set MyApiKey --stage dev --store ssm\n")
 	double.Set("/persona/dev/MyApiKey", "s3cr3t-value")
 	mustRun(t, p, "deploy", "--stage", "dev")
 

@@ -16,14 +16,15 @@ import (
 
 var deployCommand = command{
 	name:    "deploy",
-	args:    "--stage STAGE [--store ssm|local]",
+	args:    "--stage STAGE",
 	summary: "Deploy a stage and print its outputs (the API URL)",
 	details: `Deploys one stage: checks that every declared secret has a value for it (its own or
 the fallback), synthesizes the stage's stack, runs terraform init and apply in
 cdktf.out/stacks/<app>-<stage>, and prints the stack's outputs.
 
 If a secret is missing, nothing is deployed and the command that sets it is shown.
---store says where to look for secret values (default: ssm, local for the "local" stage).
+Secret values are looked for in SSM Parameter Store, where deployed functions read them,
+whatever --store or $SECRETS_STORE the secrets commands use.
 
 Examples:
   PROGRAM deploy --stage dev
@@ -165,7 +166,6 @@ func noArgs(fs *flag.FlagSet, args []string) error {
 
 func (t *tool) deploy(ctx context.Context, args []string) error {
 	fs, stage := stageFlags("deploy")
-	storeFlag := fs.String("store", "", "ssm or local")
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (t *tool) deploy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	run, err := t.prepare(ctx, info, func() error { return t.checkSecrets(ctx, info.Name, *storeFlag) })
+	run, err := t.prepare(ctx, info, func() error { return t.checkSecrets(ctx, info.Name) })
 	if err != nil {
 		return err
 	}
@@ -192,8 +192,9 @@ func (t *tool) deploy(ctx context.Context, args []string) error {
 	return nil
 }
 
-// checkSecrets fails, naming the fix, when a declared secret has no value for stage.
-func (t *tool) checkSecrets(ctx context.Context, stage, storeFlag string) error {
+// checkSecrets fails, naming the fix, when a declared secret has no value for stage in SSM:
+// deployed functions read SSM alone, so a value in the local store would not reach them.
+func (t *tool) checkSecrets(ctx context.Context, stage string) error {
 	declared, err := t.project.Secrets(stage)
 	if err != nil {
 		return fmt.Errorf("reading the declared secrets: %w", err)
@@ -201,11 +202,7 @@ func (t *tool) checkSecrets(ctx context.Context, stage, storeFlag string) error 
 	if len(declared) == 0 {
 		return nil
 	}
-	kind, err := storeKind(storeFlag, stage)
-	if err != nil {
-		return err
-	}
-	store, storeName, err := openStore(ctx, kind)
+	store, storeName, err := openStore(ctx, storeSSM)
 	if err != nil {
 		return err
 	}
@@ -219,7 +216,7 @@ func (t *tool) checkSecrets(ctx context.Context, stage, storeFlag string) error 
 	}
 	return &secretstore.MissingError{
 		Stage: stage, Names: missing, Store: storeName, Stopped: "nothing was deployed",
-		Program: Program, StoreFlag: storeFlag,
+		Program: Program, StoreFlag: storeSSM,
 	}
 }
 

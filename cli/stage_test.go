@@ -55,11 +55,12 @@ func TestDiffShowsThePlanWithoutChangingAnything(t *testing.T) {
 func TestDeployRefusesBeforeTerraformWhenASecretIsMissing(t *testing.T) {
 	p := newProject(t, "MyApiKey", "OtherKey")
 	useTerraform(t)
-	mustRun(t, p, "secrets", "set", "MyApiKey", "v1", "--stage", "dev", "--store", "local")
+	double := useSSMDouble(t)
+	mustRun(t, p, "secrets", "set", "MyApiKey", "v1", "--stage", "dev")
 
-	r := mustFail(t, p, "", "deploy", "--stage", "dev", "--store", "local")
-	assertContains(t, "deploy error", r.stderr, "missing 1 secret", "nothing was deployed",
-		"go run . secrets set OtherKey --stage dev --store local")
+	r := mustFail(t, p, "", "deploy", "--stage", "dev")
+	assertContains(t, "deploy error", r.stderr, "missing 1 secret(s) in SSM Parameter Store", "nothing was deployed",
+		"go run . secrets set OtherKey --stage dev --store ssm")
 	if strings.Contains(r.stderr, "MyApiKey --stage") {
 		t.Errorf("deploy asks to set MyApiKey, which is set:\n%s", r.stderr)
 	}
@@ -70,8 +71,42 @@ func TestDeployRefusesBeforeTerraformWhenASecretIsMissing(t *testing.T) {
 		t.Error("terraform ran: the dev state file exists")
 	}
 
-	mustRun(t, p, "secrets", "set", "OtherKey", "shared", "--fallback", "--store", "local")
-	mustRun(t, p, "deploy", "--stage", "dev", "--store", "local")
+	double.Set("/persona/_fallback/OtherKey", "shared")
+	mustRun(t, p, "deploy", "--stage", "dev")
+}
+
+func TestDeployChecksSSMWhateverStoreTheSecretsCommandsUse(t *testing.T) {
+	tests := []struct {
+		name     string
+		stage    string
+		storeEnv string
+	}{
+		{"the local stage, whose secrets commands default to the local store", "local", ""},
+		{"SECRETS_STORE=local", "dev", "local"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProject(t, "MyApiKey")
+			useTerraform(t)
+			useSSMDouble(t)
+			mustRun(t, p, "secrets", "set", "MyApiKey", "only-local", "--stage", tt.stage, "--store", "local")
+			t.Setenv("SECRETS_STORE", tt.storeEnv)
+
+			r := mustFail(t, p, "", "deploy", "--stage", tt.stage)
+			assertContains(t, "deploy error", r.stderr, "missing 1 secret(s) in SSM Parameter Store",
+				"go run . secrets set MyApiKey --stage "+tt.stage+" --store ssm")
+			if len(p.synths) != 0 {
+				t.Errorf("stage was synthesized with its secret only in the local store")
+			}
+		})
+	}
+}
+
+func TestDeployHasNoStoreFlag(t *testing.T) {
+	p := newProject(t, "MyApiKey")
+	useTerraform(t)
+	r := mustFail(t, p, "", "deploy", "--stage", "dev", "--store", "local")
+	assertContains(t, "deploy --store", r.stderr, "flag provided but not defined: -store", "Usage: go run . deploy --stage STAGE\n")
 }
 
 func TestRemoveOfAProtectedStage(t *testing.T) {

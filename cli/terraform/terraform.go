@@ -131,15 +131,6 @@ func (r *Runner) Outputs(ctx context.Context) (map[string]Output, error) {
 	return outputs, nil
 }
 
-// StateList returns the addresses of the resources in the stack's state.
-func (r *Runner) StateList(ctx context.Context) ([]string, error) {
-	var out bytes.Buffer
-	if err := r.run(ctx, &out, r.Stderr, "state", "list"); err != nil {
-		return nil, err
-	}
-	return strings.Fields(out.String()), nil
-}
-
 // StateRemove takes resources out of the stack's state, leaving them where they are.
 func (r *Runner) StateRemove(ctx context.Context, addresses ...string) error {
 	return r.run(ctx, r.Stdout, r.Stderr, append([]string{"state", "rm"}, addresses...)...)

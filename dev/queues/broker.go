@@ -124,11 +124,20 @@ func (b *Broker) Subscribe(s topology.Subscription) error {
 	if !ok {
 		return fmt.Errorf("subscription %s -> %s: queue is not declared", s.Topic, s.Queue)
 	}
-	if t.def.FIFO && !q.def.FIFO {
-		return fmt.Errorf("subscription %s -> %s: a FIFO topic delivers only to FIFO queues", s.Topic, s.Queue)
+	// SNS refuses both mismatches: a FIFO topic delivers only to FIFO queues, a standard topic only to standard ones.
+	if t.def.FIFO != q.def.FIFO {
+		return fmt.Errorf("subscription %s -> %s: a %s topic cannot deliver to a %s queue; make both FIFO or both standard",
+			s.Topic, s.Queue, kind(t.def.FIFO), kind(q.def.FIFO))
 	}
 	t.subs = append(t.subs, subscription{def: s, filter: fp, arn: b.TopicARN(s.Topic) + ":" + uuid.NewString()})
 	return nil
+}
+
+func kind(fifo bool) string {
+	if fifo {
+		return "FIFO"
+	}
+	return "standard"
 }
 
 // TopicARN is the local ARN of the topic named name.
@@ -318,15 +327,20 @@ func (b *Broker) receive(ctx context.Context, q *queue, max int, visibility time
 func (b *Broker) receiveLocked(q *queue, max int, visibility time.Duration) []received {
 	now := b.now()
 	b.expireLocked(q, now)
-	blocked := map[string]bool{} // FIFO groups with a message in flight
+	// FIFO groups with a message in flight, wherever it sits in the queue: one made
+	// visible again early must not be handed out while a later one is in flight.
+	blocked := map[string]bool{}
+	if q.def.FIFO {
+		for _, m := range q.messages {
+			if m.receiptHandle != "" && now.Before(m.visibleAt) {
+				blocked[m.groupID] = true
+			}
+		}
+	}
 	var out []received
 	var keep []*message
 	for _, m := range q.messages {
-		inFlight := now.Before(m.visibleAt)
-		if inFlight {
-			if m.receiptHandle != "" && q.def.FIFO {
-				blocked[m.groupID] = true
-			}
+		if now.Before(m.visibleAt) {
 			keep = append(keep, m)
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,6 +181,36 @@ func TestPublishRoutesOnlyMatchingMessagesToTheQueue(t *testing.T) {
 	}
 }
 
+func TestSubscriptionsPairOnlyFIFOWithFIFOAndStandardWithStandard(t *testing.T) {
+	tests := []struct {
+		name       string
+		topicFIFO  bool
+		queueFIFO  bool
+		wantRefuse string
+	}{
+		{"a FIFO topic subscribes a FIFO queue", true, true, ""},
+		{"a standard topic subscribes a standard queue", false, false, ""},
+		{"a FIFO topic refuses a standard queue", true, false, "a FIFO topic cannot deliver to a standard queue"},
+		{"a standard topic refuses a FIFO queue", false, true, "a standard topic cannot deliver to a FIFO queue"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := New("us-east-1", "http://127.0.0.1:1")
+			err := b.Load(&topology.Stack{
+				Topics:        []topology.Topic{{Name: "t", FIFO: tt.topicFIFO}},
+				Queues:        []topology.Queue{{Name: "q", FIFO: tt.queueFIFO, VisibilityTimeoutSeconds: 30}},
+				Subscriptions: []topology.Subscription{{Topic: "t", Queue: "q"}},
+			})
+			switch {
+			case tt.wantRefuse == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.wantRefuse != "" && (err == nil || !strings.Contains(err.Error(), tt.wantRefuse)):
+				t.Errorf("got %v, want an error saying %q", err, tt.wantRefuse)
+			}
+		})
+	}
+}
+
 func TestPublishWithoutRawDeliveryWrapsTheMessageInANotification(t *testing.T) {
 	stack := &topology.Stack{
 		Topics:        []topology.Topic{{Name: "events"}},
@@ -267,6 +298,29 @@ func TestFIFOQueueHoldsAGroupWhileAMessageIsInFlight(t *testing.T) {
 	e.delete(t, queueName, first[0])
 	if got := bodies(e.receive(t, queueName, 10)); !equal(got, []string{"a2"}) {
 		t.Fatalf("after deleting a1 got %v, want [a2]", got)
+	}
+}
+
+func TestFIFOQueueHoldsAGroupWhoseLaterMessageIsInFlight(t *testing.T) {
+	e := start(t, personaStack())
+	e.send(t, queueName, "a1", "A", "1")
+	e.send(t, queueName, "a2", "A", "2")
+	got := e.receive(t, queueName, 2)
+	if !equal(bodies(got), []string{"a1", "a2"}) {
+		t.Fatalf("got %v, want [a1 a2]", bodies(got))
+	}
+	_, err := e.sqs.ChangeMessageVisibility(context.Background(), &sqs.ChangeMessageVisibilityInput{
+		QueueUrl: aws.String(e.broker.QueueURL(queueName)), ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: 0,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := e.receive(t, queueName, 10); len(again) != 0 {
+		t.Fatalf("while a2 is in flight got %v, want nothing from its group", bodies(again))
+	}
+	e.delete(t, queueName, got[1])
+	if again := bodies(e.receive(t, queueName, 10)); !equal(again, []string{"a1"}) {
+		t.Fatalf("after deleting a2 got %v, want [a1]", again)
 	}
 }
 

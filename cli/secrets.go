@@ -167,6 +167,9 @@ func (t *tool) target(ctx context.Context, f secretsFlags) (*secretsTarget, erro
 	if s.stage == "" && !s.fallback {
 		return nil, usagef("give --stage STAGE, or --fallback for the value shared by all stages")
 	}
+	if s.stage != "" && s.fallback {
+		return nil, usagef("give --stage STAGE or --fallback, not both: --fallback is the value shared by all stages")
+	}
 	if s.stage != "" {
 		if _, err := t.project.Stage(s.stage); err != nil {
 			return nil, err

@@ -63,6 +63,31 @@ func TestTheLocalStageUsesTheLocalStoreByDefault(t *testing.T) {
 	assertContains(t, "dev without credentials", ssm.stderr, "no AWS credentials found")
 }
 
+func TestSecretsCommandsRefuseAStageTogetherWithTheFallback(t *testing.T) {
+	tests := [][]string{
+		{"secrets", "set", "MyApiKey", "v", "--stage", "dev", "--fallback", "--store", "local"},
+		{"secrets", "load", ".env", "--fallback", "--stage", "dev", "--store", "local"},
+		{"secrets", "list", "--stage", "dev", "--fallback", "--store", "local"},
+		{"secrets", "remove", "MyApiKey", "--stage", "dev", "--fallback", "--store", "local"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+			p := newProject(t, "MyApiKey")
+			if err := os.WriteFile(filepath.Join(p.root, ".env"), []byte("MyApiKey=v\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := mustFail(t, p, "", args...)
+			if r.code != 2 {
+				t.Errorf("exit code %d, want 2 (a usage error)", r.code)
+			}
+			assertContains(t, "error", r.stderr, "give --stage STAGE or --fallback, not both", "Usage: go run . "+strings.Join(args[:2], " "))
+			if _, err := os.Stat(filepath.Join(p.root, ".secrets")); err == nil {
+				t.Error("something was written to the local store")
+			}
+		})
+	}
+}
+
 func TestSecretsRefuseUndeclaredNames(t *testing.T) {
 	p := newProject(t, "MyApiKey", "OtherKey")
 	r := mustFail(t, p, "", "secrets", "set", "MyApiKy", "v", "--stage", "dev", "--store", "local")

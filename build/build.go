@@ -245,13 +245,19 @@ type sourcePackage struct {
 	Module          *struct {
 		Path, Version string
 		Main          bool
+		Replace       *struct{ Version string }
 	}
 	Error *struct{ Err string }
 }
 
-// local reports whether the package's files are the module's own, not a dependency's.
+// local reports whether the package's files must be read to know they changed:
+// the module's own, and those of a dependency replaced by a local folder. Other
+// dependencies are fixed by their version.
 func (p sourcePackage) local() bool {
-	return !p.Standard && (p.Module == nil || p.Module.Main)
+	if p.Standard {
+		return false
+	}
+	return p.Module == nil || p.Module.Main || (p.Module.Replace != nil && p.Module.Replace.Version == "")
 }
 
 // listSources lists every package pkg is built from for target.
@@ -280,8 +286,8 @@ func listSources(ctx context.Context, root, pkg string, env []string) ([]sourceP
 	return pkgs, nil
 }
 
-// SourceDirs lists the module's own folders that pkg is built from for target:
-// what to watch for changes.
+// SourceDirs lists the folders whose files pkg is built from for target, other
+// than versioned dependencies: what to watch for changes.
 func SourceDirs(ctx context.Context, root, pkg string, target Target) ([]string, error) {
 	pkgs, err := listSources(ctx, root, pkg, targetEnv(target))
 	if err != nil {
@@ -311,7 +317,12 @@ func (b *Builder) fingerprint(ctx context.Context, pkg string) (string, []string
 		return "", nil, err
 	}
 	b.goVersionOnce.Do(func() {
-		out, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
+		// Asked the way go build is run, so a toolchain chosen by go.mod or
+		// GOTOOLCHAIN is the one named; not under one caller's ctx, as it is kept.
+		cmd := exec.Command("go", "env", "GOVERSION")
+		cmd.Dir = b.root
+		cmd.Env = b.env()
+		out, err := cmd.Output()
 		b.goVersion, b.goVersionErr = strings.TrimSpace(string(out)), err
 	})
 	if b.goVersionErr != nil {

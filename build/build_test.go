@@ -167,3 +167,18 @@ func TestARebuildReplacesTheBinaryWithoutWritingIntoTheOldOne(t *testing.T) {
 		t.Error("the old binary changed under its reader")
 	}
 }
+
+func TestAnEditToALocallyReplacedModuleRebuilds(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "go.mod"), "module example.com/fns\n\ngo 1.22\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ./lib\n")
+	write(t, filepath.Join(root, "lib", "go.mod"), "module example.com/lib\n\ngo 1.22\n")
+	write(t, filepath.Join(root, "lib", "lib.go"), "package lib\n\nfunc Word() string { return \"hi\" }\n")
+	write(t, filepath.Join(root, "fn", "main.go"), "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/lib\"\n)\n\nfunc main() { fmt.Println(lib.Word()) }\n")
+	cache := t.TempDir()
+	first := buildOnce(t, root, cache)
+	write(t, filepath.Join(root, "lib", "lib.go"), "package lib\n\nfunc Word() string { return \"bye\" }\n")
+	second := buildOnce(t, root, cache)
+	if !second.Rebuilt || second.ZipSHA256 == first.ZipSHA256 {
+		t.Errorf("after editing the replaced module: rebuilt %v, same zip %v", second.Rebuilt, second.ZipSHA256 == first.ZipSHA256)
+	}
+}

@@ -1,6 +1,7 @@
 package constructs
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -54,7 +55,8 @@ type BackendApi struct {
 	api         apigatewayv2api.Apigatewayv2Api
 	auth        *JWTAuth
 	authorizers map[string]apigatewayv2authorizer.Apigatewayv2Authorizer
-	routes      map[string]bool
+	routes      map[string]string // route shape to route key
+	ids         map[string]bool   // construct ids of the routes
 }
 
 // accessLogFormat is one JSON object per request.
@@ -94,6 +96,9 @@ func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi,
 	if cors.MaxAge == 0 {
 		cors.MaxAge = time.Hour
 	}
+	if cors.MaxAge < 0 || cors.MaxAge > 24*time.Hour || cors.MaxAge%time.Second != 0 {
+		return nil, fmt.Errorf("api %s: CORS MaxAge %s must be whole seconds up to 24h", id, cors.MaxAge)
+	}
 	scope := stack.scope(id)
 	api := apigatewayv2api.NewApigatewayv2Api(scope, jsii.String("api"), &apigatewayv2api.Apigatewayv2ApiConfig{
 		Name:         jsii.String(name),
@@ -129,7 +134,8 @@ func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi,
 		api:         api,
 		auth:        props.Auth,
 		authorizers: map[string]apigatewayv2authorizer.Apigatewayv2Authorizer{},
-		routes:      map[string]bool{},
+		routes:      map[string]string{},
+		ids:         map[string]bool{},
 	}, nil
 }
 
@@ -150,6 +156,8 @@ func Public() RouteOption { return func(o *routeOptions) { o.public = true } }
 // WithAuth protects the route with its own JWT authorizer.
 func WithAuth(auth JWTAuth) RouteOption { return func(o *routeOptions) { o.auth = &auth } }
 
+var pathParameter = regexp.MustCompile(`\{[^}]*\}`)
+
 var routeKeyPattern = regexp.MustCompile(`^(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/[A-Za-z0-9._~\-/{}+]*)$`)
 
 // Route sends requests matching routeKey ("GET /personas") to a new function built
@@ -160,8 +168,10 @@ func (a *BackendApi) Route(routeKey string, fn FunctionProps, opts ...RouteOptio
 	if m == nil {
 		return nil, fmt.Errorf("route %q: write it as \"METHOD /path\", e.g. \"GET /personas\" or \"POST /personas/{id}\"", routeKey)
 	}
-	if a.routes[routeKey] {
-		return nil, fmt.Errorf("route %q is defined twice", routeKey)
+	// API Gateway tells routes apart by method and path shape, not by parameter names.
+	shape := m[1] + " " + pathParameter.ReplaceAllString(m[2], "{}")
+	if other, taken := a.routes[shape]; taken {
+		return nil, fmt.Errorf("route %q is defined twice (as %q): API Gateway matches them alike", routeKey, other)
 	}
 	var o routeOptions
 	for _, opt := range opts {
@@ -175,6 +185,11 @@ func (a *BackendApi) Route(routeKey string, fn FunctionProps, opts ...RouteOptio
 		auth = nil
 	}
 	id := routeID(m[1], m[2])
+	if a.ids[id] {
+		// Another route's path spells the same words, e.g. /a-b and /a/b.
+		id += fmt.Sprintf("%x", sha256.Sum256([]byte(routeKey)))[:8]
+	}
+	a.ids[id] = true
 	if fn.Name == "" {
 		fn.Name = kebab(id)
 	}
@@ -208,14 +223,14 @@ func (a *BackendApi) Route(routeKey string, fn FunctionProps, opts ...RouteOptio
 	if method == "ANY" {
 		method = "*"
 	}
-	sourcePath := regexp.MustCompile(`\{[^}]*\}`).ReplaceAllString(path, "*")
+	sourcePath := pathParameter.ReplaceAllString(path, "*")
 	lambdapermission.NewLambdaPermission(scope, jsii.String("permission"), &lambdapermission.LambdaPermissionConfig{
 		Action:       jsii.String("lambda:InvokeFunction"),
-		FunctionName: jsii.String(function.Name()),
+		FunctionName: function.lambda.FunctionName(),
 		Principal:    jsii.String("apigateway.amazonaws.com"),
 		SourceArn:    jsii.String(fmt.Sprintf("%s/*/%s%s", *a.api.ExecutionArn(), method, sourcePath)),
 	})
-	a.routes[routeKey] = true
+	a.routes[shape] = routeKey
 	a.stack.topo.Routes = append(a.stack.topo.Routes, topology.Route{
 		RouteKey: routeKey, Function: function.Name(), Authorized: auth != nil,
 	})

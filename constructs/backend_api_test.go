@@ -76,13 +76,20 @@ func TestRoutesUseTheAPIsJWTAuthorizerUnlessPublic(t *testing.T) {
 
 func TestOnlyThisAPIMayInvokeARouteFunctionAndOnlyOnItsRoute(t *testing.T) {
 	s := stackFor(t, "dev")
+	// The permission refers to its function, so Terraform creates the function first.
 	want := map[string]string{
 		"shop-dev-list":   "/*/GET/orders",
 		"shop-dev-place":  "/*/POST/orders/*",
 		"shop-dev-health": "/*/GET/health",
 	}
 	for fn, suffix := range want {
-		p := s.only(t, "aws_lambda_permission", "function_name", fn)
+		var id string
+		for name, f := range s.resources("aws_lambda_function") {
+			if f["function_name"] == fn {
+				id = name
+			}
+		}
+		p := s.only(t, "aws_lambda_permission", "function_name", "${aws_lambda_function."+id+".function_name}")
 		if p["principal"] != "apigateway.amazonaws.com" || p["action"] != "lambda:InvokeFunction" {
 			t.Errorf("%s: %v", fn, p)
 		}
@@ -116,6 +123,19 @@ func TestRouteRejectsMalformedAndDuplicateRouteKeys(t *testing.T) {
 	}
 	if _, err := api.Route("GET /things", fn); err == nil || !strings.Contains(err.Error(), "defined twice") {
 		t.Errorf("second GET /things: %v, want defined twice", err)
+	}
+	if _, err := api.Route("GET /things/{id}", FunctionProps{Package: fn.Package, Name: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Route("GET /things/{thingId}", FunctionProps{Package: fn.Package, Name: "two"}); err == nil || !strings.Contains(err.Error(), `defined twice (as "GET /things/{id}")`) {
+		t.Errorf("GET /things/{thingId} after GET /things/{id}: %v", err)
+	}
+	// Paths spelling the same words still get routes of their own.
+	if _, err := api.Route("GET /a-b", FunctionProps{Package: fn.Package, Name: "ab1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Route("GET /a/b", FunctionProps{Package: fn.Package, Name: "ab2"}); err != nil {
+		t.Errorf("GET /a/b after GET /a-b: %v", err)
 	}
 	if _, err := NewBackendApi(stack, "Api2", BackendApiProps{Auth: &JWTAuth{Issuer: "https://x"}}); err == nil || !strings.Contains(err.Error(), "audience") {
 		t.Errorf("authorizer without audience: %v", err)

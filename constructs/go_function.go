@@ -65,6 +65,11 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 	}
 	short := firstNonEmpty(props.Name, kebab(id))
 	name := stack.ResourceName(short)
+	for _, other := range stack.functions {
+		if other.name == name {
+			return nil, fmt.Errorf("function %s: another function of the stack is already named %q: give one of them another Name", id, name)
+		}
+	}
 	if len(name) > 64 {
 		return nil, fmt.Errorf("function name %q is longer than Lambda's 64 characters: shorten the function or stage name", name)
 	}
@@ -79,8 +84,8 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 	if memory < 128 || memory > 10240 {
 		return nil, fmt.Errorf("function %s: memory %d MB is outside Lambda's 128-10240 MB", name, memory)
 	}
-	if timeout < time.Second || timeout > 15*time.Minute {
-		return nil, fmt.Errorf("function %s: timeout %s is outside Lambda's 1s-15m", name, timeout)
+	if timeout < time.Second || timeout > 15*time.Minute || timeout%time.Second != 0 {
+		return nil, fmt.Errorf("function %s: timeout %s must be whole seconds within Lambda's 1s-15m", name, timeout)
 	}
 	if !stack.app.declareOnly {
 		stack.app.builder.Start(stack.app.ctx, props.Package)

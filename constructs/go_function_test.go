@@ -2,11 +2,13 @@ package constructs
 
 import (
 	"archive/zip"
+	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestGoFunctionsRunOnProvidedAL2023Arm64FromABootstrapZip(t *testing.T) {
@@ -80,12 +82,17 @@ func grants(t *testing.T, policy any) []string {
 		if st["Effect"] != "Allow" {
 			t.Errorf("statement %v is not an Allow", st)
 		}
+		condition := ""
+		if c, ok := st["Condition"]; ok {
+			data, _ := json.Marshal(c)
+			condition = " if " + shortRef(string(data))
+		}
 		for _, a := range st["Action"].([]any) {
 			if strings.Contains(a.(string), "*") {
 				t.Errorf("wildcard action %v", a)
 			}
 			for _, r := range st["Resource"].([]any) {
-				out = append(out, a.(string)+" "+shortRef(r.(string)))
+				out = append(out, a.(string)+" "+shortRef(r.(string))+condition)
 			}
 		}
 	}
@@ -144,7 +151,8 @@ func TestEachFunctionPolicyGrantsExactlyWhatItsLinksNeed(t *testing.T) {
 			on(write, "Orders_table.arn"),
 			on([]string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}, "Shipping_queue.arn"),
 			on([]string{"ssm:GetParameter"}, param("dev"), param("_fallback")),
-			on([]string{"kms:Decrypt"}, "arn:partition:kms:eu-west-1:account_id:key/*")),
+			on([]string{"kms:Decrypt"}, "arn:partition:kms:eu-west-1:account_id:key/* if "+
+				`{"StringEquals":{"kms:EncryptionContext:PARAMETER_ARN":["`+param("dev")+`","`+param("_fallback")+`"],"kms:ViaService":"ssm.eu-west-1.amazonaws.com"}}`)),
 	}
 	s := stackFor(t, "dev")
 	for fn, wantGrants := range want {
@@ -215,7 +223,12 @@ func TestLinkRefusesAccessTheResourceDoesNotOffer(t *testing.T) {
 	if err := fn.Link(table, Write); err == nil || !strings.Contains(err.Error(), "linked twice") {
 		t.Errorf("second link: %v", err)
 	}
-	if _, err := NewGoFunction(stack, "Slow", FunctionProps{Package: "./constructs/testdata/echo", Timeout: 1 << 62}); err == nil {
-		t.Error("a timeout beyond 15 minutes was accepted")
+	if _, err := NewGoFunction(stack, "Other", FunctionProps{Package: "./constructs/testdata/echo", Name: "fn"}); err == nil || !strings.Contains(err.Error(), `already named "scratch-dev-fn"`) {
+		t.Errorf("a second function named fn: %v", err)
+	}
+	for _, timeout := range []time.Duration{1 << 62, 1500 * time.Millisecond} {
+		if _, err := NewGoFunction(stack, "Slow", FunctionProps{Package: "./constructs/testdata/echo", Timeout: timeout}); err == nil || !strings.Contains(err.Error(), "whole seconds") {
+			t.Errorf("timeout %s: %v", timeout, err)
+		}
 	}
 }

@@ -93,9 +93,12 @@ type PersonaTable struct {
 	table dynamodbtable.DynamodbTable
 }
 
-// NewPersonaTable declares a table. Props with no Fields give PersonaTableDefaults.
+// NewPersonaTable declares a table. Props with nothing but a Name give PersonaTableDefaults.
 func NewPersonaTable(stack *Stack, id string, props TableProps) (*PersonaTable, error) {
 	if props.Fields == nil {
+		if props.PrimaryIndex != (Index{}) || props.GlobalIndexes != nil || props.TTL != "" || props.Stream != "" {
+			return nil, fmt.Errorf("table %s: give Fields with its keys, or leave all but Name empty for the persona table's defaults", id)
+		}
 		defaults := PersonaTableDefaults()
 		defaults.Name = firstNonEmpty(props.Name, defaults.Name)
 		props = defaults

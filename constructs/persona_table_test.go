@@ -115,3 +115,17 @@ func TestAPersonaTableAloneSynthesizesWithThePersonaSchema(t *testing.T) {
 		t.Errorf("synthesized table lacks %v:\n%s", props, *synth)
 	}
 }
+
+func TestPropsWithoutFieldsButWithKeysOrOptionsAreRefused(t *testing.T) {
+	stack := scratchStack(t)
+	for name, props := range map[string]TableProps{
+		"a stream":     {Stream: StreamNewImage},
+		"a TTL":        {TTL: "expiresAt"},
+		"a hash key":   {PrimaryIndex: Index{HashKey: "id"}},
+		"some indexes": {GlobalIndexes: map[string]GlobalIndex{"ByX": {HashKey: "x"}}},
+	} {
+		if _, err := NewPersonaTable(stack, "T"+strings.ReplaceAll(name, " ", ""), props); err == nil || !strings.Contains(err.Error(), "give Fields") {
+			t.Errorf("%s without Fields: %v", name, err)
+		}
+	}
+}

@@ -273,14 +273,20 @@ func (a *App) Synth() (result SynthResult, err error) {
 		return result, errors.New("this app was declared without building its functions (DeclareOnly), so it cannot synthesize")
 	}
 	artifacts := map[string]build.Artifact{}
-	for _, s := range a.stacks {
-		for _, fn := range s.functions {
-			art, err := fn.attachCode(a.ctx)
-			if err != nil {
-				return result, err
+	attach := func() error {
+		for _, s := range a.stacks {
+			for _, fn := range s.functions {
+				art, err := fn.attachCode(a.ctx)
+				if err != nil {
+					return err
+				}
+				artifacts[art.Package] = art
 			}
-			artifacts[art.Package] = art
 		}
+		return nil
+	}
+	if err := a.Declare(attach); err != nil {
+		return result, fmt.Errorf("attaching function code (Synth runs once per App): %w", err)
 	}
 	for _, pkg := range sortedKeys(artifacts) {
 		result.Functions = append(result.Functions, artifacts[pkg])

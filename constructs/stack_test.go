@@ -261,3 +261,24 @@ func TestDeclareTurnsCDKTFsPanicsIntoErrors(t *testing.T) {
 		t.Errorf("declaring one id twice: %v, want an error naming it", err)
 	}
 }
+
+func TestSynthTwiceIsAnErrorNotACrash(t *testing.T) {
+	app, err := NewApp(context.Background(), AppProps{Name: "shop", Outdir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage, _ := LookupStage("dev")
+	stack, err := app.NewStack(stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewGoFunction(stack, "Fn", FunctionProps{Package: "./constructs/testdata/echo"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Synth(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Synth(); err == nil || !strings.Contains(err.Error(), "Synth runs once per App") {
+		t.Errorf("second Synth: %v", err)
+	}
+}

@@ -54,7 +54,7 @@ func NewTaskOrchestrator(stack *Stack, id string, props TaskOrchestratorProps) (
 		config.ContentBasedDeduplication = jsii.Bool(props.ContentBasedDeduplication)
 	}
 	topic := snstopic.NewSnsTopic(stack.scope(id), jsii.String("topic"), config)
-	topo := topology.Topic{LinkName: id, Name: name, FIFO: fifo}
+	topo := topology.Topic{LinkName: id, Name: name, FIFO: fifo, ContentBasedDeduplication: props.ContentBasedDeduplication}
 	stack.topo.Topics = append(stack.topo.Topics, topo)
 	return &TaskOrchestrator{stack: stack, topo: topo, topic: topic}, nil
 }
@@ -139,8 +139,8 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 	if retention == 0 {
 		retention = 4 * 24 * time.Hour
 	}
-	if retention < time.Minute || retention > 14*24*time.Hour {
-		return nil, fmt.Errorf("queue %s: retention %s is outside SQS's 1 minute to 14 days", id, retention)
+	if retention < time.Minute || retention > 14*24*time.Hour || retention%time.Second != 0 {
+		return nil, fmt.Errorf("queue %s: retention %s must be whole seconds within SQS's 1 minute to 14 days", id, retention)
 	}
 
 	stack := o.stack

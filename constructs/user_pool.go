@@ -15,8 +15,9 @@ type UserPool struct {
 	client cognitouserpoolclient.CognitoUserPoolClient
 }
 
-// NewUserPool declares a user pool where people sign in with their email address,
-// and a public app client (no secret) for the API's callers.
+// NewUserPool declares a user pool where people sign in with their email address
+// (accounts are created by an administrator, never by self sign-up), and a public
+// app client (no secret) for the API's callers.
 func NewUserPool(stack *Stack, id string) *UserPool {
 	scope := stack.scope(id)
 	deletion := "INACTIVE"
@@ -28,6 +29,10 @@ func NewUserPool(stack *Stack, id string) *UserPool {
 		UsernameAttributes:     jsii.Strings("email"),
 		AutoVerifiedAttributes: jsii.Strings("email"),
 		DeletionProtection:     jsii.String(deletion),
+		// Nobody signs themselves up: an administrator creates each user.
+		AdminCreateUserConfig: &cognitouserpool.CognitoUserPoolAdminCreateUserConfig{
+			AllowAdminCreateUserOnly: jsii.Bool(true),
+		},
 		PasswordPolicy: &cognitouserpool.CognitoUserPoolPasswordPolicy{
 			MinimumLength:    jsii.Number(12),
 			RequireLowercase: jsii.Bool(true),

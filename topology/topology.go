@@ -51,11 +51,13 @@ type Index struct {
 	NonKeyAttributes []string `json:"nonKeyAttributes,omitempty"`
 }
 
-// Topic is an SNS topic.
+// Topic is an SNS topic. A FIFO topic with ContentBasedDeduplication takes a hash
+// of the message body as its deduplication id when the publisher gives none.
 type Topic struct {
-	LinkName string `json:"linkName"`
-	Name     string `json:"name"`
-	FIFO     bool   `json:"fifo"`
+	LinkName                  string `json:"linkName"`
+	Name                      string `json:"name"`
+	FIFO                      bool   `json:"fifo"`
+	ContentBasedDeduplication bool   `json:"contentBasedDeduplication,omitempty"`
 }
 
 // Queue is an SQS queue. A queue with a dead-letter queue moves a message there

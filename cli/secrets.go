@@ -46,14 +46,17 @@ Examples:
 var secretsLoadCommand = command{
 	name:    "secrets load",
 	args:    "FILE (--stage STAGE | --fallback) [--store ssm|local]",
-	summary: "Set secrets from a .env file, all or nothing",
+	summary: "Set secrets from a .env file, checked whole before anything is written",
 	details: `Sets every secret in a .env file (FILE, or - for standard input) for one stage.
 
 The file is read as dotenv: NAME=value lines, # comments, an optional "export " prefix,
 'single quotes' (taken literally), "double quotes" (\n becomes a newline, and $NAME or
 ${NAME} is replaced by an earlier value in the file: use single quotes for values with $).
-Every name must be a declared secret. If any line is malformed or names an undeclared
-secret, nothing is written and each such line is reported.
+Every name must be a declared secret. The whole file is checked first: if any line is
+malformed or names an undeclared secret, nothing is written and each such line is reported.
+The local store then writes a stage's values at once. SSM has no transactions: values are
+written one at a time in name order, and if a write fails, the error names the parameters
+already written and those not written; running the command again writes them all.
 
 ` + storeHelp + `
 
@@ -288,7 +291,7 @@ func (t *tool) secretsLoad(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s sets no secrets: nothing was written", pos[0])
 	}
 	if err := s.store.Put(ctx, values); err != nil {
-		return err
+		return fmt.Errorf("%w\nOnce the cause is fixed, run the same command again: it writes every value in %s.", err, pos[0])
 	}
 	fmt.Fprintf(t.stdout, "Set %d secret(s) for %s in %s: %s.\n", len(names), s.where(), s.storeName, strings.Join(names, ", "))
 	return nil

@@ -201,6 +201,23 @@ func TestSecretsInSSMThroughTheSDKCredentialChain(t *testing.T) {
 	}
 }
 
+func TestSecretsLoadIntoSSMNamesWhatAFailedWriteLeftWritten(t *testing.T) {
+	p := newProject(t, "MyApiKey", "OtherKey")
+	double := useSSMDouble(t)
+	double.FailPut("/persona/dev/OtherKey")
+	file := filepath.Join(p.root, ".env")
+	if err := os.WriteFile(file, []byte("OtherKey=two\nMyApiKey=one\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	r := mustFail(t, p, "", "secrets", "load", file, "--stage", "dev")
+	assertContains(t, "load error", r.stderr, "writing SSM parameter /persona/dev/OtherKey",
+		"already written: /persona/dev/MyApiKey\n", "not written: /persona/dev/OtherKey\n", "run the same command again")
+	if got := double.Parameters()["/persona/dev/MyApiKey"].Value; got != "one" {
+		t.Errorf("MyApiKey in SSM = %q, want the value the error says was written", got)
+	}
+}
+
 func TestDeployChecksSecretsInSSMAndNeverGivesThemToTerraform(t *testing.T) {
 	p := newProject(t, "MyApiKey")
 	useTerraform(t)

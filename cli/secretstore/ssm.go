@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -49,17 +51,29 @@ func (s *SSM) Get(ctx context.Context, parameters []string) (map[string]string, 
 	return out, nil
 }
 
-// Put implements Store. SSM has no transactions: on error, the parameters written before it stay written.
+// Put implements Store. SSM has no transactions, so parameters are written one at a time,
+// in name order; if one fails, the error names the parameters already written (they stay
+// written) and those not written.
 func (s *SSM) Put(ctx context.Context, values map[string]string) error {
-	for name, value := range values {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i, name := range names {
 		_, err := s.client.PutParameter(ctx, &ssm.PutParameterInput{
 			Name:      aws.String(name),
-			Value:     aws.String(value),
+			Value:     aws.String(values[name]),
 			Type:      types.ParameterTypeSecureString,
 			Overwrite: aws.Bool(true),
 		})
 		if err != nil {
-			return fmt.Errorf("writing SSM parameter %s: %w", name, err)
+			written := "none"
+			if i > 0 {
+				written = strings.Join(names[:i], ", ")
+			}
+			return fmt.Errorf("writing SSM parameter %s: %w\nalready written: %s\nnot written: %s",
+				name, err, written, strings.Join(names[i:], ", "))
 		}
 	}
 	return nil

@@ -17,7 +17,8 @@ import (
 type Store interface {
 	// Get returns the values of those parameters that are set; missing ones are absent from the map.
 	Get(ctx context.Context, parameters []string) (map[string]string, error)
-	// Put sets every parameter in values.
+	// Put sets every parameter in values. A store that cannot write them all at once
+	// says in its error which were written.
 	Put(ctx context.Context, values map[string]string) error
 	// Delete removes a parameter and reports whether it was set.
 	Delete(ctx context.Context, parameter string) (bool, error)

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -123,6 +125,43 @@ func TestSSMGetsMoreThanTenParametersInBatches(t *testing.T) {
 	}
 	if missing := secretstore.MissingNames(got); len(missing) != 0 {
 		t.Errorf("missing %v, want all 23 found", missing)
+	}
+}
+
+func TestSSMPutWritesInNameOrderAndAFailureNamesWhatWasWritten(t *testing.T) {
+	ctx := context.Background()
+	double := ssmtest.Start(t)
+	client := ssm.New(ssm.Options{Region: "us-east-1", BaseEndpoint: aws.String(double.URL), Credentials: aws.AnonymousCredentials{}})
+	double.FailPut("/persona/dev/CKey")
+
+	err := secretstore.NewSSM(client).Put(ctx, map[string]string{
+		"/persona/dev/DKey": "value-d",
+		"/persona/dev/BKey": "value-b",
+		"/persona/dev/CKey": "value-c",
+		"/persona/dev/AKey": "value-a",
+	})
+	if err == nil {
+		t.Fatal("Put succeeded, want the error of CKey")
+	}
+	for _, want := range []string{
+		"writing SSM parameter /persona/dev/CKey",
+		"already written: /persona/dev/AKey, /persona/dev/BKey\n",
+		"not written: /persona/dev/CKey, /persona/dev/DKey",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "value-") {
+		t.Errorf("error shows a value:\n%v", err)
+	}
+	var stored []string
+	for name := range double.Parameters() {
+		stored = append(stored, name)
+	}
+	sort.Strings(stored)
+	if want := []string{"/persona/dev/AKey", "/persona/dev/BKey"}; !reflect.DeepEqual(stored, want) {
+		t.Errorf("SSM holds %v, want %v", stored, want)
 	}
 }
 

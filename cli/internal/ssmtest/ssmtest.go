@@ -27,14 +27,15 @@ type Parameter struct {
 type Server struct {
 	URL string
 
-	mu     sync.Mutex
-	params map[string]Parameter
+	mu       sync.Mutex
+	params   map[string]Parameter
+	failPuts map[string]bool
 }
 
 // Start serves a test double on a loopback port until the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{params: map[string]Parameter{}}
+	s := &Server{params: map[string]Parameter{}, failPuts: map[string]bool{}}
 	hs := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(hs.Close)
 	s.URL = hs.URL
@@ -57,6 +58,14 @@ func (s *Server) Set(name, value string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.params[name] = Parameter{Value: value, Type: "SecureString"}
+}
+
+// FailPut makes every later PutParameter of name fail with AccessDeniedException, an error
+// the SDK does not retry.
+func (s *Server) FailPut(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failPuts[name] = true
 }
 
 type wireParameter struct {
@@ -84,6 +93,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	switch target {
 	case "PutParameter":
+		if s.failPuts[in.Name] {
+			fail(w, "AccessDeniedException", "not allowed to write "+in.Name)
+			return
+		}
 		if _, exists := s.params[in.Name]; exists && !in.Overwrite {
 			fail(w, "ParameterAlreadyExists", "The parameter already exists.")
 			return

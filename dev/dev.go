@@ -448,18 +448,39 @@ func (s *Session) rebuild(ctx context.Context, w *watcher, fns []string) {
 			s.log.printf("%s: starting the new build: %v", fn.Name, err)
 			continue
 		}
-		s.mu.Lock()
-		old := s.pools[fn.Name]
-		s.pools[fn.Name] = pool
-		s.mu.Unlock()
-		// Invokes already running on the old build finish there.
-		go old.Close()
+		if !s.swapPool(fn.Name, pool) {
+			return
+		}
 		s.log.printf("%s: rebuilt and reloaded in %s", fn.Name, time.Since(begin).Round(time.Millisecond))
 		// The edit may have changed what the function imports.
 		if err := w.set(fn.Name, art.SourceDirs); err != nil {
 			s.log.printf("%s: watching its sources: %v", fn.Name, err)
 		}
 	}
+}
+
+// swapPool puts pool in service for the function named name and closes the pool it
+// replaces. Once the session is closing it closes pool instead and reports false:
+// Close has already taken the pools it stops and would never see this one.
+func (s *Session) swapPool(name string, pool *lambdapool.Pool) bool {
+	s.mu.Lock()
+	if s.runCtx.Err() != nil {
+		s.mu.Unlock()
+		pool.Close()
+		return false
+	}
+	old := s.pools[name]
+	s.pools[name] = pool
+	s.mu.Unlock()
+	if old != nil {
+		// Invokes already running on the old build finish there; Close waits for them.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			old.Close()
+		}()
+	}
+	return true
 }
 
 func (s *Session) logInvocation(inv apigw.Invocation) {

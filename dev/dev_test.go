@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/resource"
 )
@@ -86,5 +87,45 @@ func TestATakenPortIsNamed(t *testing.T) {
 	_, err = Start(context.Background(), Options{Root: t.TempDir(), Port: port, Secrets: mapSecrets{}}, personaStack("dev"))
 	if err == nil || !strings.Contains(err.Error(), "port "+strconv.Itoa(port)+" on 127.0.0.1 is taken") || !strings.Contains(err.Error(), "--port") {
 		t.Errorf("got %v, want the taken port named with what to do", err)
+	}
+}
+
+func TestARebuildFinishedWhileDevStopsIsClosedNotServed(t *testing.T) {
+	tests := []struct {
+		name     string
+		closed   bool
+		wantSwap bool // the new pool serves and stays open; otherwise it is closed
+	}{
+		{"a running session serves the new build and closes the old", false, true},
+		{"a closing session closes the new build", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runCtx, cancel := context.WithCancel(context.Background())
+			old := lambdapool.New(lambdapool.Config{Name: "f"})
+			s := &Session{pools: map[string]*lambdapool.Pool{"f": old}, runCtx: runCtx, cancel: cancel}
+			if tt.closed {
+				s.Close()
+			}
+			pool := lambdapool.New(lambdapool.Config{Name: "f", Emulator: "/nonexistent/aws-lambda-rie"})
+			if got := s.swapPool("f", pool); got != tt.wantSwap {
+				t.Fatalf("swapPool = %v, want %v", got, tt.wantSwap)
+			}
+			s.wg.Wait()
+			s.mu.RLock()
+			serving := s.pools["f"] == pool
+			s.mu.RUnlock()
+			if serving != tt.wantSwap {
+				t.Errorf("new build serving = %v, want %v", serving, tt.wantSwap)
+			}
+			if err := old.Warm(context.Background()); err == nil || !strings.Contains(err.Error(), "pool is closed") {
+				t.Errorf("the replaced pool still starts processes: %v", err)
+			}
+			err := pool.Warm(context.Background())
+			if closed := err != nil && strings.Contains(err.Error(), "pool is closed"); closed == tt.wantSwap {
+				t.Errorf("new pool closed = %v, want %v (%v)", closed, !tt.wantSwap, err)
+			}
+			s.Close()
+		})
 	}
 }

@@ -30,8 +30,8 @@ type Worker struct {
 	Log         *slog.Logger
 	Now         func() time.Time
 	// MaxReceives is how many times the queue delivers a message before it moves it to
-	// the dead-letter queue: on the last delivery a persona whose provisioning keeps
-	// failing is marked failed, so it is not left provisioning.
+	// the dead-letter queue: on the last delivery a persona whose task keeps failing is
+	// marked failed, so it is not left requested or provisioning.
 	MaxReceives int
 }
 
@@ -50,27 +50,18 @@ func NewWorker(store workerStore, prov provisioner, log *slog.Logger, maxReceive
 var errMalformed = errors.New("malformed task message")
 
 // Handle processes an SQS batch and reports the messages that failed, so that only
-// they are received again. The queue is FIFO: once a message of a group fails, the
-// later messages of that group in the batch are reported unprocessed, keeping the
-// group's order.
+// they are received again. Each message is processed on its own, even after an earlier
+// message of its group failed: every task names a different persona, so their order does
+// not matter, and holding a message back would raise its receive count in step with the
+// failing one until both reach the dead-letter queue, the held-back one never processed.
 func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	log := w.Log.With("requestId", requestID(ctx))
 	var resp events.SQSEventResponse
-	failedGroups := map[string]bool{}
 	for _, msg := range ev.Records {
 		mlog := log.With("messageId", msg.MessageId, "receiveCount", msg.Attributes["ApproximateReceiveCount"])
-		group := msg.Attributes["MessageGroupId"]
-		if group != "" && failedGroups[group] {
-			mlog.WarnContext(ctx, "message left for redelivery: an earlier message of its group failed")
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
-			continue
-		}
 		if err := w.process(ctx, mlog, msg); err != nil {
 			mlog.ErrorContext(ctx, "message failed", "error", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
-			if group != "" {
-				failedGroups[group] = true
-			}
 		}
 	}
 	log.InfoContext(ctx, "batch processed", "messages", len(ev.Records), "failed", len(resp.BatchItemFailures))
@@ -83,6 +74,20 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, msg events.SQSMe
 		return err
 	}
 	log = log.With("personaId", task.PersonaID)
+	receives := receiveCount(msg)
+	err = w.advance(ctx, log, task)
+	if err == nil || errors.Is(err, errMalformed) || receives < w.MaxReceives {
+		return err
+	}
+	log.ErrorContext(ctx, "giving up on the persona: this was the queue's last delivery", "error", err.Error())
+	if failErr := w.giveUp(ctx, log, task, receives); failErr != nil {
+		return errors.Join(err, failErr)
+	}
+	return err
+}
+
+// advance moves the task's persona on until it is ready or failed.
+func (w *Worker) advance(ctx context.Context, log *slog.Logger, task Task) error {
 	p, err := w.Store.Get(ctx, task.PersonaID)
 	if err != nil {
 		return err
@@ -93,7 +98,7 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, msg events.SQSMe
 	// Each step is a conditional move; when another delivery moved the persona
 	// meanwhile, read it again and continue from where it is now.
 	for range 4 {
-		err := w.step(ctx, log, &p, receiveCount(msg))
+		err := w.step(ctx, log, &p)
 		if !errors.Is(err, ErrStatusChanged) {
 			return err
 		}
@@ -104,8 +109,30 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, msg events.SQSMe
 	return fmt.Errorf("persona %s keeps changing status under this worker", p.ID)
 }
 
+// giveUp marks the task's persona failed after the queue's last delivery failed, so that
+// it is not left requested or provisioning once the message goes to the dead-letter
+// queue. It is best effort: it reads the persona again, and when that read or the update
+// fails too, the persona stays where it is.
+func (w *Worker) giveUp(ctx context.Context, log *slog.Logger, task Task, receives int) error {
+	p, err := w.Store.Get(ctx, task.PersonaID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("marking persona %s failed: %w", task.PersonaID, err)
+	}
+	if p.UserID != task.UserID || (p.Status != StatusRequested && p.Status != StatusProvisioning) {
+		return nil
+	}
+	err = w.fail(ctx, log, &p, fmt.Sprintf("provisioning did not succeed after %d attempts", receives))
+	if err != nil && !errors.Is(err, ErrStatusChanged) {
+		return fmt.Errorf("marking persona %s failed: %w", task.PersonaID, err)
+	}
+	return nil
+}
+
 // step advances p by one status and returns nil once p is ready or failed.
-func (w *Worker) step(ctx context.Context, log *slog.Logger, p *Persona, receives int) error {
+func (w *Worker) step(ctx context.Context, log *slog.Logger, p *Persona) error {
 	switch p.Status {
 	case StatusReady, StatusFailed:
 		log.InfoContext(ctx, "persona already provisioned; nothing to do", "status", p.Status)
@@ -116,26 +143,20 @@ func (w *Worker) step(ctx context.Context, log *slog.Logger, p *Persona, receive
 		}
 		log.InfoContext(ctx, "persona provisioning")
 		p.Status = StatusProvisioning
-		return w.step(ctx, log, p, receives)
+		return w.step(ctx, log, p)
 	case StatusProvisioning:
-		return w.provision(ctx, log, p, receives)
+		return w.provision(ctx, log, p)
 	}
 	return fmt.Errorf("persona %s has unknown status %q", p.ID, p.Status)
 }
 
-func (w *Worker) provision(ctx context.Context, log *slog.Logger, p *Persona, receives int) error {
+func (w *Worker) provision(ctx context.Context, log *slog.Logger, p *Persona) error {
 	profile, err := w.Provisioner.Provision(ctx, *p)
 	if errors.Is(err, ErrInvalidPersona) {
 		log.WarnContext(ctx, "persona cannot be provisioned", "error", err.Error())
 		return w.fail(ctx, log, p, err.Error())
 	}
 	if err != nil {
-		if receives >= w.MaxReceives {
-			log.ErrorContext(ctx, "giving up on the persona: this was the queue's last delivery", "error", err.Error())
-			if failErr := w.fail(ctx, log, p, fmt.Sprintf("provisioning did not succeed after %d attempts", receives)); failErr != nil {
-				return errors.Join(err, failErr)
-			}
-		}
 		return err
 	}
 	if err := w.Store.Transition(ctx, p.ID, Transition{From: StatusProvisioning, To: StatusReady, Profile: &profile, Now: w.Now()}); err != nil {
@@ -145,8 +166,9 @@ func (w *Worker) provision(ctx context.Context, log *slog.Logger, p *Persona, re
 	return nil
 }
 
+// fail moves p from its current status to failed.
 func (w *Worker) fail(ctx context.Context, log *slog.Logger, p *Persona, reason string) error {
-	if err := w.Store.Transition(ctx, p.ID, Transition{From: StatusProvisioning, To: StatusFailed, Reason: reason, Now: w.Now()}); err != nil {
+	if err := w.Store.Transition(ctx, p.ID, Transition{From: p.Status, To: StatusFailed, Reason: reason, Now: w.Now()}); err != nil {
 		return err
 	}
 	log.InfoContext(ctx, "persona failed", "reason", reason)

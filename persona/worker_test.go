@@ -260,24 +260,99 @@ func TestAWorkerWithoutTheQueuesReceiveLimitIsRefusedNamingTheLink(t *testing.T)
 	}
 }
 
-func TestAFailedMessageHoldsBackTheRestOfItsGroupOnly(t *testing.T) {
+func TestAFailedMessageDoesNotHoldBackTheRestOfItsGroup(t *testing.T) {
 	tw := newTestWorker(t)
 	for _, id := range []string{"a1", "a2", "b1"} {
 		tw.store.Create(context.Background(), samplePersona(id, "user-"+id[:1], StatusRequested, time.Now()))
 	}
+	// The last delivery: a held-back message would go to the dead-letter queue unprocessed.
 	failed := tw.handle(t,
-		sqsRecord("ma0", "not a task", "user-a", 1),
-		sqsRecord("ma1", taskBody("a1", "user-a"), "user-a", 1),
-		sqsRecord("mb1", taskBody("b1", "user-b"), "user-b", 1),
-		sqsRecord("ma2", taskBody("a2", "user-a"), "user-a", 1),
+		sqsRecord("ma0", "not a task", "user-a", testMaxReceives),
+		sqsRecord("ma1", taskBody("a1", "user-a"), "user-a", testMaxReceives),
+		sqsRecord("mb1", taskBody("b1", "user-b"), "user-b", testMaxReceives),
+		sqsRecord("ma2", taskBody("a2", "user-a"), "user-a", testMaxReceives),
 	)
-	if got := strings.Join(failed, ","); got != "ma0,ma1,ma2" {
-		t.Fatalf("failed %s, want ma0,ma1,ma2", got)
+	if got := strings.Join(failed, ","); got != "ma0" {
+		t.Fatalf("failed %s, want only ma0", got)
 	}
-	for id, want := range map[string]Status{"a1": StatusRequested, "a2": StatusRequested, "b1": StatusReady} {
-		if got := tw.get(t, id).Status; got != want {
-			t.Errorf("%s is %s, want %s", id, got, want)
+	for _, id := range []string{"a1", "a2", "b1"} {
+		if got := tw.get(t, id).Status; got != StatusReady {
+			t.Errorf("%s is %s, want ready", id, got)
 		}
+	}
+}
+
+// failingStore is the persona store with the failures DynamoDB can have: the next Get
+// fails while failNextGet is set, and every move to failTo fails.
+type failingStore struct {
+	*Store
+	failNextGet bool
+	failTo      Status
+}
+
+var errThrottled = errors.New("dynamodb: throughput exceeded")
+
+func (s *failingStore) Get(ctx context.Context, id string) (Persona, error) {
+	if s.failNextGet {
+		s.failNextGet = false
+		return Persona{}, errThrottled
+	}
+	return s.Store.Get(ctx, id)
+}
+
+func (s *failingStore) Transition(ctx context.Context, id string, t Transition) error {
+	if t.To == s.failTo {
+		return errThrottled
+	}
+	return s.Store.Transition(ctx, id, t)
+}
+
+func TestAStoreFailureOnTheLastDeliveryMarksThePersonaFailed(t *testing.T) {
+	tests := []struct {
+		name        string
+		failFirst   bool
+		failTo      Status
+		statusUntil Status
+	}{
+		{"when the first read fails", true, "", StatusRequested},
+		{"when the move to provisioning fails", false, StatusProvisioning, StatusRequested},
+		{"when the move to ready fails", false, StatusReady, StatusProvisioning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tw := newTestWorker(t)
+			store := &failingStore{Store: tw.store, failTo: tt.failTo}
+			tw.worker.Store = store
+			tw.store.Create(context.Background(), samplePersona("p1", "user-a", StatusRequested, time.Now()))
+
+			for receive := 1; receive <= testMaxReceives; receive++ {
+				store.failNextGet = tt.failFirst
+				if failed := tw.handle(t, sqsRecord("m1", taskBody("p1", "user-a"), "user-a", receive)); len(failed) != 1 {
+					t.Fatalf("receive %d: failed %v, want the message reported for retry", receive, failed)
+				}
+				want := tt.statusUntil
+				if receive == testMaxReceives {
+					want = StatusFailed
+				}
+				if got := tw.get(t, "p1"); got.Status != want {
+					t.Fatalf("after receive %d the persona is %s, want %s", receive, got.Status, want)
+				}
+			}
+			if got := tw.get(t, "p1"); !strings.Contains(got.StatusReason, "after 4 attempts") {
+				t.Fatalf("reason %q does not say the attempts ran out", got.StatusReason)
+			}
+		})
+	}
+}
+
+func TestTheLastDeliveryOfATaskForAnotherUsersPersonaLeavesItAlone(t *testing.T) {
+	tw := newTestWorker(t)
+	tw.store.Create(context.Background(), samplePersona("theirs", "user-b", StatusRequested, time.Now()))
+	if failed := tw.handle(t, sqsRecord("m1", taskBody("theirs", "user-a"), "user-a", testMaxReceives)); len(failed) != 1 {
+		t.Fatalf("failed %v, want the message reported", failed)
+	}
+	if got := tw.get(t, "theirs"); got.Status != StatusRequested {
+		t.Fatalf("a task naming the wrong user moved the persona to %s", got.Status)
 	}
 }
 

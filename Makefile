@@ -3,7 +3,6 @@ SHELL := /bin/bash
 APP   := persona
 BIN   := bin/$(APP)
 TOOLS := $(CURDIR)/.tools/bin
-STAGE ?= dev
 DEV_STAGE ?= local
 
 # jsii warns on every start that Node 20 is past end of life; we know.
@@ -57,11 +56,13 @@ terraform:
 dev: $(BIN) tools
 	./$(BIN) dev --stage $(DEV_STAGE)
 
-## deploy, diff, remove, outputs: stage operations with terraform (STAGE=... required)
+## deploy, diff, remove, outputs, secrets-list: stage operations (STAGE=... required, never assumed)
 deploy diff remove outputs: $(BIN) npm
+	@test -n "$(STAGE)" || { echo "name the stage: make $@ STAGE=dev" >&2; exit 2; }
 	./$(BIN) $@ --stage $(STAGE)
 
 secrets-list: $(BIN)
+	@test -n "$(STAGE)" || { echo "name the stage: make $@ STAGE=dev" >&2; exit 2; }
 	./$(BIN) secrets list --stage $(STAGE)
 
 vet:

@@ -41,7 +41,7 @@ func main() {
 			return runDev(ctx, args, os.Stderr)
 		}},
 	}
-	os.Exit(cli.Main(ctx, args, project{cfg: backend.ConfigFromEnv()}, os.Stdin, os.Stdout, os.Stderr, verbs...))
+	os.Exit(cli.Main(ctx, args, project{}, os.Stdin, os.Stdout, os.Stderr, verbs...))
 }
 
 // synth synthesizes the stages chosen by the environment and reports what it wrote.
@@ -49,7 +49,7 @@ func synth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("synth", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run . synth\n\nWrites cdktf.out/stacks/persona-<stage>/ for dev, staging and prod, or only\nfor $STAGE when it is set (any other name is a personal stage with dev settings).\nNeeds no AWS credentials. Environment: STAGE, AWS_REGION, STATE_BUCKET and\nSTATE_LOCK_TABLE (keep state in S3), CDKTF_OUTDIR, BUILD_CACHE_DIR.")
+		fmt.Fprintln(stderr, "usage: go run . synth\n\nWrites cdktf.out/stacks/persona-<stage>/ for dev, staging and prod, or only\nfor $STAGE when it is set (any other name is a personal stage with dev settings).\nNeeds no AWS credentials. Environment: STAGE; AWS_REGION (else the AWS profile's\nregion, else us-east-1); STATE_BUCKET and STATE_LOCK_TABLE (keep state in S3);\nAUTH_ISSUER and AUTH_AUDIENCE (trust your own identity provider instead of a\nCognito user pool per stage); CDKTF_OUTDIR; BUILD_CACHE_DIR.")
 	}
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -57,7 +57,12 @@ func synth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	_, result, err := backend.Synth(ctx, backend.ConfigFromEnv())
+	cfg, err := backend.ConfigFromEnv(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "synth failed: %v\n", err)
+		return 1
+	}
+	_, result, err := backend.Synth(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "synth failed: %v\n", err)
 		return 1
@@ -120,7 +125,12 @@ func runDev(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dev: %v\n", err)
 		return 1
 	}
-	topo, err := backend.Topology(ctx, backend.ConfigFromEnv(), *stage)
+	cfg, err := backend.ConfigFromEnv(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "dev: %v\n", err)
+		return 1
+	}
+	topo, err := backend.Topology(ctx, cfg, *stage)
 	if err != nil {
 		fmt.Fprintf(stderr, "dev: %v\n", err)
 		return 1
@@ -133,7 +143,7 @@ func runDev(ctx context.Context, args []string, stderr io.Writer) int {
 }
 
 // project is the persona app as the stage operations see it.
-type project struct{ cfg backend.Config }
+type project struct{}
 
 func (project) App() string { return backend.App }
 
@@ -149,8 +159,11 @@ func (project) Secrets(stage string) ([]topology.Secret, error) {
 	return constructs.DeclareSecrets(backend.App, stage, backend.SecretNames)
 }
 
-func (p project) Synth(ctx context.Context, stage string) (string, error) {
-	cfg := p.cfg
+func (project) Synth(ctx context.Context, stage string) (string, error) {
+	cfg, err := backend.ConfigFromEnv(ctx)
+	if err != nil {
+		return "", err
+	}
 	cfg.Stage = stage
 	_, result, err := backend.Synth(ctx, cfg)
 	if err != nil {

@@ -3,8 +3,12 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/personabackend/app/constructs"
 	"github.com/personabackend/app/topology"
@@ -100,28 +104,52 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 // Config is what a synth reads from the environment.
 type Config struct {
 	// Stage, when set, synthesizes just that stage (STAGE); otherwise dev, staging and prod.
-	Stage          string
-	Region         string // AWS_REGION
+	Stage string
+	// Region is where the stacks deploy: AWS_REGION, else the AWS profile's region
+	// (the one the secrets commands use too), else us-east-1.
+	Region         string
 	StateBucket    string // STATE_BUCKET: keep state in S3 instead of .state/
 	StateLockTable string // STATE_LOCK_TABLE: DynamoDB table locking the S3 state
 	Outdir         string // CDKTF_OUTDIR
 	BuildCache     string // BUILD_CACHE_DIR: where built functions are kept between synths
+	// AuthIssuer and AuthAudience (AUTH_ISSUER, AUTH_AUDIENCE, comma-separated) make the
+	// API trust an identity provider of your own instead of a Cognito pool per stage.
+	AuthIssuer   string
+	AuthAudience []string
 }
 
-// ConfigFromEnv reads Config from the environment.
-func ConfigFromEnv() Config {
-	return Config{
+// ConfigFromEnv reads Config from the environment and the AWS configuration files.
+func ConfigFromEnv(ctx context.Context) (Config, error) {
+	cfg := Config{
 		Stage:          os.Getenv("STAGE"),
-		Region:         os.Getenv("AWS_REGION"),
 		StateBucket:    os.Getenv("STATE_BUCKET"),
 		StateLockTable: os.Getenv("STATE_LOCK_TABLE"),
 		Outdir:         os.Getenv("CDKTF_OUTDIR"),
 		BuildCache:     os.Getenv("BUILD_CACHE_DIR"),
+		AuthIssuer:     os.Getenv("AUTH_ISSUER"),
 	}
+	for _, aud := range strings.Split(os.Getenv("AUTH_AUDIENCE"), ",") {
+		if aud = strings.TrimSpace(aud); aud != "" {
+			cfg.AuthAudience = append(cfg.AuthAudience, aud)
+		}
+	}
+	// The same lookup as the AWS SDK's, so secrets are written where the stack deploys.
+	aws, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading the AWS configuration for the region (check AWS_PROFILE and ~/.aws/config): %w", err)
+	}
+	cfg.Region = aws.Region
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return cfg, nil
 }
 
 // Stages returns the stages a synth covers.
 func (c Config) Stages() ([]constructs.Stage, error) {
+	if (c.AuthIssuer == "") != (len(c.AuthAudience) == 0) || (c.AuthIssuer != "" && !strings.HasPrefix(c.AuthIssuer, "https://")) {
+		return nil, errors.New("AUTH_ISSUER (an https:// URL) and AUTH_AUDIENCE (the client ids, comma-separated) go together: set both, or neither to get a Cognito user pool per stage")
+	}
 	names := constructs.BuiltInStageNames()
 	if c.Stage != "" {
 		names = []string{c.Stage}
@@ -131,6 +159,9 @@ func (c Config) Stages() ([]constructs.Stage, error) {
 		s, err := constructs.LookupStage(name)
 		if err != nil {
 			return nil, err
+		}
+		if c.AuthIssuer != "" {
+			s.AuthIssuer, s.AuthAudience = c.AuthIssuer, c.AuthAudience
 		}
 		stages = append(stages, s)
 	}

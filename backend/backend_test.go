@@ -46,7 +46,8 @@ func TestMain(m *testing.M) {
 }
 
 func synthAll(outdir string) error {
-	for _, cfg := range []Config{{Outdir: outdir}, {Outdir: outdir, Stage: "alice"}} {
+	own := Config{Outdir: outdir, Stage: "bob", AuthIssuer: "https://login.example.com/", AuthAudience: []string{"web"}}
+	for _, cfg := range []Config{{Outdir: outdir}, {Outdir: outdir, Stage: "alice"}, own} {
 		_, result, err := Synth(context.Background(), cfg)
 		if err != nil {
 			return err
@@ -80,7 +81,7 @@ func TestThePersonaAppSynthesizesOneStackPerStage(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	if got := strings.Join(names, ","); got != "persona-alice,persona-dev,persona-prod,persona-staging" {
+	if got := strings.Join(names, ","); got != "persona-alice,persona-bob,persona-dev,persona-prod,persona-staging" {
 		t.Errorf("stacks = %s", got)
 	}
 }
@@ -148,6 +149,9 @@ func TestStagesWithoutAnIssuerGetACognitoUserPoolForTheirAuthorizer(t *testing.T
 		t.Fatal(synthErr)
 	}
 	for name, s := range stacks {
+		if name == "persona-bob" {
+			continue // names its own issuer
+		}
 		resources := s.doc["resource"].(map[string]any)
 		if _, ok := resources["aws_cognito_user_pool"]; !ok {
 			t.Errorf("%s has no user pool", name)
@@ -170,7 +174,8 @@ func TestOnlyProdProtectsItsData(t *testing.T) {
 	}
 	for name, s := range stacks {
 		for _, typ := range []string{"aws_dynamodb_table", "aws_cognito_user_pool"} {
-			for _, r := range s.doc["resource"].(map[string]any)[typ].(map[string]any) {
+			byName, _ := s.doc["resource"].(map[string]any)[typ].(map[string]any)
+			for _, r := range byName {
 				lc, _ := r.(map[string]any)["lifecycle"].(map[string]any)
 				protected := lc["prevent_destroy"] == true
 				if protected != (name == "persona-prod") {
@@ -268,4 +273,66 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+func TestTheRegionIsTheAWSSDKsSoSecretsLandWhereTheStackDeploys(t *testing.T) {
+	profile := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(profile, []byte("[default]\nregion = eu-central-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", profile)
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_REGION", "")
+	cfg, err := ConfigFromEnv(context.Background())
+	if err != nil || cfg.Region != "eu-central-1" {
+		t.Errorf("region from the profile = %q, %v", cfg.Region, err)
+	}
+	t.Setenv("AWS_REGION", "ap-south-1")
+	if cfg, _ := ConfigFromEnv(context.Background()); cfg.Region != "ap-south-1" {
+		t.Errorf("AWS_REGION gave %q", cfg.Region)
+	}
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	if cfg, _ := ConfigFromEnv(context.Background()); cfg.Region != "us-east-1" {
+		t.Errorf("no region anywhere gave %q", cfg.Region)
+	}
+}
+
+func TestAnIssuerOfYourOwnReplacesTheCognitoPool(t *testing.T) {
+	t.Setenv("AUTH_ISSUER", "https://login.example.com/")
+	t.Setenv("AUTH_AUDIENCE", "web, mobile")
+	cfg, err := ConfigFromEnv(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages, err := cfg.Stages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stages {
+		if s.AuthIssuer != "https://login.example.com/" || strings.Join(s.AuthAudience, ",") != "web,mobile" {
+			t.Errorf("%s auth = %q %v", s.Name, s.AuthIssuer, s.AuthAudience)
+		}
+	}
+	for _, bad := range []Config{{AuthIssuer: "https://x"}, {AuthAudience: []string{"a"}}, {AuthIssuer: "http://x", AuthAudience: []string{"a"}}} {
+		if _, err := bad.Stages(); err == nil || !strings.Contains(err.Error(), "AUTH_ISSUER") {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+}
+
+func TestAStageWithItsOwnIssuerTrustsItAndCreatesNoUserPool(t *testing.T) {
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	resources := stacks["persona-bob"].doc["resource"].(map[string]any)
+	if _, ok := resources["aws_cognito_user_pool"]; ok {
+		t.Error("a stage with its own issuer got a Cognito user pool")
+	}
+	for _, a := range resources["aws_apigatewayv2_authorizer"].(map[string]any) {
+		jwt := a.(map[string]any)["jwt_configuration"].(map[string]any)
+		if jwt["issuer"] != "https://login.example.com/" || !reflect.DeepEqual(jwt["audience"], []any{"web"}) {
+			t.Errorf("authorizer = %v", jwt)
+		}
+	}
 }

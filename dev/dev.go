@@ -31,6 +31,7 @@ import (
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/dev/ssmlocal"
+	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/topology"
 )
 
@@ -124,7 +125,7 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 		return nil, err
 	}
 	// Fail on a missing emulator before spending time on builds.
-	if _, err := toolPath(lambdapool.EmulatorTool, opts.Root); err != nil {
+	if _, err := lambdapool.EmulatorTool.PathIn(opts.Root); err != nil {
 		return nil, err
 	}
 	bootstraps, sources, err := s.buildAndStartDynamoDB(ctx)
@@ -241,14 +242,20 @@ func (s *Session) startDynamoDB(ctx context.Context) error {
 			return fmt.Errorf("clearing %s: %w", dbDir, err)
 		}
 	}
-	db, err := startDynalite(ctx, s.opts.Root, dbDir)
+	db, err := localaws.StartDynaliteWith(ctx, localaws.DynaliteOptions{Root: s.opts.Root, DataDir: dbDir})
 	if err != nil {
 		return err
 	}
-	s.closers = append(s.closers, db.stop)
-	s.DynamoDBEndpoint = db.endpoint
-	client := dynamodb.NewFromConfig(s.awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.endpoint) })
-	return createTables(ctx, client, s.stack.Tables)
+	s.closers = append(s.closers, func() { _ = db.Stop() })
+	s.DynamoDBEndpoint = db.Endpoint
+	client := dynamodb.NewFromConfig(s.awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.Endpoint) })
+	// Tables kept from an earlier run are left as they are.
+	for _, t := range s.stack.Tables {
+		if err := localaws.CreateTable(ctx, client, t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Session) awsConfig() aws.Config {
@@ -398,7 +405,7 @@ func (s *Session) newPool(fn topology.Function, bootstrap string) (*lambdapool.P
 	if err != nil {
 		return nil, err
 	}
-	emulator, err := toolPath(lambdapool.EmulatorTool, s.opts.Root)
+	emulator, err := lambdapool.EmulatorTool.PathIn(s.opts.Root)
 	if err != nil {
 		return nil, err
 	}

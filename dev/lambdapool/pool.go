@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/personabackend/app/internal/localaws"
 )
 
 // invokePath is where the emulator accepts invocations.
@@ -289,7 +290,7 @@ func (p *Pool) start(ctx context.Context) (*process, error) {
 }
 
 func (p *Pool) startOnce(ctx context.Context) (*process, error) {
-	ports, err := freePorts(2)
+	ports, err := localaws.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +318,7 @@ func (p *Pool) startOnce(ctx context.Context) (*process, error) {
 		close(proc.done)
 		p.wg.Done()
 	}()
-	if err := waitListening(ctx, addr, proc.done); err != nil {
+	if err := localaws.WaitListening(ctx, addr, proc.done, 10*time.Second); err != nil {
 		proc.stop()
 		return nil, fmt.Errorf("Lambda emulator for %s on %s: %w", p.cfg.Name, addr, err)
 	}
@@ -328,46 +329,6 @@ func (p *Pool) startOnce(ctx context.Context) (*process, error) {
 // the dev log prints its own line per invoke.
 func skipEmulatorLine(l string) bool {
 	return strings.HasPrefix(l, "START RequestId:") || strings.HasPrefix(l, "END RequestId:") || strings.HasPrefix(l, "REPORT RequestId:")
-}
-
-func waitListening(ctx context.Context, addr string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return errors.New("not listening after 10s")
-		}
-		select {
-		case <-exited:
-			return errors.New("exited before listening")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("finding a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // lineWriter writes complete lines to out with a prefix, dropping those skip selects.

@@ -1,7 +1,8 @@
 // Package localaws starts local stand-ins for AWS services (dynalite, goaws) on free loopback ports.
 //
 // Tests use Dynalite and Goaws, which skip the test when the tool is not installed.
-// Other programs (the local dev mode) use StartDynalite and StartGoaws directly.
+// The local dev mode uses StartDynaliteWith (tables kept on disk), CreateTable,
+// WaitListening and FreePorts.
 package localaws
 
 import (
@@ -45,15 +46,24 @@ var (
 // Path returns where the tool is installed: the environment override if set,
 // else its place in the repository that contains the working directory.
 func (tl Tool) Path() (string, error) {
+	return tl.PathIn("")
+}
+
+// PathIn returns where the tool is installed: the environment override if set,
+// else its place in the repository at root ("" for the one that contains the
+// working directory).
+func (tl Tool) PathIn(root string) (string, error) {
 	if p := os.Getenv(tl.EnvVar); p != "" {
 		if _, err := os.Stat(p); err != nil {
 			return "", fmt.Errorf("%s: %s=%s: %w (unset it or run `make tools`)", tl.Name, tl.EnvVar, p, ErrToolMissing)
 		}
 		return p, nil
 	}
-	root, err := build.ModuleRoot(".")
-	if err != nil {
-		return "", err
+	if root == "" {
+		var err error
+		if root, err = build.ModuleRoot("."); err != nil {
+			return "", err
+		}
 	}
 	p := filepath.Join(root, tl.InRepo)
 	if _, err := os.Stat(p); err != nil {
@@ -90,17 +100,39 @@ func (s *Server) Stop() error {
 // StartDynalite starts an in-memory dynalite on a free loopback port; tables become
 // ACTIVE as soon as they are created.
 func StartDynalite(ctx context.Context) (*Server, error) {
-	cli, err := DynaliteTool.Path()
+	return StartDynaliteWith(ctx, DynaliteOptions{})
+}
+
+// DynaliteOptions say where dynalite is found and where it keeps its tables.
+type DynaliteOptions struct {
+	// Root is the repository dynalite is installed in; default the one that contains
+	// the working directory. The DYNALITE_CLI override comes first either way.
+	Root string
+	// DataDir, when set, keeps the tables on disk there across runs; otherwise they
+	// live in memory and end with the server.
+	DataDir string
+}
+
+// StartDynaliteWith starts dynalite as opts say on a free loopback port; tables become
+// ACTIVE as soon as they are created.
+func StartDynaliteWith(ctx context.Context, opts DynaliteOptions) (*Server, error) {
+	cli, err := DynaliteTool.PathIn(opts.Root)
 	if err != nil {
 		return nil, err
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		return nil, fmt.Errorf("dynalite needs node on PATH: %w", ErrToolMissing)
+		return nil, fmt.Errorf("dynalite needs node on PATH (install Node.js 20): %w", ErrToolMissing)
 	}
-	return startWithRetry(ctx, func(port int) (*exec.Cmd, string, error) {
-		cmd := exec.Command(node, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
-			"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	args := []string{cli, "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}
+	if opts.DataDir != "" {
+		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("dynalite: creating its data folder: %w", err)
+		}
+		args = append(args, "--path", opts.DataDir)
+	}
+	return startWithRetry(ctx, DynaliteTool.Name, func(port int) (*exec.Cmd, string, error) {
+		cmd := exec.Command(node, append(args, "--host", "127.0.0.1", "--port", strconv.Itoa(port))...)
 		return cmd, "", nil
 	})
 }
@@ -112,7 +144,7 @@ func StartGoaws(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return startWithRetry(ctx, func(port int) (*exec.Cmd, string, error) {
+	return startWithRetry(ctx, GoawsTool.Name, func(port int) (*exec.Cmd, string, error) {
 		// goaws searches the tree for goaws.yaml unless given one, so it runs in a folder of its own.
 		dir, err := os.MkdirTemp("", "goaws-")
 		if err != nil {
@@ -132,18 +164,19 @@ func StartGoaws(ctx context.Context) (*Server, error) {
 
 // startWithRetry picks a free port and starts a server on it; another process may
 // take the port between picking and binding, so it tries a few ports.
-func startWithRetry(ctx context.Context, command func(port int) (*exec.Cmd, string, error)) (*Server, error) {
+func startWithRetry(ctx context.Context, name string, command func(port int) (*exec.Cmd, string, error)) (*Server, error) {
 	var lastErr error
 	for range 3 {
-		port, err := FreePort()
+		ports, err := FreePorts(1)
 		if err != nil {
 			return nil, err
 		}
+		port := ports[0]
 		cmd, dir, err := command(port)
 		if err != nil {
 			return nil, err
 		}
-		srv, err := start(ctx, cmd, port, dir)
+		srv, err := start(ctx, name, cmd, port, dir)
 		if err == nil {
 			return srv, nil
 		}
@@ -152,7 +185,7 @@ func startWithRetry(ctx context.Context, command func(port int) (*exec.Cmd, stri
 	return nil, lastErr
 }
 
-func start(ctx context.Context, cmd *exec.Cmd, port int, dir string) (*Server, error) {
+func start(ctx context.Context, name string, cmd *exec.Cmd, port int, dir string) (*Server, error) {
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	ownProcessGroup(cmd)
@@ -168,49 +201,56 @@ func start(ctx context.Context, cmd *exec.Cmd, port int, dir string) (*Server, e
 		if dir != "" {
 			os.RemoveAll(dir)
 		}
-		return nil, fmt.Errorf("starting %s: %w", filepath.Base(cmd.Path), err)
+		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	go func() {
 		_ = cmd.Wait()
 		close(srv.done)
 	}()
-	if err := waitListening(ctx, srv, 15*time.Second); err != nil {
+	if err := WaitListening(ctx, "127.0.0.1:"+strconv.Itoa(port), srv.done, 15*time.Second); err != nil {
 		_ = srv.Stop()
-		return nil, fmt.Errorf("%s on port %d: %w; its output:\n%s", filepath.Base(cmd.Path), port, err, out.String())
+		return nil, fmt.Errorf("%s on port %d: %w; its output:\n%s", name, port, err, out.String())
 	}
 	return srv, nil
 }
 
-func waitListening(ctx context.Context, srv *Server, limit time.Duration) error {
+// WaitListening waits until something accepts TCP connections at addr. It gives up
+// when exited is closed (the server's process ended), when ctx ends, or after limit.
+func WaitListening(ctx context.Context, addr string, exited <-chan struct{}, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
-	addr := "127.0.0.1:" + strconv.Itoa(srv.Port)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			conn.Close()
 			return nil
 		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not listening after %s", limit)
+		}
+		// A short pause: the Lambda emulator's start is on the path of a cold invoke.
 		select {
-		case <-srv.done:
+		case <-exited:
 			return errors.New("exited before listening")
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not listening after %s", limit)
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
 
-// FreePort returns a loopback TCP port that was free a moment ago.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
+// FreePorts returns n distinct loopback TCP ports that were free a moment ago.
+func FreePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	// All held open at once, so that no port is handed out twice.
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port: %w", err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports, nil
 }
 
 // Config returns an AWS SDK configuration for local servers: static credentials,

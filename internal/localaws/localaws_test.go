@@ -3,12 +3,17 @@ package localaws
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/personabackend/app/topology"
 )
@@ -108,6 +113,123 @@ func TestCreateTableMakesAnActiveTableWithItsIndexes(t *testing.T) {
 	if out.Table.TableStatus != "ACTIVE" || len(out.Table.GlobalSecondaryIndexes) != 1 ||
 		aws.ToString(out.Table.GlobalSecondaryIndexes[0].IndexName) != "ByOwner" {
 		t.Fatalf("table %+v, want ACTIVE with index ByOwner", out.Table)
+	}
+}
+
+func TestCreateTableLeavesATableKeptFromAnEarlierRunAsItIs(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	table := topology.Table{Name: "kept", HashKey: "id", Fields: map[string]string{"id": "string"}}
+	for run := 1; run <= 2; run++ {
+		srv, err := StartDynaliteWith(ctx, DynaliteOptions{DataDir: dir})
+		if errors.Is(err, ErrToolMissing) {
+			t.Skip(err.Error())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := dynamodb.NewFromConfig(Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+		if err := CreateTable(ctx, db, table); err != nil {
+			srv.Stop()
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if run == 1 {
+			_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("kept"), Item: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "x"}}})
+		} else {
+			var out *dynamodb.GetItemOutput
+			out, err = db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("kept"), Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "x"}}})
+			if err == nil && out.Item == nil {
+				t.Error("the item written in the first run is gone")
+			}
+		}
+		if stopErr := srv.Stop(); err == nil {
+			err = stopErr
+		}
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+	}
+}
+
+func TestFreePortsAreDistinct(t *testing.T) {
+	ports, err := FreePorts(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if seen[p] || p == 0 {
+			t.Fatalf("ports %v are not 5 distinct ports", ports)
+		}
+		seen[p] = true
+	}
+	if len(seen) != 5 {
+		t.Fatalf("got %d ports, want 5", len(seen))
+	}
+}
+
+func TestWaitListeningStopsWhenTheServerExits(t *testing.T) {
+	ports, err := FreePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	close(exited)
+	err = WaitListening(context.Background(), "127.0.0.1:"+strconv.Itoa(ports[0]), exited, time.Minute)
+	if err == nil || !strings.Contains(err.Error(), "exited before listening") {
+		t.Fatalf("err = %v, want the exit reported", err)
+	}
+}
+
+func TestPathInLooksInTheGivenRepository(t *testing.T) {
+	t.Setenv(DynaliteTool.EnvVar, "")
+	root := t.TempDir()
+	_, err := DynaliteTool.PathIn(root)
+	if !errors.Is(err, ErrToolMissing) || !strings.Contains(err.Error(), filepath.Join(root, DynaliteTool.InRepo)) {
+		t.Fatalf("err = %v, want the tool missing under %s", err, root)
+	}
+	want := filepath.Join(root, DynaliteTool.InRepo)
+	if err := os.MkdirAll(filepath.Dir(want), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(want, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := DynaliteTool.PathIn(root); err != nil || got != want {
+		t.Fatalf("PathIn = %q, %v; want %q", got, err, want)
+	}
+}
+
+// recordingDB keeps the CreateTable input and answers that the table is active.
+type recordingDB struct{ in *dynamodb.CreateTableInput }
+
+func (r *recordingDB) CreateTable(_ context.Context, in *dynamodb.CreateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	r.in = in
+	return &dynamodb.CreateTableOutput{}, nil
+}
+
+func (r *recordingDB) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	return &dynamodb.DescribeTableOutput{Table: &types.TableDescription{TableStatus: types.TableStatusActive}}, nil
+}
+
+// DynamoDB refuses a definition for an attribute no key uses; dynalite does not check.
+func TestCreateTableDefinesOnlyTheAttributesKeysUse(t *testing.T) {
+	db := &recordingDB{}
+	err := CreateTable(context.Background(), db, topology.Table{
+		Name:          "things",
+		Fields:        map[string]string{"id": "string", "owner": "string", "at": "number", "note": "string"},
+		HashKey:       "id",
+		GlobalIndexes: []topology.Index{{Name: "ByOwner", HashKey: "owner", RangeKey: "at", Projection: "ALL"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range db.in.AttributeDefinitions {
+		got = append(got, aws.ToString(d.AttributeName)+":"+string(d.AttributeType))
+	}
+	if want := "at:N id:S owner:S"; strings.Join(got, " ") != want {
+		t.Errorf("attribute definitions %v, want %s", got, want)
 	}
 }
 

@@ -2,6 +2,7 @@ package localaws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -24,50 +25,68 @@ var attributeTypes = map[string]types.ScalarAttributeType{
 	"binary": types.ScalarAttributeTypeB,
 }
 
-// CreateTable creates the table t describes, with its global indexes, and waits until it is ACTIVE.
+// CreateTable creates the table t describes, with its global indexes, and waits until
+// it is ACTIVE. A table of that name that exists already is left as it is, so data
+// kept on disk from an earlier run survives.
 func CreateTable(ctx context.Context, db TableCreator, t topology.Table) error {
-	in := &dynamodb.CreateTableInput{
-		TableName:   aws.String(t.Name),
-		BillingMode: types.BillingModePayPerRequest,
-		KeySchema:   keySchema(t.HashKey, t.RangeKey),
+	in, err := createTableInput(t)
+	if err != nil {
+		return err
 	}
-	fields := make([]string, 0, len(t.Fields))
-	for f := range t.Fields {
-		fields = append(fields, f)
-	}
-	sort.Strings(fields)
-	for _, f := range fields {
-		typ, ok := attributeTypes[t.Fields[f]]
-		if !ok {
-			return fmt.Errorf("table %s: field %s has type %q; want string, number or binary", t.Name, f, t.Fields[f])
-		}
-		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String(f), AttributeType: typ})
-	}
-	for _, ix := range t.GlobalIndexes {
-		proj := &types.Projection{ProjectionType: types.ProjectionType(ix.Projection)}
-		if len(ix.NonKeyAttributes) > 0 {
-			proj.NonKeyAttributes = ix.NonKeyAttributes
-		}
-		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
-			IndexName:  aws.String(ix.Name),
-			KeySchema:  keySchema(ix.HashKey, ix.RangeKey),
-			Projection: proj,
-		})
-	}
-	if _, err := db.CreateTable(ctx, in); err != nil {
+	_, err = db.CreateTable(ctx, in)
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("creating table %s: %w", t.Name, err)
 	}
-	waiter := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 10 * time.Millisecond })
+	waiter := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 10 * time.Millisecond
+		o.MaxDelay = 200 * time.Millisecond
+	})
 	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)}, 30*time.Second); err != nil {
 		return fmt.Errorf("waiting for table %s: %w", t.Name, err)
 	}
 	return nil
 }
 
-func keySchema(hash, rng string) []types.KeySchemaElement {
-	ks := []types.KeySchemaElement{{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash}}
-	if rng != "" {
-		ks = append(ks, types.KeySchemaElement{AttributeName: aws.String(rng), KeyType: types.KeyTypeRange})
+func createTableInput(t topology.Table) (*dynamodb.CreateTableInput, error) {
+	used := map[string]bool{}
+	key := func(hash, rng string) []types.KeySchemaElement {
+		used[hash] = true
+		ks := []types.KeySchemaElement{{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash}}
+		if rng != "" {
+			used[rng] = true
+			ks = append(ks, types.KeySchemaElement{AttributeName: aws.String(rng), KeyType: types.KeyTypeRange})
+		}
+		return ks
 	}
-	return ks
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(t.Name),
+		BillingMode: types.BillingModePayPerRequest,
+		KeySchema:   key(t.HashKey, t.RangeKey),
+	}
+	for _, ix := range t.GlobalIndexes {
+		proj := &types.Projection{ProjectionType: types.ProjectionType(ix.Projection)}
+		if ix.Projection == string(types.ProjectionTypeInclude) {
+			proj.NonKeyAttributes = ix.NonKeyAttributes
+		}
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName:  aws.String(ix.Name),
+			KeySchema:  key(ix.HashKey, ix.RangeKey),
+			Projection: proj,
+		})
+	}
+	// DynamoDB refuses attribute definitions that no key uses.
+	names := make([]string, 0, len(used))
+	for name := range used {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		typ, ok := attributeTypes[t.Fields[name]]
+		if !ok {
+			return nil, fmt.Errorf("table %s: key attribute %s has type %q; want string, number or binary", t.Name, name, t.Fields[name])
+		}
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: typ})
+	}
+	return in, nil
 }

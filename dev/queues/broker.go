@@ -550,7 +550,11 @@ func (b *Broker) publish(topicARN string, in publishInput) (sendOutput, error) {
 			return sendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: The MessageGroupId parameter is required for FIFO topics", sender: true}
 		}
 		if in.DeduplicationID == "" {
-			return sendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly", sender: true}
+			if !t.def.ContentBasedDeduplication {
+				return sendOutput{}, &apiError{code: "InvalidParameter", message: "Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly", sender: true}
+			}
+			sum := sha256.Sum256([]byte(in.Message))
+			in.DeduplicationID = hex.EncodeToString(sum[:])
 		}
 		for id, e := range t.dedup {
 			if !now.Before(e.expires) {

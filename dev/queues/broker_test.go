@@ -264,6 +264,34 @@ func TestFIFOTopicDeduplicatesWithinFiveMinutes(t *testing.T) {
 	}
 }
 
+func TestAContentDeduplicatingFIFOTopicDropsTheSameBodyWithoutAnID(t *testing.T) {
+	stack := &topology.Stack{
+		Topics:        []topology.Topic{{Name: "events.fifo", FIFO: true, ContentBasedDeduplication: true}},
+		Queues:        []topology.Queue{{Name: "audit.fifo", FIFO: true, VisibilityTimeoutSeconds: 30}},
+		Subscriptions: []topology.Subscription{{Topic: "events.fifo", Queue: "audit.fifo", RawMessageDelivery: true}},
+	}
+	e := start(t, stack)
+	publish := func(body string) string {
+		out, err := e.sns.Publish(context.Background(), &sns.PublishInput{
+			TopicArn: aws.String(e.broker.TopicARN("events.fifo")), Message: aws.String(body), MessageGroupId: aws.String("g"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *out.MessageId
+	}
+	first := publish("same")
+	if again := publish("same"); again != first {
+		t.Errorf("the same body got a new message ID %s, want %s", again, first)
+	}
+	if other := publish("other"); other == first {
+		t.Error("another body was taken for a duplicate")
+	}
+	if n, _, _ := e.broker.Counts("audit.fifo"); n != 2 {
+		t.Errorf("queue holds %d messages, want 2", n)
+	}
+}
+
 func TestFIFOTopicRefusesPublishWithoutGroupOrDeduplicationID(t *testing.T) {
 	e := start(t, personaStack())
 	for name, in := range map[string]*sns.PublishInput{

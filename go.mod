@@ -1,6 +1,6 @@
 module github.com/personabackend/app
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1
@@ -19,6 +19,8 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/hashicorp/terraform-cdk-go/cdktf v0.20.11
 	github.com/joho/godotenv v1.5.1
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
 )
 
 require (
@@ -43,6 +45,5 @@ require (
 	golang.org/x/lint v0.0.0-20210508222113-6edffad5e616 // indirect
 	golang.org/x/mod v0.22.0 // indirect
 	golang.org/x/sync v0.10.0 // indirect
-	golang.org/x/sys v0.28.0 // indirect
 	golang.org/x/tools v0.28.0 // indirect
 )

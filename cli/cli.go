@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"golang.org/x/term"
+
 	"github.com/personabackend/app/topology"
 )
 
@@ -227,14 +229,10 @@ func (t *tool) stageFlag(stage string) (StageInfo, error) {
 	return info, nil
 }
 
-// isTerminal reports whether f is an interactive terminal.
+// isTerminal reports whether v is an interactive terminal.
 func isTerminal(v any) bool {
 	f, ok := v.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // sortedKeys returns m's keys in order.

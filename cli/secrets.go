@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+
+	"golang.org/x/term"
 
 	"github.com/personabackend/app/cli/secretstore"
 	"github.com/personabackend/app/topology"
@@ -31,7 +32,8 @@ var secretsSetCommand = command{
 value that stages without their own use (--fallback).
 
 Without VALUE, the value is read from standard input, so it stays out of your shell history:
-a piped value is taken whole (one trailing newline removed); at a terminal, one line is read.
+a piped value is taken whole (one trailing newline removed); at a terminal, one line is read
+without being shown.
 A VALUE that starts with - goes after --, as in: PROGRAM secrets set NAME --stage dev -- -value
 
 ` + storeHelp + `
@@ -228,15 +230,17 @@ func (t *tool) secretsSet(ctx context.Context, args []string) error {
 	return nil
 }
 
-// readValue reads a secret's value from standard input.
+// readValue reads a secret's value from standard input; at a terminal, without echoing it.
 func (t *tool) readValue(name string) (string, error) {
-	if isTerminal(t.stdin) {
-		fmt.Fprintf(t.stderr, "Value for %s (shown as you type), then Enter: ", name)
-		line, err := bufio.NewReader(t.stdin).ReadString('\n')
-		if err != nil && err != io.EOF {
+	if f, ok := t.stdin.(*os.File); ok && isTerminal(f) {
+		fmt.Fprintf(t.stderr, "Value for %s (not shown as you type), then Enter: ", name)
+		value, err := term.ReadPassword(int(f.Fd()))
+		// The Enter that ended the value was not echoed either.
+		fmt.Fprintln(t.stderr)
+		if err != nil {
 			return "", fmt.Errorf("reading the value: %w", err)
 		}
-		return strings.TrimRight(line, "\r\n"), nil
+		return string(value), nil
 	}
 	data, err := io.ReadAll(t.stdin)
 	if err != nil {

@@ -71,3 +71,19 @@ func StartBootstrap(tb testing.TB, path string, env []string) *Function {
 	tb.Cleanup(f.Stop)
 	return f
 }
+
+// BenchmarkInit reports a bootstrap's cold start, process start to its first
+// request for an invocation, as ms-init/op.
+func BenchmarkInit(b *testing.B, pkg string, env []string) {
+	bin := BuildBootstrap(b, pkg)
+	var total time.Duration
+	for b.Loop() {
+		fn, err := StartFunction(context.Background(), bin, env)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += fn.InitDuration
+		fn.Stop()
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms-init/op")
+}

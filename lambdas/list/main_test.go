@@ -86,15 +86,5 @@ func TestTheBootstrapWithoutItsTableLinkStopsAtInitNamingTheLink(t *testing.T) {
 // BenchmarkInit measures the bootstrap's cold start: process start to its first
 // request for an invocation.
 func BenchmarkInit(b *testing.B) {
-	bin := localaws.BuildBootstrap(b, "./lambdas/list")
-	var total time.Duration
-	for b.Loop() {
-		fn, err := localaws.StartFunction(context.Background(), bin, env("http://127.0.0.1:1"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		total += fn.InitDuration
-		fn.Stop()
-	}
-	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms-init/op")
+	localaws.BenchmarkInit(b, "./lambdas/list", env("http://127.0.0.1:1"))
 }

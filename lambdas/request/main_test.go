@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -112,15 +111,5 @@ func TestTheBootstrapWithoutItsTopicLinkStopsAtInitNamingTheLink(t *testing.T) {
 // BenchmarkInit measures the bootstrap's cold start: process start to its first
 // request for an invocation.
 func BenchmarkInit(b *testing.B) {
-	bin := localaws.BuildBootstrap(b, "./lambdas/request")
-	var total time.Duration
-	for b.Loop() {
-		fn, err := localaws.StartFunction(context.Background(), bin, env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		total += fn.InitDuration
-		fn.Stop()
-	}
-	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms-init/op")
+	localaws.BenchmarkInit(b, "./lambdas/request", env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic"))
 }

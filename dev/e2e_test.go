@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -162,24 +161,6 @@ func copyFile(t testing.TB, src, dst string) {
 	}
 }
 
-// syncBuffer is a log that tests read while the session writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type client struct {
 	t    testing.TB
 	base string
@@ -242,7 +223,7 @@ func eventually(t testing.TB, limit time.Duration, what string, cond func() bool
 func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 	requireTools(t)
 	root := copyModule(t, e2ePackages...)
-	log := &syncBuffer{}
+	log := &localaws.Buffer{}
 	defer func() {
 		if t.Failed() || os.Getenv("DEV_TEST_LOG") != "" {
 			t.Logf("dev log:\n%s", log.String())

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/personabackend/app/internal/localaws"
 )
 
 // fakeTasks records published tasks; while err is set, publishing fails with it.
@@ -37,7 +39,7 @@ type testAPI struct {
 	api   *API
 	tasks *fakeTasks
 	store *Store
-	logs  *logBuffer
+	logs  *localaws.Buffer
 }
 
 func newTestAPI(t testing.TB) testAPI {

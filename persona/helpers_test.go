@@ -1,7 +1,6 @@
 package persona
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -71,26 +70,8 @@ func (c *clock) Now() time.Time {
 	return c.now
 }
 
-// logBuffer collects JSON log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newLogger() (*slog.Logger, *logBuffer) {
-	buf := &logBuffer{}
+func newLogger() (*slog.Logger, *localaws.Buffer) {
+	buf := &localaws.Buffer{}
 	return slog.New(slog.NewJSONHandler(buf, nil)), buf
 }
 

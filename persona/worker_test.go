@@ -16,6 +16,8 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/personabackend/app/resource"
 	"github.com/personabackend/app/resource/secrets"
+
+	"github.com/personabackend/app/internal/localaws"
 )
 
 const testAPIKey = "sk-test-5up3r-s3cr3t"
@@ -49,7 +51,7 @@ type testWorker struct {
 	worker *Worker
 	store  *Store
 	ssm    *fakeSSM
-	logs   *logBuffer
+	logs   *localaws.Buffer
 }
 
 func newTestWorker(t *testing.T) testWorker {

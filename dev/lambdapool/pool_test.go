@@ -18,25 +18,8 @@ import (
 	"github.com/personabackend/app/internal/localaws"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // echoPool builds testdata/echo for the host and starts a pool of size processes for it.
-func echoPool(t *testing.T, size int, timeout time.Duration) (*Pool, *syncBuffer) {
+func echoPool(t *testing.T, size int, timeout time.Duration) (*Pool, *localaws.Buffer) {
 	t.Helper()
 	rie, err := EmulatorTool.Path()
 	if errors.Is(err, localaws.ErrToolMissing) {
@@ -51,7 +34,7 @@ func echoPool(t *testing.T, size int, timeout time.Duration) (*Pool, *syncBuffer
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the test handler: %v\n%s", err, out)
 	}
-	log := &syncBuffer{}
+	log := &localaws.Buffer{}
 	p := New(Config{
 		Name: "echo", Emulator: rie, Bootstrap: bootstrap, Size: size, Timeout: timeout, Log: log,
 		Env: []string{"GREETING=hello", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1"},

@@ -79,7 +79,7 @@ type Server struct {
 	Port     int
 
 	cmd    *exec.Cmd
-	output *lockedBuffer
+	output *Buffer
 	done   chan struct{}
 	dir    string // removed on Stop when set
 }
@@ -186,7 +186,7 @@ func startWithRetry(ctx context.Context, name string, command func(port int) (*e
 }
 
 func start(ctx context.Context, name string, cmd *exec.Cmd, port int, dir string) (*Server, error) {
-	out := &lockedBuffer{}
+	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	ownProcessGroup(cmd)
 	srv := &Server{
@@ -263,18 +263,20 @@ func Config() aws.Config {
 	}
 }
 
-type lockedBuffer struct {
+// Buffer collects output that one goroutine writes while others read it: a
+// process's output, or a log under test.
+type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

@@ -23,7 +23,7 @@ type Function struct {
 	InitDuration time.Duration
 
 	cmd      *exec.Cmd
-	output   *lockedBuffer
+	output   *Buffer
 	exited   chan struct{}
 	srv      *http.Server
 	next     chan invocation
@@ -54,7 +54,7 @@ func StartFunction(ctx context.Context, path string, env []string) (*Function, e
 		return nil, fmt.Errorf("runtime API: %w", err)
 	}
 	f := &Function{
-		output:  &lockedBuffer{},
+		output:  &Buffer{},
 		exited:  make(chan struct{}),
 		next:    make(chan invocation),
 		ready:   make(chan struct{}),

@@ -74,7 +74,7 @@ func TestAMissingToolIsReportedWithTheCommandThatInstallsIt(t *testing.T) {
 func TestStopEndsTheServer(t *testing.T) {
 	srv, err := StartDynalite(context.Background())
 	if errors.Is(err, ErrToolMissing) {
-		t.Skip(err.Error())
+		SkipOrFail(t, err)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestCreateTableLeavesATableKeptFromAnEarlierRunAsItIs(t *testing.T) {
 	for run := 1; run <= 2; run++ {
 		srv, err := StartDynaliteWith(ctx, DynaliteOptions{DataDir: dir})
 		if errors.Is(err, ErrToolMissing) {
-			t.Skip(err.Error())
+			SkipOrFail(t, err)
 		}
 		if err != nil {
 			t.Fatal(err)

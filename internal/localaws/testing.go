@@ -3,6 +3,7 @@ package localaws
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -18,6 +19,13 @@ func Dynalite(tb testing.TB) *Server {
 	return startForTest(tb, StartDynalite)
 }
 
+// Moto starts moto's server for the test and stops it when the test ends.
+// It skips the test, saying how to install moto, when it is missing.
+func Moto(tb testing.TB) *Server {
+	tb.Helper()
+	return startForTest(tb, StartMoto)
+}
+
 // Goaws starts goaws for the test and stops it when the test ends.
 // It skips the test, saying how to install goaws, when it is missing.
 func Goaws(tb testing.TB) *Server {
@@ -29,7 +37,7 @@ func startForTest(tb testing.TB, start func(context.Context) (*Server, error)) *
 	tb.Helper()
 	srv, err := start(context.Background())
 	if errors.Is(err, ErrToolMissing) {
-		tb.Skip(err.Error())
+		SkipOrFail(tb, err)
 	}
 	if err != nil {
 		tb.Fatal(err)
@@ -40,6 +48,16 @@ func startForTest(tb testing.TB, start func(context.Context) (*Server, error)) *
 		}
 	})
 	return srv
+}
+
+// SkipOrFail skips the test because err says something it needs is missing, or
+// fails it when CI=true: a green CI run means every test ran.
+func SkipOrFail(tb testing.TB, err error) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("CI=true, so this test may not skip: %v", err)
+	}
+	tb.Skip(err.Error())
 }
 
 // BuildBootstrap builds the main package pkg (relative to the repository root, e.g.

@@ -1,0 +1,44 @@
+package localaws
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+func TestMotoServesSecureStringParameters(t *testing.T) {
+	srv := Moto(t)
+	ctx := context.Background()
+	client := ssm.NewFromConfig(Config(), func(o *ssm.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+	if _, err := client.PutParameter(ctx, &ssm.PutParameterInput{
+		Name: aws.String("/app/dev/Key"), Value: aws.String("v4lue"), Type: ssmtypes.ParameterTypeSecureString,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/dev/Key"), WithDecryption: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(out.Parameter.Value); got != "v4lue" {
+		t.Fatalf("value = %q, want v4lue", got)
+	}
+}
+
+func TestAMissingMotoSaysHowToInstallIt(t *testing.T) {
+	t.Setenv(MotoPythonEnv, "/nonexistent/python3")
+	motoCheck.once, motoCheck.python, motoCheck.err = sync.Once{}, "", nil
+	t.Cleanup(func() { motoCheck.once, motoCheck.python, motoCheck.err = sync.Once{}, "", nil })
+	_, err := StartMoto(context.Background())
+	if !errors.Is(err, ErrToolMissing) {
+		t.Fatalf("err = %v, want ErrToolMissing", err)
+	}
+	if !strings.Contains(err.Error(), "pip install 'moto[server]'") {
+		t.Errorf("error %q does not say how to install moto", err)
+	}
+}

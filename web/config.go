@@ -1,0 +1,131 @@
+// Package web describes the contract between the web app in this folder and
+// whatever serves it: the config.json object the page reads at start. The build
+// holds no stage values, so one build serves every stage; the stack (or dev mode)
+// writes this object beside it.
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// ConfigFile is where the page fetches its config, relative to the site's root
+// (same origin, no cache).
+const ConfigFile = "config.json"
+
+// SignIn is how the page signs people in.
+type SignIn string
+
+const (
+	// SignInCognito signs in with SRP against the user pool: deployed stages,
+	// and dev mode with a local Cognito.
+	SignInCognito SignIn = "cognito"
+	// SignInDev asks for a user name and sends the dev-only unsigned token that
+	// dev mode's API accepts (dev/apigw.DevToken); deployed APIs refuse it. The
+	// page says it is in this mode on every page.
+	SignInDev SignIn = "dev"
+)
+
+// Config is the content of config.json. Field names are the JSON the page reads.
+type Config struct {
+	Stage            string `json:"stage"`
+	APIURL           string `json:"apiUrl"`
+	Region           string `json:"region"`
+	UserPoolID       string `json:"userPoolId,omitempty"`
+	UserPoolClientID string `json:"userPoolClientId,omitempty"`
+	SignIn           SignIn `json:"signIn"`
+	// CognitoEndpoint replaces Cognito's regional endpoint, e.g. with a local
+	// Cognito in dev mode; empty means https://cognito-idp.<region>.amazonaws.com/.
+	CognitoEndpoint string `json:"cognitoEndpoint,omitempty"`
+}
+
+var (
+	regionPattern   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	poolIDPattern   = regexp.MustCompile(`^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$`)
+	clientIDPattern = regexp.MustCompile(`^[\w+]{1,128}$`)
+)
+
+// Validate returns an error naming every field that the page would refuse.
+// The page checks the same rules (web/src/lib/config.ts) and shows an error
+// page instead of signing anyone in against a half-configured stage.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("web config %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.Stage == "" {
+		bad("stage", "is required")
+	}
+	if err := checkURL(c.APIURL); err != nil {
+		bad("apiUrl", "%v", err)
+	}
+	if !regionPattern.MatchString(c.Region) {
+		bad("region", "%q is not an AWS region such as us-east-1", c.Region)
+	}
+	switch c.SignIn {
+	case SignInCognito:
+		m := poolIDPattern.FindStringSubmatch(c.UserPoolID)
+		switch {
+		case m == nil:
+			bad("userPoolId", "%q is not a Cognito user pool id such as us-east-1_Abc123", c.UserPoolID)
+		case m[1] != c.Region:
+			bad("userPoolId", "the pool is in %s but region is %s; give the pool's region", m[1], c.Region)
+		}
+		if !clientIDPattern.MatchString(c.UserPoolClientID) {
+			bad("userPoolClientId", "%q is not a user pool client id", c.UserPoolClientID)
+		}
+		if c.CognitoEndpoint != "" {
+			if err := checkURL(c.CognitoEndpoint); err != nil {
+				bad("cognitoEndpoint", "%v", err)
+			}
+		}
+	case SignInDev:
+		if c.UserPoolID != "" || c.UserPoolClientID != "" || c.CognitoEndpoint != "" {
+			bad("signIn", `"dev" uses no user pool: leave userPoolId, userPoolClientId and cognitoEndpoint empty, or use "cognito"`)
+		}
+	default:
+		bad("signIn", `%q must be "cognito" or "dev"`, c.SignIn)
+	}
+	return errors.Join(errs...)
+}
+
+// JSON validates the config and returns config.json's content.
+func (c Config) JSON() ([]byte, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the web config: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
+// checkURL accepts an absolute https URL, or http on a loopback host (dev mode),
+// with no query, fragment or credentials.
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	if u.Scheme != "https" && (u.Scheme != "http" || !loopback(u.Hostname())) {
+		return fmt.Errorf("%q must use https (plain http only on a loopback address)", raw)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q must have no query, fragment or credentials", raw)
+	}
+	return nil
+}
+
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export PATH := $(TOOLS):$(PATH)
 
-GO_SOURCES := $(shell find . -name '*.go' -not -path './cdktf.out/*' -not -path './node_modules/*' -not -path './.build/*' -not -path './.dev/*' 2>/dev/null) go.mod go.sum
+GO_SOURCES := $(shell find . -name '*.go' -not -path './cdktf.out/*' -not -path './node_modules/*' -not -path './web/node_modules/*' -not -path './.build/*' -not -path './.dev/*' 2>/dev/null) go.mod go.sum
 
 .PHONY: synth test bench tools npm terraform dev deploy diff remove outputs secrets-list vet fmt clean
 
@@ -27,19 +27,24 @@ test: tools
 	go vet ./...
 	go test ./...
 
-## bench: synth timing against a bare-jsii floor, cold synth, zip sizes; handler and dev-mode benchmarks
-bench: $(BIN)
+## bench: synth timing against a bare-jsii floor, cold synth, zip sizes; web build cold and unchanged, first-load JS; handler and dev-mode benchmarks
+bench: $(BIN) npm
 	go run ./bench/synth
+	go test -run '^$$' -bench 'WebSite/cold' -benchtime 1x ./build/
+	go test -run '^$$' -bench 'WebSite/unchanged' -benchtime 20x ./build/
 	go test -run '^$$' -bench . -benchtime 20x ./persona/... ./lambdas/...
 	go test -run '^$$' -bench GetPersonas -benchtime 2000x ./dev/
 	go test -run '^$$' -bench 'HotReload|StartToFirstRequest' -benchtime 10x ./dev/
 
-## tools: dynalite (npm), goaws and the Lambda emulator (Go), terraform if not on PATH
+## tools: dynalite and the web app's packages (npm), goaws and the Lambda emulator (Go), terraform if not on PATH
 tools: npm $(TOOLS)/goaws $(TOOLS)/aws-lambda-rie terraform
 
-npm: node_modules/.package-lock.json
+npm: node_modules/.package-lock.json web/node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+# The site builder (build.Site, web.Site) runs the same install when the lockfile is newer.
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 
 $(TOOLS)/goaws:
 	GOBIN=$(TOOLS) go install github.com/Admiral-Piett/goaws/app/cmd@v0.4.5
@@ -72,4 +77,4 @@ fmt:
 	gofmt -l -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf cdktf.out bin .build
+	rm -rf cdktf.out bin .build web/out web/.next

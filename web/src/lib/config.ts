@@ -71,7 +71,7 @@ export function parseConfig(raw: unknown): SiteConfig {
   switch (c.signIn) {
     case "cognito": {
       const m = poolIdPattern.exec(c.userPoolId);
-      if (!m) throw new ConfigError(`${configPath}: "userPoolId" must be a Cognito user pool id such as us-east-1_Abc123.`);
+      if (!m) throw new ConfigError(`${configPath}: "userPoolId" must be a Cognito user pool id: its region, _ and letters or digits.`);
       if (m[1] !== c.region) throw new ConfigError(`${configPath}: "userPoolId" is in ${m[1]} but "region" is ${c.region}.`);
       if (!clientIdPattern.test(c.userPoolClientId)) throw new ConfigError(`${configPath}: "userPoolClientId" must be the user pool client's id.`);
       if (c.cognitoEndpoint) checkURL("cognitoEndpoint", c.cognitoEndpoint);

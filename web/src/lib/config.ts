@@ -26,7 +26,7 @@ export async function loadConfig(): Promise<SiteConfig> {
     throw new ConfigError(`${configPath} could not be fetched: check your connection and reload.`);
   }
   if (!res.ok) {
-    throw new ConfigError(`${configPath} answered ${res.status}: the stack writes it beside the site when it deploys.`);
+    throw new ConfigError(`${configPath} answered ${res.status}.`);
   }
   let raw: unknown;
   try {

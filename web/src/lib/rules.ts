@@ -38,34 +38,35 @@ export function splitTools(s: string): string[] {
 // there is none.
 export function check(v: FormValues): { errors: Partial<Record<SpecField, string>>; spec?: Spec } {
   const errors: Partial<Record<SpecField, string>> = {};
-  const text = (field: "name" | "description" | "instructions", required: boolean) => {
+  // missing is what to say when a required field is empty.
+  const text = (field: "name" | "description" | "instructions", label: string, missing?: string) => {
     const n = length(v[field]);
-    if (required && v[field] === "") errors[field] = "is required";
-    else if (n > limits[field]) errors[field] = `must be at most ${limits[field]} characters (now ${n})`;
+    if (missing && v[field] === "") errors[field] = missing;
+    else if (n > limits[field]) errors[field] = `${label} must be at most ${limits[field]} characters (now ${n}).`;
   };
-  text("name", true);
-  text("description", false);
-  text("instructions", true);
+  text("name", "Name", "Enter a name.");
+  text("description", "Description");
+  text("instructions", "Instructions", "Enter the instructions.");
 
   const model = v.model.trim();
   if (model && (length(model) > limits.model || !modelPattern.test(model))) {
-    errors.model = `must be at most ${limits.model} characters of letters, digits and . _ : / -`;
+    errors.model = `Model must be at most ${limits.model} characters of letters, digits and . _ : / -, starting with a letter or digit.`;
   }
 
   let temperature: number | undefined;
   if (v.temperature.trim() !== "") {
     temperature = Number(v.temperature);
     if (!Number.isFinite(temperature) || temperature < 0 || temperature > limits.temperature) {
-      errors.temperature = `must be a number from 0 to ${limits.temperature}`;
+      errors.temperature = `Temperature must be a number from 0 to ${limits.temperature}.`;
     }
   }
 
   const tools = splitTools(v.tools);
   const bad = tools.find((t) => !toolPattern.test(t));
   const twice = tools.find((t, i) => tools.indexOf(t) !== i);
-  if (tools.length > limits.tools) errors.tools = `at most ${limits.tools} tools (now ${tools.length})`;
-  else if (bad) errors.tools = `"${bad}" must be 1–64 characters of lowercase letters, digits and _, starting with a letter`;
-  else if (twice) errors.tools = `"${twice}" is listed twice`;
+  if (tools.length > limits.tools) errors.tools = `At most ${limits.tools} tools (now ${tools.length}).`;
+  else if (bad) errors.tools = `Tool "${bad}" must be 1–64 lowercase letters, digits and _, starting with a letter.`;
+  else if (twice) errors.tools = `Tool "${twice}" is listed twice.`;
 
   if (Object.keys(errors).length > 0) return { errors };
   const spec: Spec = { name: v.name, instructions: v.instructions };

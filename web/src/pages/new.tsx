@@ -7,6 +7,15 @@ import { errorText } from "../lib/format";
 import { useClient, useSignedIn } from "../lib/hooks";
 import { check, defaultTemperature, length, limits, splitTools, type FormValues } from "../lib/rules";
 
+const labels: Record<SpecField, string> = {
+  name: "Name",
+  description: "Description",
+  instructions: "Instructions",
+  model: "Model",
+  temperature: "Temperature",
+  tools: "Tools",
+};
+
 const empty: FormValues = { name: "", description: "", instructions: "", model: "", temperature: "", tools: "" };
 
 // newKey makes an Idempotency-Key: 128 random bits in hex.
@@ -57,7 +66,7 @@ export default function NewPersona() {
       await router.push(`/persona?id=${persona.id}`);
     } catch (err) {
       if (err instanceof ApiError && err.field) {
-        const next = { [err.field]: err.message };
+        const next = { [err.field]: `${labels[err.field]}: ${err.message}` };
         setErrors(next);
         focusFirstError(next);
       } else if (err instanceof ApiError && err.code === "idempotency_key_reused") {
@@ -85,31 +94,31 @@ export default function NewPersona() {
             {formError}
           </p>
         )}
-        <Field id="name" label="Name" hint={count("name")} error={errors.name}>
+        <Field id="name" label={labels.name} hint={count("name")} error={errors.name}>
           {(p) => <input {...p} type="text" required autoComplete="off" value={values.name} onChange={set("name")} />}
         </Field>
-        <Field id="description" label="Description" optional hint={`What the persona is for. ${count("description")}`} error={errors.description}>
+        <Field id="description" label={labels.description} optional hint={`What the persona is for. ${count("description")}`} error={errors.description}>
           {(p) => <textarea {...p} rows={2} value={values.description} onChange={set("description")} />}
         </Field>
         <Field
           id="instructions"
-          label="Instructions"
+          label={labels.instructions}
           hint={`The persona's standing instructions (its system prompt). ${count("instructions")}`}
           error={errors.instructions}
         >
           {(p) => <textarea {...p} rows={8} required value={values.instructions} onChange={set("instructions")} />}
         </Field>
-        <Field id="model" label="Model" optional hint="Letters, digits and . _ : / -; empty means the runtime's default." error={errors.model}>
+        <Field id="model" label={labels.model} optional hint="Letters, digits and . _ : / -; empty means the runtime's default." error={errors.model}>
           {(p) => <input {...p} type="text" autoComplete="off" spellCheck={false} value={values.model} onChange={set("model")} />}
         </Field>
-        <Field id="temperature" label="Temperature" optional hint={`0 to ${limits.temperature}; empty means ${defaultTemperature}.`} error={errors.temperature}>
+        <Field id="temperature" label={labels.temperature} optional hint={`0 to ${limits.temperature}; empty means ${defaultTemperature}.`} error={errors.temperature}>
           {(p) => (
             <input {...p} type="text" inputMode="decimal" autoComplete="off" value={values.temperature} onChange={set("temperature")} />
           )}
         </Field>
         <Field
           id="tools"
-          label="Tools"
+          label={labels.tools}
           optional
           hint={`Up to ${limits.tools} names of lowercase letters, digits and _, separated by commas or spaces (${toolCount} now).`}
           error={errors.tools}

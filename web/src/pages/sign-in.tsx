@@ -142,7 +142,7 @@ function DevSignIn({ onSignedIn }: { onSignedIn: ReturnType<typeof useAuth>["sig
     e.preventDefault();
     const name = user.trim();
     if (!name) {
-      setError("is required");
+      setError("Enter a user name.");
       return;
     }
     onSignedIn({ mode: "dev", user: name, accessToken: devToken(name) });

@@ -5,6 +5,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,6 +93,21 @@ func (c Config) Validate() error {
 		bad("signIn", `%q must be "cognito" or "dev"`, c.SignIn)
 	}
 	return errors.Join(errs...)
+}
+
+// ParseConfig reads config.json's content as the page does: one object, no
+// unknown fields, valid.
+func ParseConfig(data []byte) (Config, error) {
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("web config: %w", err)
+	}
+	if dec.More() {
+		return Config{}, errors.New("web config: more than one JSON value")
+	}
+	return c, c.Validate()
 }
 
 // JSON validates the config and returns config.json's content.

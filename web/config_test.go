@@ -2,91 +2,87 @@ package web
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/personabackend/app/dev/apigw"
 )
 
-func deployed() Config {
-	return Config{
-		Stage:            "dev",
-		APIURL:           "https://x.execute-api.us-east-1.amazonaws.com",
-		Region:           "us-east-1",
-		UserPoolID:       "us-east-1_Abc123",
-		UserPoolClientID: "abc123",
-		SignIn:           SignInCognito,
-	}
+// configCases are shared with the page's tests (src/lib/config.test.ts), so the
+// Go contract and the page accept and refuse the same files.
+type configCases struct {
+	Valid    map[string]json.RawMessage   `json:"valid"`
+	Invalid  map[string]json.RawMessage   `json:"invalid"`
+	DevToken struct{ User, Token string } `json:"devToken"`
 }
 
-func TestAConfigIsAcceptedOrRefusedNamingTheField(t *testing.T) {
-	tests := []struct {
-		name   string
-		change func(*Config)
-		want   string // "" when valid, else a part of the error
-	}{
-		{"a deployed stage's config is accepted", func(*Config) {}, ""},
-		{"a local Cognito on loopback http is accepted", func(c *Config) { c.CognitoEndpoint = "http://127.0.0.1:4566/"; c.APIURL = "http://localhost:3000" }, ""},
-		{"dev sign-in without a user pool is accepted", func(c *Config) {
-			*c = Config{Stage: "local", APIURL: "http://127.0.0.1:3000", Region: "us-east-1", SignIn: SignInDev}
-		}, ""},
-		{"an API URL with a base path is accepted", func(c *Config) { c.APIURL = "https://api.example.com/v1" }, ""},
-		{"a missing stage is refused", func(c *Config) { c.Stage = "" }, "stage: is required"},
-		{"plain http off loopback is refused", func(c *Config) { c.APIURL = "http://api.example.com" }, "apiUrl"},
-		{"a relative API URL is refused", func(c *Config) { c.APIURL = "/api" }, "not an absolute URL"},
-		{"an API URL with a query is refused", func(c *Config) { c.APIURL = "https://api.example.com?a=b" }, "no query"},
-		{"an unknown region is refused", func(c *Config) { c.Region = "useast1" }, "region"},
-		{"a pool in another region is refused", func(c *Config) { c.UserPoolID = "eu-west-1_Abc" }, "the pool is in eu-west-1 but region is us-east-1"},
-		{"a malformed pool id is refused", func(c *Config) { c.UserPoolID = "Abc" }, "userPoolId"},
-		{"a missing client id is refused", func(c *Config) { c.UserPoolClientID = "" }, "userPoolClientId"},
-		{"a Cognito endpoint over plain http off loopback is refused", func(c *Config) { c.CognitoEndpoint = "http://cognito.example.com" }, "cognitoEndpoint"},
-		{"dev sign-in with a user pool is refused", func(c *Config) { c.SignIn = SignInDev }, `"dev" uses no user pool`},
-		{"an unknown sign-in mode is refused", func(c *Config) { c.SignIn = "password" }, `must be "cognito" or "dev"`},
+func readCases(t *testing.T) configCases {
+	t.Helper()
+	data, err := os.ReadFile("testdata/config-cases.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := deployed()
-			tt.change(&c)
-			err := c.Validate()
-			switch {
-			case tt.want == "" && err != nil:
-				t.Fatalf("Validate() = %v, want nil", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-				t.Fatalf("Validate() = %v, want an error containing %q", err, tt.want)
+	var c configCases
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTheContractAcceptsAndRefusesWhatThePageDoes(t *testing.T) {
+	cases := readCases(t)
+	for name, raw := range cases.Valid {
+		t.Run("accepts "+name, func(t *testing.T) {
+			c, err := ParseConfig(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := c.JSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again, err := ParseConfig(data); err != nil || again != c {
+				t.Errorf("JSON() = %s reads back as %+v, %v", data, again, err)
+			}
+		})
+	}
+	for name, raw := range cases.Invalid {
+		t.Run("refuses "+name, func(t *testing.T) {
+			if c, err := ParseConfig(raw); err == nil {
+				t.Errorf("ParseConfig accepted %+v", c)
 			}
 		})
 	}
 }
 
-func TestEveryInvalidFieldIsNamedAtOnce(t *testing.T) {
-	err := Config{SignIn: SignInCognito}.Validate()
-	for _, field := range []string{"stage", "apiUrl", "region", "userPoolId", "userPoolClientId"} {
+func TestAnInvalidConfigNamesEveryBadField(t *testing.T) {
+	err := Config{SignIn: SignInCognito, CognitoEndpoint: "ftp://x"}.Validate()
+	for _, field := range []string{"stage", "apiUrl", "region", "userPoolId", "userPoolClientId", "cognitoEndpoint"} {
 		if err == nil || !strings.Contains(err.Error(), "web config "+field+":") {
 			t.Errorf("Validate() = %v, want %s named", err, field)
 		}
 	}
-}
-
-func TestConfigJSONHasTheFieldsThePageReads(t *testing.T) {
-	data, err := deployed().JSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got map[string]any
-	if err := json.Unmarshal(data, &got); err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]any{
-		"stage": "dev", "apiUrl": "https://x.execute-api.us-east-1.amazonaws.com", "region": "us-east-1",
-		"userPoolId": "us-east-1_Abc123", "userPoolClientId": "abc123", "signIn": "cognito",
-	}
-	if len(got) != len(want) {
-		t.Errorf("config.json = %s, want exactly %v", data, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("config.json %s = %v, want %v", k, got[k], v)
-		}
-	}
 	if _, err := (Config{}).JSON(); err == nil {
 		t.Error("JSON() of an empty config succeeded; want the validation error")
+	}
+}
+
+func TestAPoolInAnotherRegionSaysWhichRegions(t *testing.T) {
+	c := Config{Stage: "dev", APIURL: "https://api.example.com", Region: "us-east-1", UserPoolID: "eu-west-1_Abc", UserPoolClientID: "abc", SignIn: SignInCognito}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "the pool is in eu-west-1 but region is us-east-1") {
+		t.Errorf("Validate() = %v", err)
+	}
+}
+
+func TestThePagesDevTokenIsTheOneDevModeAccepts(t *testing.T) {
+	want := readCases(t).DevToken
+	token, err := apigw.DevToken(map[string]any{"sub": want.User})
+	if err != nil || token != want.Token {
+		t.Fatalf("DevToken = %q, %v; the page builds %q", token, err, want.Token)
+	}
+	claims, _, err := apigw.DevClaims("Bearer " + want.Token)
+	if err != nil || claims["sub"] != want.User {
+		t.Errorf("DevClaims(page's token) = %v, %v", claims, err)
 	}
 }

@@ -15,5 +15,5 @@ var Site = build.Site{
 	Build:     []string{"npm", "run", "build"},
 	Env:       []string{"NEXT_TELEMETRY_DISABLED=1"},
 	Output:    "out",
-	Ignore:    []string{"node_modules", ".next"},
+	Ignore:    []string{"node_modules", ".next", ".test-build"},
 }

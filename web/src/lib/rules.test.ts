@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fieldOf } from "./api";
+import { check, type FormValues } from "./rules";
+
+const ok: FormValues = { name: "Ada", description: "", instructions: "Be concise.", model: "", temperature: "", tools: "" };
+
+test("a minimal form sends only name and instructions", () => {
+  assert.deepEqual(check(ok).spec, { name: "Ada", instructions: "Be concise." });
+});
+
+test("optional fields are sent in the API's types", () => {
+  const { spec } = check({ ...ok, description: "Helps", model: "anthropic/claude:3.5", temperature: "0.3", tools: "search, calc web_fetch" });
+  assert.deepEqual(spec, {
+    name: "Ada",
+    instructions: "Be concise.",
+    description: "Helps",
+    model: "anthropic/claude:3.5",
+    temperature: 0.3,
+    tools: ["search", "calc", "web_fetch"],
+  });
+});
+
+const refused: [string, Partial<FormValues>, keyof FormValues][] = [
+  ["an empty name", { name: "" }, "name"],
+  ["a name of 101 characters", { name: "a".repeat(101) }, "name"],
+  ["empty instructions", { instructions: "" }, "instructions"],
+  ["instructions of 8001 characters", { instructions: "x".repeat(8001) }, "instructions"],
+  ["a description of 501 characters", { description: "d".repeat(501) }, "description"],
+  ["a model with a space", { model: "gpt 4" }, "model"],
+  ["a model of 101 characters", { model: "m".repeat(101) }, "model"],
+  ["a temperature above 2", { temperature: "2.1" }, "temperature"],
+  ["a temperature below 0", { temperature: "-0.1" }, "temperature"],
+  ["a temperature that is no number", { temperature: "warm" }, "temperature"],
+  ["a tool with a capital letter", { tools: "Search" }, "tools"],
+  ["a tool starting with a digit", { tools: "1tool" }, "tools"],
+  ["a tool listed twice", { tools: "search search" }, "tools"],
+  ["21 tools", { tools: Array.from({ length: 21 }, (_, i) => `t${i}`).join(",") }, "tools"],
+];
+for (const [name, change, field] of refused) {
+  test(`the form refuses ${name}`, () => {
+    const { errors, spec } = check({ ...ok, ...change });
+    assert.equal(spec, undefined);
+    assert.ok(errors[field as keyof typeof errors], `no error for ${field}: ${JSON.stringify(errors)}`);
+  });
+}
+
+test("lengths are counted in characters, as the API counts them, not UTF-16 units", () => {
+  assert.ok(check({ ...ok, name: "😀".repeat(100) }).spec);
+  assert.equal(check({ ...ok, name: "😀".repeat(101) }).spec, undefined);
+});
+
+test("temperatures 0 and 2 are accepted", () => {
+  assert.equal(check({ ...ok, temperature: "0" }).spec?.temperature, 0);
+  assert.equal(check({ ...ok, temperature: "2" }).spec?.temperature, 2);
+});
+
+test("API error messages are mapped to the field they name", () => {
+  assert.deepEqual(fieldOf("name: is required"), { field: "name", problem: "is required" });
+  assert.deepEqual(fieldOf('tools[2]: "x" is listed twice'), { field: "tools", problem: '"x" is listed twice' });
+  assert.deepEqual(fieldOf("the body is not a valid persona: temperature: found a string where a number is expected"), {
+    field: "temperature",
+    problem: "found a string where a number is expected",
+  });
+  assert.equal(fieldOf('the body is not a valid persona: json: unknown field "userId"'), undefined);
+  assert.equal(fieldOf("the body is not a valid persona: malformed JSON at byte 3"), undefined);
+});

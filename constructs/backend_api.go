@@ -193,7 +193,7 @@ func (a *BackendApi) Route(routeKey string, fn FunctionProps, opts ...RouteOptio
 	if fn.Name == "" {
 		fn.Name = kebab(id)
 	}
-	function, err := NewGoFunction(a.stack, a.id+id, fn)
+	function, err := NewGoFunction(a.stack, a.stack.derive(a.id, id), fn)
 	if err != nil {
 		return nil, fmt.Errorf("route %q: %w", routeKey, err)
 	}

@@ -144,6 +144,7 @@ type Stack struct {
 	functions []*GoFunction
 	account   *string
 	partition *string
+	moves     moveSet
 }
 
 // NewStack adds the stack "<app>-<stage>" with the AWS provider (tagging every
@@ -290,6 +291,11 @@ func (a *App) Synth() (result SynthResult, err error) {
 	}
 	for _, pkg := range sortedKeys(artifacts) {
 		result.Functions = append(result.Functions, artifacts[pkg])
+	}
+	for _, s := range a.stacks {
+		if err := a.Declare(s.applyMoves); err != nil {
+			return result, err
+		}
 	}
 	if err := catchJSII(func() { a.cdkApp().Synth() }); err != nil {
 		return result, fmt.Errorf("synthesizing: %w", err)

@@ -157,7 +157,7 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 	// The worker's own links come after the queue's, which the queue adds itself.
 	workerLinks := props.Worker.Links
 	props.Worker.Links = nil
-	worker, err := NewGoFunction(stack, id+"Worker", props.Worker)
+	worker, err := NewGoFunction(stack, stack.derive(id, "Worker"), props.Worker)
 	if err != nil {
 		return nil, err
 	}

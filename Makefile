@@ -13,7 +13,7 @@ export PATH := $(TOOLS):$(PATH)
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './cdktf.out/*' -not -path './node_modules/*' -not -path './web/node_modules/*' -not -path './.build/*' -not -path './.dev/*' 2>/dev/null) go.mod go.sum
 
-.PHONY: synth test bench tools npm terraform dev deploy diff remove outputs secrets-list vet fmt clean
+.PHONY: synth test golden bench tools npm terraform dev deploy diff remove outputs secrets-list vet fmt clean
 
 ## synth: synthesize every stage (or just $$STAGE when set) into cdktf.out/; no AWS needed
 synth: $(BIN)
@@ -26,6 +26,11 @@ $(BIN): $(GO_SOURCES)
 test: tools
 	go vet ./...
 	go test ./...
+
+## golden: accept changed resource addresses into backend/testdata/golden/ and review the diff;
+## FORGET=address[,address] stops guarding stateful resources destroyed on purpose
+golden:
+	go test ./backend -run '^TestGolden' -count=1 -update $(if $(FORGET),-forget=$(FORGET))
 
 ## bench: synth timing against a bare-jsii floor, cold synth, zip sizes; web build cold and unchanged, first-load JS; handler and dev-mode benchmarks
 bench: $(BIN) npm

@@ -21,6 +21,7 @@ import (
 	"github.com/personabackend/app/backend"
 	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/cli"
+	"github.com/personabackend/app/cli/terraform"
 	"github.com/personabackend/app/constructs"
 	"github.com/personabackend/app/dev"
 	"github.com/personabackend/app/topology"
@@ -48,8 +49,10 @@ func main() {
 func synth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("synth", flag.ContinueOnError)
 	flags.SetOutput(stderr)
+	hcl := flags.Bool("hcl", false, "also write each stage as HCL to cdktf.out/hcl/persona-<stage>/cdk.tf")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run . synth\n\nWrites cdktf.out/stacks/persona-<stage>/ for dev, staging and prod, or only\nfor $STAGE when it is set (any other name is a personal stage with dev settings).\nNeeds no AWS credentials. Environment: STAGE; AWS_REGION (else the AWS profile's\nregion, else us-east-1); STATE_BUCKET and STATE_LOCK_TABLE (keep state in S3);\nAUTH_ISSUER and AUTH_AUDIENCE (trust your own identity provider instead of a\nCognito user pool per stage); CDKTF_OUTDIR; BUILD_CACHE_DIR.")
+		fmt.Fprintln(stderr, "usage: go run . synth [--hcl]\n\nWrites cdktf.out/stacks/persona-<stage>/ for dev, staging and prod, or only\nfor $STAGE when it is set (any other name is a personal stage with dev settings).\nNeeds no AWS credentials. Environment: STAGE; AWS_REGION (else the AWS profile's\nregion, else us-east-1); STATE_BUCKET and STATE_LOCK_TABLE (keep state in S3);\nAUTH_ISSUER and AUTH_AUDIENCE (trust your own identity provider instead of a\nCognito user pool per stage); CDKTF_OUTDIR; BUILD_CACHE_DIR; SYNTH_HCL_OUTPUT=true\n(the same as --hcl).")
+		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -61,6 +64,12 @@ func synth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "synth failed: %v\n", err)
 		return 1
+	}
+	cfg.HCL = cfg.HCL || *hcl
+	if cfg.HCL {
+		if root, err := build.ModuleRoot("."); err == nil {
+			cfg.Terraform, _ = terraform.Find(root)
+		}
 	}
 	_, result, err := backend.Synth(ctx, cfg)
 	if err != nil {
@@ -88,6 +97,9 @@ func printSynthResult(w io.Writer, result constructs.SynthResult) {
 			dir = rel
 		}
 		fmt.Fprintf(tw, "  %s\t%d resources\t%s\n", s.Name, s.Resources, dir)
+		if s.HCL != "" {
+			fmt.Fprintf(tw, "  \tas HCL\t%s\n", relative(cwd, s.HCL))
+		}
 	}
 	for _, f := range result.Functions {
 		state := "up to date"
@@ -97,6 +109,16 @@ func printSynthResult(w io.Writer, result constructs.SynthResult) {
 		fmt.Fprintf(tw, "  %s\t%.1f MB zipped\t%s\n", f.Package, float64(f.ZipBytes)/(1<<20), state)
 	}
 	tw.Flush()
+	if result.HCLFormatter != "" {
+		fmt.Fprintf(w, "HCL formatted by %s\n", result.HCLFormatter)
+	}
+}
+
+func relative(base, path string) string {
+	if rel, err := filepath.Rel(base, path); err == nil {
+		return rel
+	}
+	return path
 }
 
 // runDev runs one stage on this machine until interrupted.

@@ -116,6 +116,10 @@ type Config struct {
 	// API trust an identity provider of your own instead of a Cognito pool per stage.
 	AuthIssuer   string
 	AuthAudience []string
+	// HCL also writes each stage as HCL to <Outdir>/hcl/ (SYNTH_HCL_OUTPUT=true, what
+	// `cdktf synth --hcl` sets); Terraform, when set, formats it with terraform fmt.
+	HCL       bool
+	Terraform string
 }
 
 // ConfigFromEnv reads Config from the environment and the AWS configuration files.
@@ -127,6 +131,7 @@ func ConfigFromEnv(ctx context.Context) (Config, error) {
 		Outdir:         os.Getenv("CDKTF_OUTDIR"),
 		BuildCache:     os.Getenv("BUILD_CACHE_DIR"),
 		AuthIssuer:     os.Getenv("AUTH_ISSUER"),
+		HCL:            os.Getenv("SYNTH_HCL_OUTPUT") == "true",
 	}
 	for _, aud := range strings.Split(os.Getenv("AUTH_AUDIENCE"), ",") {
 		if aud = strings.TrimSpace(aud); aud != "" {
@@ -201,6 +206,8 @@ func Synth(ctx context.Context, cfg Config) (*constructs.App, constructs.SynthRe
 		Region:     cfg.Region,
 		State:      constructs.StateProps{Bucket: cfg.StateBucket, LockTable: cfg.StateLockTable},
 		BuildCache: cfg.BuildCache,
+		HCL:        cfg.HCL,
+		Terraform:  cfg.Terraform,
 	})
 	if err != nil {
 		return nil, constructs.SynthResult{}, err

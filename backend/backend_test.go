@@ -14,6 +14,8 @@ import (
 
 	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/cli/terraform"
+	"github.com/personabackend/app/constructs"
+	"github.com/personabackend/app/internal/tfhcl"
 	"github.com/personabackend/app/persona"
 	"github.com/personabackend/app/topology"
 )
@@ -31,6 +33,7 @@ var stackDirs = map[string]string{}
 type stackFiles struct {
 	doc  map[string]any
 	topo *topology.Stack
+	hcl  string // the stack as HCL, for the shared stages
 }
 
 func TestMain(m *testing.M) {
@@ -49,7 +52,12 @@ func synthAll(outdir string) error {
 	// A fixed region keeps the golden files the same on every machine.
 	const region = "us-east-1"
 	own := Config{Outdir: outdir, Region: region, Stage: "bob", AuthIssuer: "https://login.example.com/", AuthAudience: []string{"web"}}
-	for _, cfg := range []Config{{Outdir: outdir, Region: region}, {Outdir: outdir, Region: region, Stage: "alice"}, own} {
+	// The shared stages are written as HCL too, formatted by terraform fmt where terraform is.
+	shared := Config{Outdir: outdir, Region: region, HCL: true}
+	if root, err := build.ModuleRoot("."); err == nil {
+		shared.Terraform, _ = terraform.Find(root)
+	}
+	for _, cfg := range []Config{shared, {Outdir: outdir, Region: region, Stage: "alice"}, own} {
 		_, result, err := Synth(context.Background(), cfg)
 		if err != nil {
 			return err
@@ -67,7 +75,7 @@ func synthAll(outdir string) error {
 			if err != nil {
 				return err
 			}
-			stacks[s.Name] = stackFiles{doc: doc, topo: topo}
+			stacks[s.Name] = stackFiles{doc: doc, topo: topo, hcl: s.HCL}
 			stackDirs[s.Name] = s.Dir
 		}
 	}
@@ -335,6 +343,44 @@ func TestAStageWithItsOwnIssuerTrustsItAndCreatesNoUserPool(t *testing.T) {
 		jwt := a.(map[string]any)["jwt_configuration"].(map[string]any)
 		if jwt["issuer"] != "https://login.example.com/" || !reflect.DeepEqual(jwt["audience"], []any{"web"}) {
 			t.Errorf("authorizer = %v", jwt)
+		}
+	}
+}
+
+func TestEachSharedStageAsHCLDeclaresWhatItsJSONDeclares(t *testing.T) {
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	for _, stage := range constructs.BuiltInStageNames() {
+		name := App + "-" + stage
+		s := stacks[name]
+		if s.hcl == "" {
+			t.Fatalf("%s was not written as HCL", name)
+		}
+		src, err := os.ReadFile(s.hcl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tfhcl.Addresses(src, s.hcl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for typ, byName := range s.doc["resource"].(map[string]any) {
+			for resource := range byName.(map[string]any) {
+				want = append(want, typ+"."+resource)
+			}
+		}
+		sort.Strings(want)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: the HCL declares\n%s\nthe JSON\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		data, err := os.ReadFile(filepath.Join(stackDirs[name], "cdk.tf.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diffs, err := tfhcl.Compare(data, src, s.hcl); err != nil || len(diffs) > 0 {
+			t.Errorf("%s: the HCL differs from the JSON: %v %s", name, err, strings.Join(diffs, "\n"))
 		}
 	}
 }

@@ -24,16 +24,21 @@ import (
 
 // dataStack is a synthesized stack of terraform_data resources.
 type dataStack struct {
-	dir string
-	doc map[string]any
+	dir    string
+	hclDir string // the stack as HCL, when asked for
+	doc    map[string]any
 }
 
 // synthDataStack synthesizes a stack holding only what declare adds, with no AWS
 // provider (which cannot be installed here) and its local state in statePath:
 // terraform applies terraform_data resources for real without any download.
-func synthDataStack(t *testing.T, statePath string, declare func(*Stack) error) (dataStack, error) {
+func synthDataStack(t *testing.T, statePath string, declare func(*Stack) error, options ...func(*AppProps)) (dataStack, error) {
 	t.Helper()
-	app, err := NewApp(context.Background(), AppProps{Name: "moves", Outdir: t.TempDir(), Region: "eu-west-1"})
+	props := AppProps{Name: "moves", Outdir: t.TempDir(), Region: "eu-west-1"}
+	for _, option := range options {
+		option(&props)
+	}
+	app, err := NewApp(context.Background(), props)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +55,10 @@ func synthDataStack(t *testing.T, statePath string, declare func(*Stack) error) 
 		return dataStack{}, err
 	}
 	dir := result.Stacks[0].Dir
+	hclDir := ""
+	if result.Stacks[0].HCL != "" {
+		hclDir = filepath.Dir(result.Stacks[0].HCL)
+	}
 	data, err := os.ReadFile(filepath.Join(dir, "cdk.tf.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +67,7 @@ func synthDataStack(t *testing.T, statePath string, declare func(*Stack) error) 
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	return dataStack{dir: dir, doc: doc}, nil
+	return dataStack{dir: dir, hclDir: hclDir, doc: doc}, nil
 }
 
 // notes declares, under the construct id root: a resource directly under it, one
@@ -67,7 +76,7 @@ func synthDataStack(t *testing.T, statePath string, declare func(*Stack) error) 
 func notes(root string, moved ...string) func(*Stack) error {
 	return func(s *Stack) error {
 		input := func(v string) *cdktf.DataConfig {
-			return &cdktf.DataConfig{Input: &map[string]any{"value": v}}
+			return &cdktf.DataConfig{Input: &map[string]any{"note": v}}
 		}
 		scope := s.scope(root)
 		main := cdktf.NewDataResource(scope, jsii.String("data"), input("a"))

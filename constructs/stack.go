@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/internal/tfhcl"
 	"github.com/personabackend/app/topology"
 )
 
@@ -45,6 +46,12 @@ type AppProps struct {
 	// DeclareOnly declares the stacks without building any function, for tools that
 	// need only their topology; such an app cannot synthesize.
 	DeclareOnly bool
+	// HCL also writes each stack as HCL, in <Outdir>/hcl/<stack>/cdk.tf, rendered by
+	// CDKTF and checked against the stack's JSON.
+	HCL bool
+	// Terraform is the terraform binary that formats the HCL (terraform fmt); when
+	// empty, hclwrite, the formatter terraform fmt builds on, formats it.
+	Terraform string
 }
 
 // StateProps chooses the Terraform backend. With Bucket empty each stage keeps a local
@@ -71,6 +78,8 @@ type App struct {
 	started time.Time
 	// declareOnly skips function builds: see AppProps.DeclareOnly.
 	declareOnly bool
+	hcl         bool
+	terraform   string
 }
 
 var appNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
@@ -116,6 +125,8 @@ func NewApp(ctx context.Context, props AppProps) (*App, error) {
 		started: time.Now(),
 
 		declareOnly: props.DeclareOnly,
+		hcl:         props.HCL,
+		terraform:   props.Terraform,
 	}, nil
 }
 
@@ -127,6 +138,10 @@ func (a *App) Outdir() string { return a.outdir }
 
 func (a *App) cdkApp() cdktf.App {
 	if a.cdk == nil {
+		// With SYNTH_HCL_OUTPUT=true (what `cdktf synth --hcl` sets) CDKTF writes cdk.tf
+		// instead of cdk.tf.json; the JSON stays what deploy runs, and AppProps.HCL
+		// writes the HCL beside it. Unset before the jsii runtime starts and reads it.
+		os.Unsetenv("SYNTH_HCL_OUTPUT")
 		a.cdk = cdktf.NewApp(&cdktf.AppConfig{
 			Outdir:      jsii.String(a.outdir),
 			StackTraces: jsii.Bool(false),
@@ -253,6 +268,8 @@ func (s *Stack) arn(service, resource string) string {
 type SynthResult struct {
 	Stacks    []StackResult
 	Functions []build.Artifact
+	// HCLFormatter says what formatted the HCL files, when AppProps.HCL asked for them.
+	HCLFormatter tfhcl.Formatter
 	// Duration runs from NewApp to the last file written.
 	Duration time.Duration
 }
@@ -262,6 +279,9 @@ type StackResult struct {
 	Name      string
 	Dir       string // holds cdk.tf.json, topology.json and assets/
 	Resources int
+	// HCL is the stack as HCL (AppProps.HCL), in a folder of its own beside Dir:
+	// terraform reads every .tf and .tf.json of a folder, so the two cannot share one.
+	HCL string
 }
 
 // Synth builds every function, then writes each stack's Terraform JSON, its assets
@@ -304,6 +324,11 @@ func (a *App) Synth() (result SynthResult, err error) {
 		sr, err := s.writeResult()
 		if err != nil {
 			return result, err
+		}
+		if a.hcl {
+			if sr.HCL, result.HCLFormatter, err = s.writeHCL(sr.Dir); err != nil {
+				return result, err
+			}
 		}
 		result.Stacks = append(result.Stacks, sr)
 	}

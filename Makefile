@@ -32,7 +32,7 @@ test: tools
 golden:
 	go test ./backend -run '^TestGolden' -count=1 -update $(if $(FORGET),-forget=$(FORGET))
 
-## bench: synth timing against a bare-jsii floor, cold synth, zip sizes; web build cold and unchanged, first-load JS; handler and dev-mode benchmarks
+## bench: synth timing against a bare-jsii floor, synth with HCL, cold synth, zip sizes; web build cold and unchanged, first-load JS; handler and dev-mode benchmarks
 bench: $(BIN) npm
 	go run ./bench/synth
 	go test -run '^$$' -bench 'WebSite/cold' -benchtime 1x ./build/

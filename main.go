@@ -51,7 +51,7 @@ func synth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	hcl := flags.Bool("hcl", false, "also write each stage as HCL to cdktf.out/hcl/persona-<stage>/cdk.tf")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run . synth [--hcl]\n\nWrites cdktf.out/stacks/persona-<stage>/ for dev, staging and prod, or only\nfor $STAGE when it is set (any other name is a personal stage with dev settings).\nNeeds no AWS credentials. Environment: STAGE; AWS_REGION (else the AWS profile's\nregion, else us-east-1); STATE_BUCKET and STATE_LOCK_TABLE (keep state in S3);\nAUTH_ISSUER and AUTH_AUDIENCE (trust your own identity provider instead of a\nCognito user pool per stage); CDKTF_OUTDIR; BUILD_CACHE_DIR; SYNTH_HCL_OUTPUT=true\n(the same as --hcl).")
+		fmt.Fprintln(stderr, "usage: go run . synth [--hcl]\n\nWrites cdktf.out/stacks/persona-<stage>/ for dev, staging and prod, or only\nfor $STAGE when it is set (any other name is a personal stage with dev settings).\nNeeds no AWS credentials. Environment: STAGE; AWS_REGION (else the AWS profile's\nregion, else us-east-1); STATE_BUCKET and STATE_LOCK_TABLE (keep state in S3);\nAUTH_ISSUER and AUTH_AUDIENCE (trust your own identity provider instead of a\nCognito user pool per stage); CDKTF_OUTDIR; BUILD_CACHE_DIR.")
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
@@ -65,7 +65,7 @@ func synth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "synth failed: %v\n", err)
 		return 1
 	}
-	cfg.HCL = cfg.HCL || *hcl
+	cfg.HCL = *hcl
 	if cfg.HCL {
 		if root, err := build.ModuleRoot("."); err == nil {
 			cfg.Terraform, _ = terraform.Find(root)
@@ -92,11 +92,7 @@ func printSynthResult(w io.Writer, result constructs.SynthResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	cwd, _ := os.Getwd()
 	for _, s := range result.Stacks {
-		dir := s.Dir
-		if rel, err := filepath.Rel(cwd, s.Dir); err == nil {
-			dir = rel
-		}
-		fmt.Fprintf(tw, "  %s\t%d resources\t%s\n", s.Name, s.Resources, dir)
+		fmt.Fprintf(tw, "  %s\t%d resources\t%s\n", s.Name, s.Resources, relative(cwd, s.Dir))
 		if s.HCL != "" {
 			fmt.Fprintf(tw, "  \tas HCL\t%s\n", relative(cwd, s.HCL))
 		}

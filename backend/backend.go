@@ -116,8 +116,8 @@ type Config struct {
 	// API trust an identity provider of your own instead of a Cognito pool per stage.
 	AuthIssuer   string
 	AuthAudience []string
-	// HCL also writes each stage as HCL to <Outdir>/hcl/ (SYNTH_HCL_OUTPUT=true, what
-	// `cdktf synth --hcl` sets); Terraform, when set, formats it with terraform fmt.
+	// HCL also writes each stage as HCL to <Outdir>/hcl/ (synth --hcl); Terraform, when
+	// set, formats it with terraform fmt.
 	HCL       bool
 	Terraform string
 }
@@ -131,7 +131,6 @@ func ConfigFromEnv(ctx context.Context) (Config, error) {
 		Outdir:         os.Getenv("CDKTF_OUTDIR"),
 		BuildCache:     os.Getenv("BUILD_CACHE_DIR"),
 		AuthIssuer:     os.Getenv("AUTH_ISSUER"),
-		HCL:            os.Getenv("SYNTH_HCL_OUTPUT") == "true",
 	}
 	for _, aud := range strings.Split(os.Getenv("AUTH_AUDIENCE"), ",") {
 		if aud = strings.TrimSpace(aud); aud != "" {

@@ -14,7 +14,7 @@ import (
 // CDKTF's own HCL synthesis (what AppConfig.HclOutput runs, which would write it
 // instead of the JSON), repaired where CDKTF leaves quotes unescaped, formatted, and
 // written only when it describes exactly what the JSON in jsonDir describes.
-func (s *Stack) writeHCL(jsonDir string) (string, tfhcl.Formatter, error) {
+func (s *Stack) writeHCL(jsonDir string) (path, formatter string, err error) {
 	var rendered map[string]any
 	if err := catchJSII(func() { rendered = *s.stack.ToHclTerraform() }); err != nil {
 		return "", "", fmt.Errorf("rendering %s as HCL: %w", s.Name(), err)
@@ -30,8 +30,8 @@ func (s *Stack) writeHCL(jsonDir string) (string, tfhcl.Formatter, error) {
 	// A sibling of the JSON's folder at the same depth: the relative state path
 	// and asset paths in the stack resolve to the same files from either.
 	dir := filepath.Join(s.app.outdir, "hcl", s.Name())
-	path := filepath.Join(dir, "cdk.tf")
-	formatter, err := tfhcl.Write(path, []byte(hcl), stackJSON, s.app.terraform)
+	path = filepath.Join(dir, "cdk.tf")
+	used, err := tfhcl.Write(path, []byte(hcl), stackJSON, s.app.terraform)
 	if err != nil {
 		return "", "", fmt.Errorf("writing %s as HCL: %w", s.Name(), err)
 	}
@@ -44,5 +44,5 @@ func (s *Stack) writeHCL(jsonDir string) (string, tfhcl.Formatter, error) {
 			return "", "", fmt.Errorf("linking the function zips beside %s: %w", path, err)
 		}
 	}
-	return path, formatter, nil
+	return path, string(used), nil
 }

@@ -1,6 +1,7 @@
 package constructs
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -79,5 +80,16 @@ func TestHCLThatCDKTFRendersWrongIsAnErrorNotAFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outdir, "hcl", "moves-dev", "cdk.tf")); err == nil {
 		t.Error("the wrong HCL was written")
+	}
+}
+
+func TestCDKTFsOwnHCLSwitchIsRefusedWithTheWayThatWorks(t *testing.T) {
+	t.Setenv("SYNTH_HCL_OUTPUT", "true")
+	_, err := NewApp(context.Background(), AppProps{Name: "shop", Outdir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "go run . synth --hcl") {
+		t.Errorf("NewApp with SYNTH_HCL_OUTPUT=true: %v", err)
+	}
+	if _, err := NewApp(context.Background(), AppProps{Name: "shop", Outdir: t.TempDir(), DeclareOnly: true}); err != nil {
+		t.Errorf("an app that only declares is not affected: %v", err)
 	}
 }

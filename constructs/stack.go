@@ -25,7 +25,6 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/personabackend/app/build"
-	"github.com/personabackend/app/internal/tfhcl"
 	"github.com/personabackend/app/topology"
 )
 
@@ -47,7 +46,7 @@ type AppProps struct {
 	// need only their topology; such an app cannot synthesize.
 	DeclareOnly bool
 	// HCL also writes each stack as HCL, in <Outdir>/hcl/<stack>/cdk.tf, rendered by
-	// CDKTF and checked against the stack's JSON.
+	// CDKTF, repaired and checked against the stack's JSON.
 	HCL bool
 	// Terraform is the terraform binary that formats the HCL (terraform fmt); when
 	// empty, hclwrite, the formatter terraform fmt builds on, formats it.
@@ -111,6 +110,10 @@ func NewApp(ctx context.Context, props AppProps) (*App, error) {
 	state := props.State
 	state.Dir = firstNonEmpty(state.Dir, filepath.Join(root, ".state"))
 	state.Region = firstNonEmpty(state.Region, region)
+	// The jsii runtime hands CDKTF this process's environment as it was at start-up.
+	if v := os.Getenv("SYNTH_HCL_OUTPUT"); !props.DeclareOnly && (v == "true" || v == "1") {
+		return nil, errors.New("SYNTH_HCL_OUTPUT is set (cdktf synth --hcl sets it): CDKTF would write cdk.tf instead of the cdk.tf.json that deploy runs, and its own HCL is not valid for these stacks. Unset it, and write HCL beside the JSON with: go run . synth --hcl")
+	}
 	if state.Bucket != "" && state.LockTable == "" {
 		return nil, errors.New("a state bucket needs a lock table: set STATE_LOCK_TABLE to a DynamoDB table whose hash key is the string LockID")
 	}
@@ -138,10 +141,6 @@ func (a *App) Outdir() string { return a.outdir }
 
 func (a *App) cdkApp() cdktf.App {
 	if a.cdk == nil {
-		// With SYNTH_HCL_OUTPUT=true (what `cdktf synth --hcl` sets) CDKTF writes cdk.tf
-		// instead of cdk.tf.json; the JSON stays what deploy runs, and AppProps.HCL
-		// writes the HCL beside it. Unset before the jsii runtime starts and reads it.
-		os.Unsetenv("SYNTH_HCL_OUTPUT")
 		a.cdk = cdktf.NewApp(&cdktf.AppConfig{
 			Outdir:      jsii.String(a.outdir),
 			StackTraces: jsii.Bool(false),
@@ -269,7 +268,7 @@ type SynthResult struct {
 	Stacks    []StackResult
 	Functions []build.Artifact
 	// HCLFormatter says what formatted the HCL files, when AppProps.HCL asked for them.
-	HCLFormatter tfhcl.Formatter
+	HCLFormatter string
 	// Duration runs from NewApp to the last file written.
 	Duration time.Duration
 }

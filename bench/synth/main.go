@@ -1,6 +1,6 @@
 // Command synth measures synthesis: a warm `make synth` of all stages against the
-// bare-jsii floor (bench/floor) in the same run, a cold synth with empty build
-// caches, and the size of each function's zip.
+// bare-jsii floor (bench/floor) in the same run, a warm synth that writes HCL too,
+// a cold synth with empty build caches, and the size of each function's zip.
 package main
 
 import (
@@ -43,7 +43,7 @@ func run(runs int, cold bool) error {
 	if _, err := command("make", "-s", "synth"); err != nil {
 		return err
 	}
-	var floor, warm []time.Duration
+	var floor, warm, hcl []time.Duration
 	rebuilt := 0
 	for i := 0; i < runs; i++ {
 		d, err := timed(floorBin, floorOut)
@@ -62,10 +62,18 @@ func run(runs int, cold bool) error {
 			return err
 		}
 		rebuilt += n
+		start = time.Now()
+		cmd := exec.Command("./bin/persona", "synth", "--hcl")
+		cmd.Env = append(os.Environ(), "CDKTF_OUTDIR="+filepath.Join(tmp, "hcl-out"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("synth --hcl: %v\n%s", err, out)
+		}
+		hcl = append(hcl, time.Since(start))
 	}
 	fmt.Printf("bare-jsii floor (1 provider, 1 resource): median %s  (runs %s)\n", median(floor), list(floor))
 	fmt.Printf("warm make synth, all stages:               median %s  (runs %s)\n", median(warm), list(warm))
 	fmt.Printf("ratio warm/floor:                          %.2fx (goal <= 1.3x)\n", median(warm).Seconds()/median(floor).Seconds())
+	fmt.Printf("warm synth --hcl (JSON and HCL), all stages: median %s  (runs %s)\n", median(hcl), list(hcl))
 	fmt.Printf("functions rebuilt by warm synths:          %d (goal 0)\n", rebuilt)
 
 	if cold {

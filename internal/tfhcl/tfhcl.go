@@ -32,7 +32,7 @@ type Formatter string
 const (
 	TerraformFmt Formatter = "terraform fmt"
 	// HCLWrite is the formatter terraform fmt builds on, used when terraform is missing.
-	HCLWrite Formatter = "hclwrite (terraform not found; terraform fmt would also unwrap \"${x}\" into x)"
+	HCLWrite Formatter = "hclwrite, as terraform was not found (make terraform installs it; terraform fmt also unwraps \"${x}\" into x)"
 )
 
 // Write repairs and formats CDKTF's rendering of a stack, checks it against the

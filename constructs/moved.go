@@ -76,6 +76,10 @@ func (s *Stack) derive(owner, suffix string) string {
 
 // applyMoves gives every resource under each moved construct its moved block.
 // It runs once all constructs are declared, just before synthesis.
+//
+// The blocks are a stack-level override rather than CDKTF's moveFromId, which
+// makes synth run `terraform version` and fail where terraform is not installed;
+// synth needs no terraform.
 func (s *Stack) applyMoves() error {
 	var all []move
 	for _, m := range s.moves.moves {
@@ -87,46 +91,56 @@ func (s *Stack) applyMoves() error {
 			all = append(all, move{from: m.from + suffix, to: m.to + suffix})
 		}
 	}
+	var blocks []map[string]string
+	movedTo := map[string]bool{}
 	for _, m := range all {
-		if err := s.applyMove(m); err != nil {
+		moved, err := s.movedBlocks(m)
+		if err != nil {
 			return fmt.Errorf("%s: moved from %q to %q: %w", s.Name(), m.from, m.to, err)
 		}
+		for _, block := range moved {
+			if movedTo[block["to"]] {
+				return fmt.Errorf("%s: moved from %q to %q: %s is already moved by another declaration: declare one move per construct", s.Name(), m.from, m.to, block["to"])
+			}
+			movedTo[block["to"]] = true
+		}
+		blocks = append(blocks, moved...)
+	}
+	if len(blocks) > 0 {
+		s.stack.AddOverride(jsii.String("moved"), blocks)
 	}
 	return nil
 }
 
-func (s *Stack) applyMove(m move) error {
+// movedBlocks returns the moved block of every resource under the construct m.to.
+func (s *Stack) movedBlocks(m move) ([]map[string]string, error) {
 	target := s.findConstruct(m.to)
 	if target == nil {
-		return fmt.Errorf("the stack has no construct %q: name the construct's path as it is now", m.to)
+		return nil, fmt.Errorf("the stack has no construct %q: name the construct's path as it is now", m.to)
 	}
 	if s.findConstruct(m.from) != nil {
-		return fmt.Errorf("a construct %q still exists, so its resources would keep their addresses and the move would collide with them: give the moved construct its new id", m.from)
+		return nil, fmt.Errorf("a construct %q still exists, so its resources would keep their addresses and the move would collide with them: give the moved construct its new id", m.from)
 	}
-	moved := 0
+	var blocks []map[string]string
 	for _, c := range *target.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		if !*cdktf.TerraformResource_IsTerraformResource(c) {
 			continue
 		}
 		resource, ok := c.(cdktf.TerraformResource)
 		if !ok {
-			return fmt.Errorf("construct %s is a Terraform resource without Go bindings that can move it", *c.Node().Path())
+			return nil, fmt.Errorf("construct %s is a Terraform resource without Go bindings", *c.Node().Path())
 		}
-		below := relativeIDs(target, c)
-		oldID, err := s.logicalIDAt(append(strings.Split(m.from, "/"), below...))
+		oldID, err := s.logicalIDAt(append(strings.Split(m.from, "/"), relativeIDs(target, c)...))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if resource.HasResourceMove() != nil {
-			return fmt.Errorf("resource %s.%s is already being moved: declare one move per construct", *resource.TerraformResourceType(), *resource.FriendlyUniqueId())
-		}
-		resource.MoveFromId(jsii.String(*resource.TerraformResourceType() + "." + oldID))
-		moved++
+		typ := *resource.TerraformResourceType()
+		blocks = append(blocks, map[string]string{"from": typ + "." + oldID, "to": typ + "." + *resource.FriendlyUniqueId()})
 	}
-	if moved == 0 {
-		return fmt.Errorf("construct %q holds no Terraform resource, so nothing would move", m.to)
+	if len(blocks) == 0 {
+		return nil, fmt.Errorf("construct %q holds no Terraform resource, so nothing would move", m.to)
 	}
-	return nil
+	return blocks, nil
 }
 
 // findConstruct returns the construct at a path below the stack, or nil.

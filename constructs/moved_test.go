@@ -32,8 +32,10 @@ type dataStack struct {
 // synthDataStack synthesizes a stack holding only what declare adds, with no AWS
 // provider (which cannot be installed here) and its local state in statePath:
 // terraform applies terraform_data resources for real without any download.
+// CDKTF's terraform_data binding runs `terraform version` at synth, so it needs terraform.
 func synthDataStack(t *testing.T, statePath string, declare func(*Stack) error, options ...func(*AppProps)) (dataStack, error) {
 	t.Helper()
+	findTerraform(t)
 	props := AppProps{Name: "moves", Outdir: t.TempDir(), Region: "eu-west-1"}
 	for _, option := range options {
 		option(&props)
@@ -335,6 +337,12 @@ func TestMovedRefusesWhatCannotMove(t *testing.T) {
 			return s.Moved("B", "Notes")
 		}, "can be moved from one address only"},
 		{"a construct that does not exist", notes("Notes", "Old", "Missing"), `the stack has no construct "Missing"`},
+		{"a resource moved by two declarations", func(s *Stack) error {
+			if err := notes("Notes", "Old", "Notes")(s); err != nil {
+				return err
+			}
+			return s.Moved("Older/inner", "Notes/inner")
+		}, "already moved by another declaration"},
 		{"an old construct that still exists", func(s *Stack) error {
 			if err := notes("Notes")(s); err != nil {
 				return err

@@ -39,7 +39,11 @@ const (
 // stack's Terraform JSON, and only then writes it to path. terraform is the binary
 // that formats it; empty means hclwrite formats it.
 func Write(path string, rendered, stackJSON []byte, terraform string) (Formatter, error) {
-	src, err := Format(Repair(rendered))
+	withMoves, err := addMovedBlocks(Repair(rendered), stackJSON)
+	if err != nil {
+		return "", err
+	}
+	src, err := Format(withMoves)
 	if err != nil {
 		return "", err
 	}
@@ -74,6 +78,32 @@ func Write(path string, rendered, stackJSON []byte, terraform string) (Formatter
 		return "", err
 	}
 	return formatter, nil
+}
+
+var address = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$`)
+
+// addMovedBlocks writes the JSON's moved blocks into HCL that has none: CDKTF's
+// HCL synthesis renders only the terraform block of a stack's overrides, and the
+// constructs declare moves as one.
+func addMovedBlocks(src, stackJSON []byte) ([]byte, error) {
+	var doc struct {
+		Moved []struct{ From, To string } `json:"moved"`
+	}
+	if err := json.Unmarshal(stackJSON, &doc); err != nil {
+		return nil, fmt.Errorf("reading the stack's Terraform JSON: %w", err)
+	}
+	if len(doc.Moved) == 0 || regexp.MustCompile(`(?m)^\s*moved\s*\{`).Match(src) {
+		return src, nil
+	}
+	var b bytes.Buffer
+	b.Write(src)
+	for _, m := range doc.Moved {
+		if !address.MatchString(m.From) || !address.MatchString(m.To) {
+			return nil, fmt.Errorf("moved block from %q to %q: both must be resource addresses", m.From, m.To)
+		}
+		fmt.Fprintf(&b, "\nmoved {\nfrom = %s\nto = %s\n}\n", m.From, m.To)
+	}
+	return b.Bytes(), nil
 }
 
 // Format checks that src is HCL and lays it out canonically.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayv2stage"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdapermission"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/personabackend/app/topology"
 )
@@ -29,18 +31,23 @@ type JWTAuth struct {
 
 // CORS configures cross-origin requests to the API.
 type CORS struct {
+	// AllowOrigins are the origins (scheme://host[:port]) whose pages may call the API.
 	AllowOrigins []string
+	// AllowMethods default to the methods of the API's routes.
 	AllowMethods []string
 	AllowHeaders []string
-	MaxAge       time.Duration
+	// ExposeHeaders are the response headers a page's script may read beyond the basic ones.
+	ExposeHeaders []string
+	MaxAge        time.Duration
 }
 
 // BackendApiProps configures an HTTP API.
 type BackendApiProps struct {
 	// Name is the short name; the API is "<app>-<stage>-<Name>". Default: from the id.
 	Name string
-	// CORS defaults to any origin, the common methods and the Authorization and
-	// Content-Type headers; set AllowOrigins to restrict it.
+	// CORS defaults to any origin, the methods of the routes and the Authorization,
+	// Content-Type and Idempotency-Key headers; set AllowOrigins, or call AllowOrigins
+	// once the calling site exists, to restrict it.
 	CORS CORS
 	// Auth, when set, protects every route unless the route says otherwise.
 	Auth *JWTAuth
@@ -54,6 +61,8 @@ type BackendApi struct {
 	scope       constructs.Construct
 	api         apigatewayv2api.Apigatewayv2Api
 	auth        *JWTAuth
+	cors        CORS
+	methods     map[string]bool // of the routes, when CORS.AllowMethods is not given
 	authorizers map[string]apigatewayv2authorizer.Apigatewayv2Authorizer
 	routes      map[string]string // route shape to route key
 	ids         map[string]bool   // construct ids of the routes
@@ -84,11 +93,14 @@ func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi,
 	}
 	name := stack.ResourceName(firstNonEmpty(props.Name, kebab(id)))
 	cors := props.CORS
-	if len(cors.AllowOrigins) == 0 {
-		cors.AllowOrigins = []string{"*"}
+	for _, origin := range cors.AllowOrigins {
+		if err := checkOrigin(origin); err != nil {
+			return nil, fmt.Errorf("api %s: %w", id, err)
+		}
 	}
+	var methods map[string]bool
 	if len(cors.AllowMethods) == 0 {
-		cors.AllowMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+		methods = map[string]bool{"OPTIONS": true}
 	}
 	if len(cors.AllowHeaders) == 0 {
 		cors.AllowHeaders = []string{"authorization", "content-type", "idempotency-key"}
@@ -103,12 +115,6 @@ func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi,
 	api := apigatewayv2api.NewApigatewayv2Api(scope, jsii.String("api"), &apigatewayv2api.Apigatewayv2ApiConfig{
 		Name:         jsii.String(name),
 		ProtocolType: jsii.String("HTTP"),
-		CorsConfiguration: &apigatewayv2api.Apigatewayv2ApiCorsConfiguration{
-			AllowOrigins: jsii.Strings(cors.AllowOrigins...),
-			AllowMethods: jsii.Strings(cors.AllowMethods...),
-			AllowHeaders: jsii.Strings(cors.AllowHeaders...),
-			MaxAge:       jsii.Number(cors.MaxAge.Seconds()),
-		},
 	})
 	logs := cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("access-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
 		Name:            jsii.String("/aws/apigateway/" + name),
@@ -127,16 +133,69 @@ func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi,
 			ThrottlingRateLimit:  jsii.Number(stack.stage.ThrottleRate),
 		},
 	})
-	return &BackendApi{
+	a := &BackendApi{
 		stack:       stack,
 		id:          id,
 		scope:       scope,
 		api:         api,
 		auth:        props.Auth,
+		cors:        cors,
+		methods:     methods,
 		authorizers: map[string]apigatewayv2authorizer.Apigatewayv2Authorizer{},
 		routes:      map[string]string{},
 		ids:         map[string]bool{},
-	}, nil
+	}
+	a.putCORS()
+	return a, nil
+}
+
+// AllowOrigins lets pages from these origins (scheme://host[:port], e.g. a
+// StaticSite's URL) call the API from a browser; once any origin is allowed, the
+// default of any origin no longer applies. A site is usually declared after the API
+// whose URL it needs, hence a method rather than only a prop.
+func (a *BackendApi) AllowOrigins(origins ...string) error {
+	for _, origin := range origins {
+		if err := checkOrigin(origin); err != nil {
+			return fmt.Errorf("api %s: %w", a.id, err)
+		}
+	}
+	a.cors.AllowOrigins = append(a.cors.AllowOrigins, origins...)
+	a.putCORS()
+	return nil
+}
+
+// putCORS writes the API's CORS configuration as it stands.
+func (a *BackendApi) putCORS() {
+	origins := a.cors.AllowOrigins
+	if len(origins) == 0 {
+		origins = []string{"*"}
+	}
+	methods := a.cors.AllowMethods
+	if a.methods != nil {
+		methods = sortedKeys(a.methods)
+	}
+	config := &apigatewayv2api.Apigatewayv2ApiCorsConfiguration{
+		AllowOrigins: jsii.Strings(origins...),
+		AllowMethods: jsii.Strings(methods...),
+		AllowHeaders: jsii.Strings(a.cors.AllowHeaders...),
+		MaxAge:       jsii.Number(a.cors.MaxAge.Seconds()),
+	}
+	if len(a.cors.ExposeHeaders) > 0 {
+		config.ExposeHeaders = jsii.Strings(a.cors.ExposeHeaders...)
+	}
+	a.api.PutCorsConfiguration(config)
+}
+
+// checkOrigin accepts a CORS origin: "*", a construct's attribute, or scheme://host[:port].
+func checkOrigin(origin string) error {
+	if origin == "*" || *cdktf.Token_IsUnresolved(jsii.String(origin)) {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("CORS origin %q: write scheme://host[:port] with nothing after it, e.g. https://app.example.com or http://localhost:3001", origin)
+	}
+	return nil
 }
 
 // URL is the API's base URL.
@@ -231,6 +290,16 @@ func (a *BackendApi) Route(routeKey string, fn FunctionProps, opts ...RouteOptio
 		SourceArn:    jsii.String(fmt.Sprintf("%s/*/%s%s", *a.api.ExecutionArn(), method, sourcePath)),
 	})
 	a.routes[shape] = routeKey
+	if a.methods != nil {
+		if m[1] == "ANY" {
+			for _, method := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
+				a.methods[method] = true
+			}
+		} else {
+			a.methods[m[1]] = true
+		}
+		a.putCORS()
+	}
 	a.stack.topo.Routes = append(a.stack.topo.Routes, topology.Route{
 		RouteKey: routeKey, Function: function.Name(), Authorized: auth != nil,
 	})

@@ -154,3 +154,22 @@ func containsAll(list any, want ...string) bool {
 	}
 	return true
 }
+
+func TestCORSOriginsMustBeBareOrigins(t *testing.T) {
+	stack := scratchStack(t)
+	api, err := NewBackendApi(stack, "Api", BackendApiProps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, origin := range []string{"https://app.example.com/", "https://app.example.com/login", "app.example.com", "ftp://app.example.com", "https://user@app.example.com"} {
+		if err := api.AllowOrigins(origin); err == nil || !strings.Contains(err.Error(), "scheme://host[:port]") {
+			t.Errorf("AllowOrigins(%q) = %v, want an error showing the form", origin, err)
+		}
+	}
+	if err := api.AllowOrigins("https://app.example.com", "http://localhost:3001"); err != nil {
+		t.Errorf("bare origins refused: %v", err)
+	}
+	if _, err := NewBackendApi(stack, "Api2", BackendApiProps{CORS: CORS{AllowOrigins: []string{"https://a.example.com/x"}}}); err == nil {
+		t.Error("a URL with a path was accepted as an origin in the props")
+	}
+}

@@ -104,6 +104,13 @@ func printSynthResult(w io.Writer, result constructs.SynthResult) {
 		}
 		fmt.Fprintf(tw, "  %s\t%.1f MB zipped\t%s\n", f.Package, float64(f.ZipBytes)/(1<<20), state)
 	}
+	for _, site := range result.Sites {
+		dir := site.Dir
+		if rel, err := filepath.Rel(cwd, site.Dir); err == nil {
+			dir = rel
+		}
+		fmt.Fprintf(tw, "  %s\t%d files, %.1f MB\tstatic site\n", dir, site.Files, float64(site.Bytes)/(1<<20))
+	}
 	tw.Flush()
 	if result.HCLFormatter != "" {
 		fmt.Fprintf(w, "HCL formatted by %s\n", result.HCLFormatter)

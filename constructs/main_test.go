@@ -79,7 +79,8 @@ func synthTestApp(outdir string) error {
 }
 
 // defineTestStack declares: secrets, an orders table, a topic with a queue and a
-// worker, and an API with a read route, a write route and a public route.
+// worker, an API with a read route, a write route and a public route, a user pool,
+// and a static site that calls the API and signs in with the pool.
 func defineTestStack(app *App, stage Stage) error {
 	stack, err := app.NewStack(stage)
 	if err != nil {
@@ -126,7 +127,28 @@ func defineTestStack(app *App, stage Stage) error {
 	if _, err := api.Route("GET /health", FunctionProps{Package: "./constructs/testdata/echo", Name: "health"}, Public()); err != nil {
 		return err
 	}
+	pool := NewUserPool(stack, "Customers")
+	site, err := NewStaticSite(stack, "Storefront", StaticSiteProps{
+		Path: "constructs/testdata/site",
+		PublicConfig: map[string]any{
+			"stage":            stage.Name,
+			"apiUrl":           api.URL(),
+			"userPoolId":       pool.ID(),
+			"userPoolClientId": pool.ClientID(),
+			"pageSize":         25,
+			"beta":             true,
+			"motto":            "prices in ${currency}, %{if} free",
+		},
+		ConnectTo: []string{api.URL(), pool.SignInOrigin()},
+	})
+	if err != nil {
+		return err
+	}
+	if err := api.AllowOrigins(site.URL(), "http://localhost:3001"); err != nil {
+		return err
+	}
 	stack.Output("ApiUrl", api.URL(), "API base URL")
+	stack.Output("WebUrl", site.URL(), "The site's address")
 	return nil
 }
 

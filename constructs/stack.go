@@ -79,6 +79,8 @@ type App struct {
 	declareOnly bool
 	hcl         bool
 	terraform   string
+	// siteScans are the site folders read so far, shared by the stages serving them.
+	siteScans map[string]*siteScan
 }
 
 var appNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
@@ -156,8 +158,9 @@ type Stack struct {
 	stage     Stage
 	topo      *topology.Stack
 	functions []*GoFunction
+	sites     []*StaticSite
 	account   *string
-	partition *string
+	partition dataawspartition.DataAwsPartition
 	moves     moveSet
 }
 
@@ -251,12 +254,17 @@ func (s *Stack) accountID() string {
 	return *s.account
 }
 
-func (s *Stack) partitionName() string {
+func (s *Stack) partitionData() dataawspartition.DataAwsPartition {
 	if s.partition == nil {
-		s.partition = dataawspartition.NewDataAwsPartition(s.stack, jsii.String("partition"), nil).Partition()
+		s.partition = dataawspartition.NewDataAwsPartition(s.stack, jsii.String("partition"), nil)
 	}
-	return *s.partition
+	return s.partition
 }
+
+func (s *Stack) partitionName() string { return *s.partitionData().Partition() }
+
+// dnsSuffix is the domain of AWS endpoints in this stack's partition, e.g. amazonaws.com.
+func (s *Stack) dnsSuffix() string { return *s.partitionData().DnsSuffix() }
 
 // arn builds an ARN in this stack's partition, region and account.
 func (s *Stack) arn(service, resource string) string {
@@ -269,8 +277,16 @@ type SynthResult struct {
 	Functions []build.Artifact
 	// HCLFormatter says what formatted the HCL files, when AppProps.HCL asked for them.
 	HCLFormatter string
+	Sites        []SiteResult
 	// Duration runs from NewApp to the last file written.
 	Duration time.Duration
+}
+
+// SiteResult is one static site folder the stacks serve.
+type SiteResult struct {
+	Dir   string
+	Files int
+	Bytes int64
 }
 
 // StackResult is one synthesized stack.
@@ -283,8 +299,8 @@ type StackResult struct {
 	HCL string
 }
 
-// Synth builds every function, then writes each stack's Terraform JSON, its assets
-// and its topology.json under Outdir/stacks/<stack>/.
+// Synth builds every function and reads every site, then writes each stack's
+// Terraform JSON, its assets and its topology.json under Outdir/stacks/<stack>/.
 func (a *App) Synth() (result SynthResult, err error) {
 	if len(a.stacks) == 0 {
 		return result, errors.New("nothing to synthesize: the app has no stack")
@@ -293,6 +309,7 @@ func (a *App) Synth() (result SynthResult, err error) {
 		return result, errors.New("this app was declared without building its functions (DeclareOnly), so it cannot synthesize")
 	}
 	artifacts := map[string]build.Artifact{}
+	sites := map[string]SiteResult{}
 	attach := func() error {
 		for _, s := range a.stacks {
 			for _, fn := range s.functions {
@@ -302,6 +319,13 @@ func (a *App) Synth() (result SynthResult, err error) {
 				}
 				artifacts[art.Package] = art
 			}
+			for _, site := range s.sites {
+				scan, err := site.attachFiles(a.ctx)
+				if err != nil {
+					return err
+				}
+				sites[scan.Dir] = SiteResult{Dir: scan.Dir, Files: len(scan.Files), Bytes: scan.Bytes}
+			}
 		}
 		return nil
 	}
@@ -310,6 +334,9 @@ func (a *App) Synth() (result SynthResult, err error) {
 	}
 	for _, pkg := range sortedKeys(artifacts) {
 		result.Functions = append(result.Functions, artifacts[pkg])
+	}
+	for _, dir := range sortedKeys(sites) {
+		result.Sites = append(result.Sites, sites[dir])
 	}
 	for _, s := range a.stacks {
 		if err := a.Declare(s.applyMoves); err != nil {

@@ -29,38 +29,198 @@ func scratchStack(t *testing.T) *Stack {
 	return stack
 }
 
-var reference = regexp.MustCompile(`\$\{([^}]*)\}`)
+// stackGraph is what each resource, data source and output of a synthesized stack
+// refers to, through ${…} expressions and depends_on.
+type stackGraph struct {
+	declared map[string]bool     // "type.name" and "data.type.name"
+	refs     map[string][]string // from an address (or "output.Name") to what it refers to
+}
 
-func TestEveryReferenceResolvesWithinItsStack(t *testing.T) {
-	for _, stage := range []string{"dev", "prod"} {
-		s := stackFor(t, stage)
-		declared := map[string]bool{}
-		for _, kind := range []string{"resource", "data"} {
-			byType, _ := s.doc[kind].(map[string]any)
-			for typ, byName := range byType {
-				for name := range byName.(map[string]any) {
-					prefix := typ + "." + name
-					if kind == "data" {
-						prefix = "data." + prefix
-					}
-					declared[prefix] = true
+// expressionReference finds the addresses an expression names, e.g.
+// aws_s3_bucket.site.arn or data.aws_partition.partition.dns_suffix.
+var expressionReference = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.])((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*)`)
+
+// hclString matches a quoted string inside an expression, whose text names nothing.
+var hclString = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// expressions returns the text of each ${…} in s, nested braces included, skipping
+// the escaped $${.
+func expressions(s string) []string {
+	var out []string
+	for i := 0; i+1 < len(s); i++ {
+		if strings.HasPrefix(s[i:], "$${") {
+			i += 2
+			continue
+		}
+		if !strings.HasPrefix(s[i:], "${") {
+			continue
+		}
+		depth, quoted := 0, false
+		for j := i + 1; j < len(s); j++ {
+			switch c := s[j]; {
+			case quoted && c == '\\':
+				j++
+			case c == '"':
+				quoted = !quoted
+			case quoted:
+			case c == '{':
+				depth++
+			case c == '}':
+				depth--
+			}
+			if depth == 0 {
+				out = append(out, s[i+2:j])
+				i = j
+				break
+			}
+		}
+	}
+	return out
+}
+
+// addressesIn lists the resources and data sources named by the expressions of v.
+func addressesIn(v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case string:
+		for _, expr := range expressions(v) {
+			for _, m := range expressionReference.FindAllStringSubmatch(hclString.ReplaceAllString(expr, `""`), -1) {
+				parts := strings.Split(m[1], ".")
+				switch {
+				case parts[0] == "data" && len(parts) >= 3:
+					out = append(out, strings.Join(parts[:3], "."))
+				case parts[0] == "each" || parts[0] == "count" || parts[0] == "var" || parts[0] == "local" || parts[0] == "path" || parts[0] == "self" || parts[0] == "data":
+				default:
+					out = append(out, strings.Join(parts[:2], "."))
 				}
 			}
 		}
-		refs := reference.FindAllStringSubmatch(s.json, -1)
-		if len(refs) < 20 {
-			t.Fatalf("%s: only %d references found; the stack looks incomplete", stage, len(refs))
+	case []any:
+		for _, e := range v {
+			out = append(out, addressesIn(e)...)
 		}
-		for _, ref := range refs {
-			parts := strings.Split(ref[1], ".")
-			target := strings.Join(parts[:2], ".")
-			if parts[0] == "data" {
-				target = strings.Join(parts[:3], ".")
-			}
-			if !declared[target] {
-				t.Errorf("%s: ${%s} refers to %s, which the stack does not declare", stage, ref[1], target)
+	case map[string]any:
+		for k, e := range v {
+			if k != "//" {
+				out = append(out, addressesIn(e)...)
 			}
 		}
+	}
+	return out
+}
+
+func graphOf(doc map[string]any) stackGraph {
+	g := stackGraph{declared: map[string]bool{}, refs: map[string][]string{}}
+	for _, kind := range []string{"resource", "data"} {
+		byType, _ := doc[kind].(map[string]any)
+		for typ, byName := range byType {
+			for name, body := range byName.(map[string]any) {
+				addr := typ + "." + name
+				if kind == "data" {
+					addr = "data." + addr
+				}
+				g.declared[addr] = true
+				refs := addressesIn(body)
+				deps, _ := body.(map[string]any)["depends_on"].([]any)
+				for _, d := range deps {
+					refs = append(refs, d.(string))
+				}
+				g.refs[addr] = refs
+			}
+		}
+	}
+	outputs, _ := doc["output"].(map[string]any)
+	for name, body := range outputs {
+		g.refs["output."+name] = addressesIn(body)
+	}
+	return g
+}
+
+// cycle returns a chain of addresses that leads back to its start, or nil.
+func (g stackGraph) cycle() []string {
+	const (
+		unseen = iota
+		open
+		done
+	)
+	state := map[string]int{}
+	var path []string
+	var visit func(addr string) []string
+	visit = func(addr string) []string {
+		switch state[addr] {
+		case open:
+			for i, a := range path {
+				if a == addr {
+					return append(append([]string(nil), path[i:]...), addr)
+				}
+			}
+		case done:
+			return nil
+		}
+		state[addr] = open
+		path = append(path, addr)
+		for _, next := range g.refs[addr] {
+			if c := visit(next); c != nil {
+				return c
+			}
+		}
+		path = path[:len(path)-1]
+		state[addr] = done
+		return nil
+	}
+	for _, addr := range sortedKeys(g.refs) {
+		if c := visit(addr); c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestEveryReferenceResolvesWithinItsStack(t *testing.T) {
+	for _, stage := range []string{"dev", "prod"} {
+		g := graphOf(stackFor(t, stage).doc)
+		count := 0
+		for _, from := range sortedKeys(g.refs) {
+			for _, to := range g.refs[from] {
+				count++
+				if !g.declared[to] {
+					t.Errorf("%s: %s refers to %s, which the stack does not declare", stage, from, to)
+				}
+			}
+		}
+		if count < 20 {
+			t.Fatalf("%s: only %d references found; the stack looks incomplete", stage, count)
+		}
+	}
+}
+
+func TestNoResourceOfAStackDependsOnItselfThroughOthers(t *testing.T) {
+	for _, stage := range []string{"dev", "prod"} {
+		if c := graphOf(stackFor(t, stage).doc).cycle(); c != nil {
+			t.Errorf("%s: Terraform cannot order %s", stage, strings.Join(c, " → "))
+		}
+	}
+}
+
+func TestTheCycleCheckFindsAReferenceLoop(t *testing.T) {
+	var doc map[string]any
+	err := json.Unmarshal([]byte(`{"resource": {
+		"aws_apigatewayv2_api": {"api": {"cors_configuration": {"allow_origins": ["https://${aws_cloudfront_distribution.site.domain_name}"]}}},
+		"aws_cloudfront_distribution": {"site": {"default_cache_behavior": {"response_headers_policy_id": "${aws_cloudfront_response_headers_policy.headers.id}"}}},
+		"aws_cloudfront_response_headers_policy": {"headers": {"csp": "${join(\"; \", [\"connect-src\", aws_apigatewayv2_api.api.api_endpoint])}"}},
+		"aws_s3_object": {"config": {"content": "${jsonencode({\"note\" = \"$${aws_fake.loop.x}\", \"url\" = aws_apigatewayv2_api.api.api_endpoint})}", "depends_on": ["aws_s3_bucket.site"]}},
+		"aws_s3_bucket": {"site": {}}
+	}}`), &doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graphOf(doc)
+	if got := strings.Join(g.refs["aws_s3_object.config"], ","); got != "aws_apigatewayv2_api.api,aws_s3_bucket.site" {
+		t.Errorf("the config object refers to %s, want the API (not the escaped text) and the bucket", got)
+	}
+	want := "aws_apigatewayv2_api.api → aws_cloudfront_distribution.site → aws_cloudfront_response_headers_policy.headers → aws_apigatewayv2_api.api"
+	if got := strings.Join(g.cycle(), " → "); got != want {
+		t.Errorf("cycle = %q, want %q", got, want)
 	}
 }
 

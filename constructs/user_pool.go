@@ -11,6 +11,7 @@ import (
 // UserPool is a Cognito user pool with one app client: a ready JWT issuer for a
 // stage that has no identity provider of its own.
 type UserPool struct {
+	stack  *Stack
 	pool   cognitouserpool.CognitoUserPool
 	client cognitouserpoolclient.CognitoUserPoolClient
 }
@@ -50,7 +51,7 @@ func NewUserPool(stack *Stack, id string) *UserPool {
 		PreventUserExistenceErrors: jsii.String("ENABLED"),
 		EnableTokenRevocation:      jsii.Bool(true),
 	})
-	return &UserPool{pool: pool, client: client}
+	return &UserPool{stack: stack, pool: pool, client: client}
 }
 
 // Auth is a JWT authorizer configuration accepting this pool's tokens for its client.
@@ -66,3 +67,12 @@ func (p *UserPool) ID() string { return *p.pool.Id() }
 
 // ClientID is the app client's id.
 func (p *UserPool) ClientID() string { return *p.client.Id() }
+
+// SignInOrigin is the origin a browser calls to sign in to this pool: Cognito's user
+// pools API in the stack's region, e.g. https://cognito-idp.eu-west-1.amazonaws.com.
+func (p *UserPool) SignInOrigin() string {
+	return fmt.Sprintf("https://cognito-idp.%s.%s", p.stack.app.region, p.stack.dnsSuffix())
+}
+
+// Region is the region of the pool, which a browser's Cognito client needs.
+func (p *UserPool) Region() string { return p.stack.app.region }

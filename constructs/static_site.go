@@ -1,0 +1,547 @@
+package constructs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontdistribution"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontfunction"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontkeyvaluestore"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontkeyvaluestorekey"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontoriginaccesscontrol"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontresponseheaderspolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucket"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketownershipcontrols"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpublicaccessblock"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketserversideencryptionconfiguration"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3object"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+)
+
+// StaticSiteProps configures a StaticSite.
+type StaticSiteProps struct {
+	// Path is the built site: a folder holding index.html and 404.html, relative to
+	// the module root or absolute. It is read when the app synthesizes.
+	Path string
+	// Name is the short name; resources are "<app>-<stage>-<Name>…". Default: from the id.
+	Name string
+	// PublicConfig is written as config.json beside the site's files, for the page to
+	// read at start. Every visitor can read it, so it holds no secret: a value is a
+	// string (literal, or a construct's attribute such as BackendApi.URL() or
+	// UserPool.ID()), a bool or a number. A SecretSet secret is refused.
+	PublicConfig map[string]any
+	// ConnectTo are the origins the page calls besides its own (the API, the sign-in
+	// service): the Content-Security-Policy's connect-src allows exactly these.
+	ConnectTo []string
+	// ImmutablePaths are the folders of the build whose file names carry a hash of the
+	// content, cached for a year. Default: "_next/static/" (a Next.js export).
+	ImmutablePaths []string
+	// PriceClass is CloudFront's: PriceClass_100 (default: North America and Europe),
+	// PriceClass_200 or PriceClass_All.
+	PriceClass string
+}
+
+// StaticSite hosts a built static site: its files in a private S3 bucket, served only
+// through a CloudFront distribution (Origin Access Control), over HTTPS with HTTP/2
+// and HTTP/3, with security headers, clean URLs, a 404 page and a config.json of the
+// stack's public values. Nothing ever needs a CloudFront invalidation: hashed assets
+// are immutable, and everything else is revalidated on each use.
+//
+// The Content-Security-Policy allows exactly the page's inline scripts and styles and
+// the origins of ConnectTo. Those origins usually include an API whose CORS allows this
+// site's origin, and a headers policy naming the API would close a Terraform cycle
+// (API → distribution → headers policy → API). So the headers policy holds the whole
+// policy with connect-src 'self', which covers every response, error pages included,
+// and a CloudFront Function on viewer-response widens connect-src to the origins read
+// from a CloudFront KeyValueStore. The store's key depends on the API; the function
+// and the distribution depend only on the store, so the graph has no cycle, and both
+// sides name exactly each other. Until the key is written, the stricter policy stands.
+type StaticSite struct {
+	stack        *Stack
+	id           string
+	name         string
+	path         string
+	immutable    []string
+	publicConfig map[string]any
+	scope        constructs.Construct
+	bucket       s3bucket.S3Bucket
+	encryption   s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationA
+	headers      cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicy
+	distribution cloudfrontdistribution.CloudfrontDistribution
+}
+
+// notFoundPage is served, with status 404, for a path the site does not have.
+const notFoundPage = "404.html"
+
+// connectSourcesKey is the key value store's key holding the extra connect-src origins.
+const connectSourcesKey = "connect-src"
+
+// cachingOptimized is CloudFront's managed cache policy "Managed-CachingOptimized":
+// objects cached as their Cache-Control says (at least 1 s, at most a year), gzip and
+// Brotli negotiated, no cookies, headers or query strings in the key.
+const cachingOptimized = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+
+// maxCSPLength is CloudFront's limit on a response headers policy's Content-Security-Policy.
+const maxCSPLength = 1783
+
+var (
+	priceClasses      = map[string]bool{"PriceClass_100": true, "PriceClass_200": true, "PriceClass_All": true}
+	configKeyPattern  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+	immutablePathRule = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/$`)
+)
+
+// NewStaticSite declares the site's bucket, distribution and policies; its files are
+// read, and uploaded as objects, when the app synthesizes.
+func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite, error) {
+	if props.Path == "" {
+		return nil, fmt.Errorf("static site %s: Path is required (the built site's folder, e.g. web/out)", id)
+	}
+	dir := props.Path
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(stack.app.root, dir)
+	}
+	priceClass := firstNonEmpty(props.PriceClass, "PriceClass_100")
+	if !priceClasses[priceClass] {
+		return nil, fmt.Errorf("static site %s: PriceClass %q is not CloudFront's: use PriceClass_100, PriceClass_200 or PriceClass_All", id, priceClass)
+	}
+	immutable := props.ImmutablePaths
+	if immutable == nil {
+		immutable = []string{"_next/static/"}
+	}
+	for _, p := range immutable {
+		if !immutablePathRule.MatchString(p) {
+			return nil, fmt.Errorf("static site %s: immutable path %q must be a folder of the build written like \"_next/static/\" (no leading slash, a trailing one)", id, p)
+		}
+	}
+	if err := checkPublicConfig(id, props.PublicConfig); err != nil {
+		return nil, err
+	}
+	for _, origin := range props.ConnectTo {
+		if err := checkConnectSource(origin); err != nil {
+			return nil, fmt.Errorf("static site %s: %w", id, err)
+		}
+	}
+	name := stack.ResourceName(firstNonEmpty(props.Name, kebab(id)))
+	if len(name)+len("-rewrite") > 64 {
+		return nil, fmt.Errorf("static site %s: name %q is too long for CloudFront's 64-character names: shorten the site or stage name", id, name)
+	}
+
+	scope := stack.scope(id)
+	site := &StaticSite{
+		stack:        stack,
+		id:           id,
+		name:         name,
+		path:         dir,
+		immutable:    immutable,
+		publicConfig: props.PublicConfig,
+		scope:        scope,
+	}
+	site.bucket = s3bucket.NewS3Bucket(scope, jsii.String("bucket"), &s3bucket.S3BucketConfig{
+		// Bucket names are global: Terraform appends a unique suffix to this prefix.
+		BucketPrefix: jsii.String(bucketPrefix(name)),
+		// The files are a build, not data: a removed stage takes them along.
+		ForceDestroy: jsii.Bool(!stack.stage.Protected),
+	})
+	publicAccess := s3bucketpublicaccessblock.NewS3BucketPublicAccessBlock(scope, jsii.String("public-access"), &s3bucketpublicaccessblock.S3BucketPublicAccessBlockConfig{
+		Bucket:                site.bucket.Id(),
+		BlockPublicAcls:       jsii.Bool(true),
+		BlockPublicPolicy:     jsii.Bool(true),
+		IgnorePublicAcls:      jsii.Bool(true),
+		RestrictPublicBuckets: jsii.Bool(true),
+	})
+	s3bucketownershipcontrols.NewS3BucketOwnershipControls(scope, jsii.String("ownership"), &s3bucketownershipcontrols.S3BucketOwnershipControlsConfig{
+		Bucket: site.bucket.Id(),
+		// ACLs are off: only the bucket policy grants access.
+		Rule: &s3bucketownershipcontrols.S3BucketOwnershipControlsRule{ObjectOwnership: jsii.String("BucketOwnerEnforced")},
+	})
+	// SSE-S3 rather than a KMS key: the files are public through CloudFront anyway, so
+	// a customer key would protect nothing more, while it would cost a key, need a key
+	// policy letting CloudFront decrypt, and break Terraform's ETag change detection
+	// (an SSE-KMS object's ETag is not the MD5 of its content).
+	site.encryption = s3bucketserversideencryptionconfiguration.NewS3BucketServerSideEncryptionConfigurationA(scope, jsii.String("encryption"), &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationAConfig{
+		Bucket: site.bucket.Id(),
+		Rule: []*s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleA{{
+			ApplyServerSideEncryptionByDefault: &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA{
+				SseAlgorithm: jsii.String("AES256"),
+			},
+		}},
+	})
+	access := cloudfrontoriginaccesscontrol.NewCloudfrontOriginAccessControl(scope, jsii.String("origin-access"), &cloudfrontoriginaccesscontrol.CloudfrontOriginAccessControlConfig{
+		Name:                          jsii.String(name),
+		Description:                   jsii.String("CloudFront signs its requests to the site's bucket"),
+		OriginAccessControlOriginType: jsii.String("s3"),
+		SigningBehavior:               jsii.String("always"),
+		SigningProtocol:               jsii.String("sigv4"),
+	})
+	// The security headers are set at synth, when the pages' inline hashes are known.
+	site.headers = cloudfrontresponseheaderspolicy.NewCloudfrontResponseHeadersPolicy(scope, jsii.String("headers"), &cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicyConfig{
+		Name:    jsii.String(name),
+		Comment: jsii.String("Security headers of " + name),
+	})
+	rewrite := cloudfrontfunction.NewCloudfrontFunction(scope, jsii.String("rewrite"), &cloudfrontfunction.CloudfrontFunctionConfig{
+		Name:    jsii.String(name + "-rewrite"),
+		Runtime: jsii.String("cloudfront-js-2.0"),
+		Comment: jsii.String("Clean URLs: /page is served from page.html, /folder/ from folder/index.html"),
+		Code:    jsii.String(rewriteFunctionCode),
+		Publish: jsii.Bool(true),
+	})
+	pageFunctions := []*cloudfrontdistribution.CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation{{
+		EventType:   jsii.String("viewer-request"),
+		FunctionArn: rewrite.Arn(),
+	}}
+	if len(props.ConnectTo) > 0 {
+		store := cloudfrontkeyvaluestore.NewCloudfrontKeyValueStore(scope, jsii.String("connect-sources"), &cloudfrontkeyvaluestore.CloudfrontKeyValueStoreConfig{
+			Name:    jsii.String(name),
+			Comment: jsii.String("The origins the pages of " + name + " may call (CSP connect-src)"),
+		})
+		cloudfrontkeyvaluestorekey.NewCloudfrontkeyvaluestoreKey(scope, jsii.String("connect-sources-key"), &cloudfrontkeyvaluestorekey.CloudfrontkeyvaluestoreKeyConfig{
+			KeyValueStoreArn: store.Arn(),
+			Key:              jsii.String(connectSourcesKey),
+			Value:            jsii.String(strings.Join(props.ConnectTo, " ")),
+		})
+		csp := cloudfrontfunction.NewCloudfrontFunction(scope, jsii.String("connect-sources-function"), &cloudfrontfunction.CloudfrontFunctionConfig{
+			Name:                      jsii.String(name + "-csp"),
+			Runtime:                   jsii.String("cloudfront-js-2.0"),
+			Comment:                   jsii.String("Widens the pages' CSP connect-src to the origins in the key value store"),
+			Code:                      jsii.String(connectSourcesFunctionCode),
+			KeyValueStoreAssociations: jsii.Strings(*store.Arn()),
+			Publish:                   jsii.Bool(true),
+		})
+		pageFunctions = append(pageFunctions, &cloudfrontdistribution.CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation{
+			EventType:   jsii.String("viewer-response"),
+			FunctionArn: csp.Arn(),
+		})
+	}
+	const origin = "site-bucket"
+	var assets []*cloudfrontdistribution.CloudfrontDistributionOrderedCacheBehavior
+	for _, p := range immutable {
+		// Hashed assets need no function: their URLs are files, and a CSP governs pages.
+		assets = append(assets, &cloudfrontdistribution.CloudfrontDistributionOrderedCacheBehavior{
+			PathPattern:             jsii.String("/" + p + "*"),
+			TargetOriginId:          jsii.String(origin),
+			ViewerProtocolPolicy:    jsii.String("redirect-to-https"),
+			AllowedMethods:          jsii.Strings("GET", "HEAD"),
+			CachedMethods:           jsii.Strings("GET", "HEAD"),
+			CachePolicyId:           jsii.String(cachingOptimized),
+			Compress:                jsii.Bool(true),
+			ResponseHeadersPolicyId: site.headers.Id(),
+		})
+	}
+	// S3 answers 403, not 404, for a missing key when the reader may not list the
+	// bucket, and CloudFront may only read objects here: so a 403 from the bucket means
+	// "no such page" and gets the 404 page with status 404, as a 404 would. (A real
+	// access fault would look the same to a visitor; CloudFront's logs still tell.)
+	var notFound []*cloudfrontdistribution.CloudfrontDistributionCustomErrorResponse
+	for _, code := range []float64{403, 404} {
+		notFound = append(notFound, &cloudfrontdistribution.CloudfrontDistributionCustomErrorResponse{
+			ErrorCode:          jsii.Number(code),
+			ResponseCode:       jsii.Number(404),
+			ResponsePagePath:   jsii.String("/" + notFoundPage),
+			ErrorCachingMinTtl: jsii.Number(10),
+		})
+	}
+	site.distribution = cloudfrontdistribution.NewCloudfrontDistribution(scope, jsii.String("distribution"), &cloudfrontdistribution.CloudfrontDistributionConfig{
+		Enabled:           jsii.Bool(true),
+		Comment:           jsii.String(name),
+		HttpVersion:       jsii.String("http2and3"),
+		IsIpv6Enabled:     jsii.Bool(true),
+		PriceClass:        jsii.String(priceClass),
+		DefaultRootObject: jsii.String("index.html"),
+		Origin: []*cloudfrontdistribution.CloudfrontDistributionOrigin{{
+			OriginId:              jsii.String(origin),
+			DomainName:            site.bucket.BucketRegionalDomainName(),
+			OriginAccessControlId: access.Id(),
+		}},
+		DefaultCacheBehavior: &cloudfrontdistribution.CloudfrontDistributionDefaultCacheBehavior{
+			TargetOriginId:          jsii.String(origin),
+			ViewerProtocolPolicy:    jsii.String("redirect-to-https"),
+			AllowedMethods:          jsii.Strings("GET", "HEAD"),
+			CachedMethods:           jsii.Strings("GET", "HEAD"),
+			CachePolicyId:           jsii.String(cachingOptimized),
+			Compress:                jsii.Bool(true),
+			ResponseHeadersPolicyId: site.headers.Id(),
+			FunctionAssociation:     pageFunctions,
+		},
+		OrderedCacheBehavior: assets,
+		CustomErrorResponse:  notFound,
+		Restrictions: &cloudfrontdistribution.CloudfrontDistributionRestrictions{
+			GeoRestriction: &cloudfrontdistribution.CloudfrontDistributionRestrictionsGeoRestriction{RestrictionType: jsii.String("none")},
+		},
+		ViewerCertificate: &cloudfrontdistribution.CloudfrontDistributionViewerCertificate{CloudfrontDefaultCertificate: jsii.Bool(true)},
+	})
+	policy, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{
+			{
+				"Sid":       "CloudFrontReadsObjects",
+				"Effect":    "Allow",
+				"Principal": map[string]string{"Service": "cloudfront.amazonaws.com"},
+				"Action":    "s3:GetObject",
+				"Resource":  *site.bucket.Arn() + "/*",
+				"Condition": map[string]any{"StringEquals": map[string]string{"AWS:SourceArn": *site.distribution.Arn()}},
+			},
+			{
+				"Sid":       "TLSOnly",
+				"Effect":    "Deny",
+				"Principal": "*",
+				"Action":    "s3:*",
+				"Resource":  []string{*site.bucket.Arn(), *site.bucket.Arn() + "/*"},
+				"Condition": map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
+			},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	s3bucketpolicy.NewS3BucketPolicy(scope, jsii.String("bucket-policy"), &s3bucketpolicy.S3BucketPolicyConfig{
+		Bucket: site.bucket.Id(),
+		Policy: jsii.String(string(policy)),
+		// S3 refuses concurrent changes to one bucket's configuration.
+		DependsOn: &[]cdktf.ITerraformDependable{publicAccess},
+	})
+	stack.sites = append(stack.sites, site)
+	return site, nil
+}
+
+// URL is the site's address, https://<distribution domain>: also its origin, as CORS names it.
+func (s *StaticSite) URL() string { return "https://" + *s.distribution.DomainName() }
+
+// DistributionID is the CloudFront distribution's id.
+func (s *StaticSite) DistributionID() string { return *s.distribution.Id() }
+
+// BucketName is the name of the bucket holding the files.
+func (s *StaticSite) BucketName() string { return *s.bucket.Bucket() }
+
+// attachFiles reads the built site and declares its objects, its config.json and the
+// security headers that depend on its pages.
+func (s *StaticSite) attachFiles(ctx context.Context) (*siteScan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	scan, err := s.stack.app.scanSite(s.path, s.immutable)
+	if err != nil {
+		return nil, fmt.Errorf("static site %s: %w", s.id, err)
+	}
+	csp := contentSecurityPolicy(scan)
+	if len(csp) > maxCSPLength {
+		return nil, fmt.Errorf("static site %s: the Content-Security-Policy is %d characters, over CloudFront's %d: the pages hold %d distinct inline scripts and %d inline styles; move inline code into files of the build", s.id, len(csp), maxCSPLength, len(scan.ScriptHashes), len(scan.StyleHashes))
+	}
+	s.headers.PutSecurityHeadersConfig(&cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicySecurityHeadersConfig{
+		ContentSecurityPolicy: &cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicy{
+			ContentSecurityPolicy: jsii.String(csp),
+			Override:              jsii.Bool(true),
+		},
+		// Two years, the preload list's minimum; preload itself is for a domain of your
+		// own, not for the distribution's cloudfront.net name.
+		StrictTransportSecurity: &cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity{
+			AccessControlMaxAgeSec: jsii.Number(63072000),
+			IncludeSubdomains:      jsii.Bool(true),
+			Override:               jsii.Bool(true),
+		},
+		ContentTypeOptions: &cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicySecurityHeadersConfigContentTypeOptions{
+			Override: jsii.Bool(true),
+		},
+		FrameOptions: &cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicySecurityHeadersConfigFrameOptions{
+			FrameOption: jsii.String("DENY"),
+			Override:    jsii.Bool(true),
+		},
+		ReferrerPolicy: &cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicySecurityHeadersConfigReferrerPolicy{
+			ReferrerPolicy: jsii.String("strict-origin-when-cross-origin"),
+			Override:       jsii.Bool(true),
+		},
+	})
+
+	// One copy of the build beside the stack, at a path that stays the same from build
+	// to build: each object's source then changes only when its content does (its ETag),
+	// so Terraform uploads just the changed files.
+	asset := cdktf.NewTerraformAsset(s.scope, jsii.String("build"), &cdktf.TerraformAssetConfig{
+		Path:      jsii.String(scan.Dir),
+		Type:      cdktf.AssetType_DIRECTORY,
+		AssetHash: jsii.String("files"),
+	})
+	files := map[string]any{}
+	for _, f := range scan.Files {
+		files[f.Key] = map[string]string{
+			"source":        *asset.Path() + "/" + f.Key,
+			"etag":          f.ETag,
+			"content_type":  f.ContentType,
+			"cache_control": f.CacheControl,
+		}
+	}
+	// One resource over a map keyed by the file's path: each file's address is
+	// aws_s3_object.<id>["<path>"], stable for as long as the path exists, and a
+	// new build adds and removes instances, never resource blocks.
+	each := cdktf.TerraformIterator_FromMap(files)
+	s3object.NewS3Object(s.scope, jsii.String("files"), &s3object.S3ObjectConfig{
+		ForEach:      each,
+		Bucket:       s.bucket.Id(),
+		Key:          each.Key(),
+		Source:       each.GetString(jsii.String("source")),
+		Etag:         each.GetString(jsii.String("etag")),
+		ContentType:  each.GetString(jsii.String("content_type")),
+		CacheControl: each.GetString(jsii.String("cache_control")),
+		DependsOn:    &[]cdktf.ITerraformDependable{s.encryption},
+	})
+	config := map[string]any{}
+	for k, v := range s.publicConfig {
+		if str, ok := v.(string); ok {
+			// CDKTF escapes "${" in a function's arguments, but not "%{", which
+			// Terraform would read as a template directive.
+			v = strings.ReplaceAll(str, "%{", "%%{")
+		}
+		config[k] = v
+	}
+	s3object.NewS3Object(s.scope, jsii.String("config"), &s3object.S3ObjectConfig{
+		Bucket:       s.bucket.Id(),
+		Key:          jsii.String(PublicConfigFile),
+		Content:      cdktf.Fn_Jsonencode(config),
+		ContentType:  jsii.String("application/json"),
+		CacheControl: jsii.String(cacheRevalidate),
+		DependsOn:    &[]cdktf.ITerraformDependable{s.encryption},
+	})
+	return scan, nil
+}
+
+// scanSite reads a site folder once per app, however many stages serve it.
+func (a *App) scanSite(dir string, immutable []string) (*siteScan, error) {
+	key := dir + "\x00" + strings.Join(immutable, "\x00")
+	if scan, ok := a.siteScans[key]; ok {
+		return scan, nil
+	}
+	scan, err := scanSite(dir, immutable)
+	if err != nil {
+		return nil, err
+	}
+	if a.siteScans == nil {
+		a.siteScans = map[string]*siteScan{}
+	}
+	a.siteScans[key] = scan
+	return scan, nil
+}
+
+// contentSecurityPolicy allows the site's own files, exactly its pages' inline scripts
+// and styles, and nothing else: no plugins, no framing, no other origin to call (the
+// viewer-response function adds those of ConnectTo).
+func contentSecurityPolicy(scan *siteScan) string {
+	styles := append([]string{"'self'"}, scan.StyleHashes...)
+	if scan.StyleAttributes {
+		styles = append(styles, "'unsafe-hashes'")
+	}
+	return strings.Join([]string{
+		"default-src 'self'",
+		"script-src " + strings.Join(append([]string{"'self'"}, scan.ScriptHashes...), " "),
+		"style-src " + strings.Join(styles, " "),
+		"img-src 'self' data:",
+		"font-src 'self'",
+		"connect-src 'self'",
+		"object-src 'none'",
+		"base-uri 'none'",
+		"form-action 'self'",
+		"frame-ancestors 'none'",
+		"upgrade-insecure-requests",
+	}, "; ")
+}
+
+// checkPublicConfig refuses what must not, or cannot, be written to config.json.
+func checkPublicConfig(id string, config map[string]any) error {
+	for _, key := range sortedKeys(config) {
+		if !configKeyPattern.MatchString(key) {
+			return fmt.Errorf("static site %s: public config key %q: use letters, digits and underscores, starting with a letter", id, key)
+		}
+		var secret string
+		switch v := config[key].(type) {
+		case string, bool, int, int64, float64:
+			continue
+		case *Secret:
+			secret = "the secret " + v.LinkName()
+		case *SecretSet:
+			secret = "the secrets " + strings.Join(v.Names(), ", ")
+		case LinkTo:
+			if s, ok := v.Resource.(*Secret); ok {
+				secret = "a link to the secret " + s.LinkName()
+			} else {
+				return fmt.Errorf("static site %s: public config %q is a link: a site has no server to link to; give the value the page needs, such as the API's URL", id, key)
+			}
+		default:
+			return fmt.Errorf("static site %s: public config %q is a %T: give a string (literal, or an attribute such as BackendApi.URL()), a bool or a number", id, key, v)
+		}
+		return fmt.Errorf("static site %s: public config %q is %s: %s is served to every visitor, so every visitor's browser would get it. Keep the secret server-side: link it to a function (Links: {secret, Read}) behind the API, and let the page call that route", id, key, secret, PublicConfigFile)
+	}
+	return nil
+}
+
+// checkConnectSource accepts an origin for connect-src: a construct's attribute, or
+// https://host[:port] (http only for localhost), nothing that could end the directive.
+func checkConnectSource(origin string) error {
+	if *cdktf.Token_IsUnresolved(jsii.String(origin)) {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || strings.ContainsAny(origin, " ;,'\"") || u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" ||
+		!(u.Scheme == "https" || u.Scheme == "http" && u.Hostname() == "localhost") {
+		return fmt.Errorf("connect source %q is not an origin: write https://host[:port] (http only for localhost)", origin)
+	}
+	return nil
+}
+
+// bucketPrefix is the readable start of the bucket's name: at most the 37 characters
+// Terraform accepts, ending in a hyphen before the unique suffix.
+func bucketPrefix(name string) string {
+	if len(name) > 36 {
+		name = strings.TrimRight(name[:36], "-")
+	}
+	return name + "-"
+}
+
+// rewriteFunctionCode serves a static export's clean URLs (viewer-request): /personas
+// from personas.html, /docs/ from docs/index.html; a path whose last segment has a dot
+// names a file and is left alone. The query string is a separate field and stays.
+const rewriteFunctionCode = `function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri.endsWith('/')) {
+    request.uri = uri + 'index.html';
+  } else if (uri.lastIndexOf('.') < uri.lastIndexOf('/')) {
+    request.uri = uri + '.html';
+  }
+  return request;
+}
+`
+
+// connectSourcesFunctionCode widens the connect-src the response headers policy set
+// (viewer-response) to the origins kept under "connect-src" in the key value store.
+// Without that key (not yet written) or with a value that could add a directive, the
+// stricter policy stands.
+const connectSourcesFunctionCode = `import cf from 'cloudfront';
+
+const kvs = cf.kvs();
+
+async function handler(event) {
+  const response = event.response;
+  const csp = response.headers['content-security-policy'];
+  if (!csp) {
+    return response;
+  }
+  let sources;
+  try {
+    sources = await kvs.get('connect-src');
+  } catch (err) {
+    return response;
+  }
+  if (/[;,'"\r\n]/.test(sources)) {
+    return response;
+  }
+  csp.value = csp.value.replace("connect-src 'self';", function () {
+    return "connect-src 'self' " + sources + ";";
+  });
+  return response;
+}
+`

@@ -109,7 +109,14 @@ func printSynthResult(w io.Writer, result constructs.SynthResult) {
 		if rel, err := filepath.Rel(cwd, site.Dir); err == nil {
 			dir = rel
 		}
-		fmt.Fprintf(tw, "  %s\t%d files, %.1f MB\tstatic site\n", dir, site.Files, float64(site.Bytes)/(1<<20))
+		state := "static site"
+		if b := site.Build; b != nil {
+			dir, state = b.Name, "site up to date"
+			if b.Rebuilt {
+				state = fmt.Sprintf("site built in %.1fs", b.Duration.Seconds())
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%d files, %.1f MB\t%s\n", dir, site.Files, float64(site.Bytes)/(1<<20), state)
 	}
 	tw.Flush()
 	if result.HCLFormatter != "" {

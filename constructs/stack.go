@@ -42,6 +42,8 @@ type AppProps struct {
 	State StateProps
 	// BuildCache keeps built functions between synths; default <Root>/.build/lambda.
 	BuildCache string
+	// SiteCache keeps built static sites between synths; default <Root>/.build/site.
+	SiteCache string
 	// DeclareOnly declares the stacks without building any function, for tools that
 	// need only their topology; such an app cannot synthesize.
 	DeclareOnly bool
@@ -72,6 +74,7 @@ type App struct {
 	state   StateProps
 	cdk     cdktf.App
 	builder *build.Builder
+	sites   *build.SiteBuilder
 	ctx     context.Context
 	stacks  []*Stack
 	started time.Time
@@ -126,6 +129,7 @@ func NewApp(ctx context.Context, props AppProps) (*App, error) {
 		region:  region,
 		state:   state,
 		builder: build.NewBuilder(root, firstNonEmpty(props.BuildCache, filepath.Join(root, ".build", "lambda")), build.Lambda),
+		sites:   build.NewSiteBuilder(root, firstNonEmpty(props.SiteCache, filepath.Join(root, ".build", "site"))),
 		ctx:     ctx,
 		started: time.Now(),
 
@@ -287,6 +291,8 @@ type SiteResult struct {
 	Dir   string
 	Files int
 	Bytes int64
+	// Build is set when synth built the site (StaticSiteProps.Build).
+	Build *build.SiteArtifact
 }
 
 // StackResult is one synthesized stack.
@@ -320,11 +326,11 @@ func (a *App) Synth() (result SynthResult, err error) {
 				artifacts[art.Package] = art
 			}
 			for _, site := range s.sites {
-				scan, err := site.attachFiles(a.ctx)
+				scan, built, err := site.attachFiles(a.ctx)
 				if err != nil {
 					return err
 				}
-				sites[scan.Dir] = SiteResult{Dir: scan.Dir, Files: len(scan.Files), Bytes: scan.Bytes}
+				sites[scan.Dir] = SiteResult{Dir: scan.Dir, Files: len(scan.Files), Bytes: scan.Bytes, Build: built}
 			}
 		}
 		return nil

@@ -24,6 +24,8 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketserversideencryptionconfiguration"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3object"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/personabackend/app/build"
 )
 
 // StaticSiteProps configures a StaticSite.
@@ -31,6 +33,10 @@ type StaticSiteProps struct {
 	// Path is the built site: a folder holding index.html and 404.html, relative to
 	// the module root or absolute. It is read when the app synthesizes.
 	Path string
+	// Build, instead of Path, builds the site from its sources while the stacks are
+	// declared (once per app, skipped when its sources are unchanged), and serves
+	// what it wrote.
+	Build *build.Site
 	// Name is the short name; resources are "<app>-<stage>-<Name>…". Default: from the id.
 	Name string
 	// PublicConfig is written as config.json beside the site's files, for the page to
@@ -68,7 +74,8 @@ type StaticSite struct {
 	stack        *Stack
 	id           string
 	name         string
-	path         string
+	path         string      // the built site, when given as Path
+	build        *build.Site // or how to build it
 	immutable    []string
 	publicConfig map[string]any
 	scope        constructs.Construct
@@ -101,11 +108,11 @@ var (
 // NewStaticSite declares the site's bucket, distribution and policies; its files are
 // read, and uploaded as objects, when the app synthesizes.
 func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite, error) {
-	if props.Path == "" {
-		return nil, fmt.Errorf("static site %s: Path is required (the built site's folder, e.g. web/out)", id)
+	if (props.Path == "") == (props.Build == nil) {
+		return nil, fmt.Errorf("static site %s: give either Path (a built site's folder, e.g. web/out) or Build (how synth builds it)", id)
 	}
 	dir := props.Path
-	if !filepath.IsAbs(dir) {
+	if dir != "" && !filepath.IsAbs(dir) {
 		dir = filepath.Join(stack.app.root, dir)
 	}
 	priceClass := firstNonEmpty(props.PriceClass, "PriceClass_100")
@@ -135,11 +142,15 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 	}
 
 	scope := stack.scope(id)
+	if props.Build != nil && !stack.app.declareOnly {
+		stack.app.sites.Start(stack.app.ctx, *props.Build)
+	}
 	site := &StaticSite{
 		stack:        stack,
 		id:           id,
 		name:         name,
 		path:         dir,
+		build:        props.Build,
 		immutable:    immutable,
 		publicConfig: props.PublicConfig,
 		scope:        scope,
@@ -320,19 +331,28 @@ func (s *StaticSite) DistributionID() string { return *s.distribution.Id() }
 // BucketName is the name of the bucket holding the files.
 func (s *StaticSite) BucketName() string { return *s.bucket.Bucket() }
 
-// attachFiles reads the built site and declares its objects, its config.json and the
-// security headers that depend on its pages.
-func (s *StaticSite) attachFiles(ctx context.Context) (*siteScan, error) {
+// attachFiles waits for the site's build, if it has one, reads the built site and
+// declares its objects, its config.json and the security headers that depend on its pages.
+func (s *StaticSite) attachFiles(ctx context.Context) (*siteScan, *build.SiteArtifact, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	scan, err := s.stack.app.scanSite(s.path, s.immutable)
+	dir := s.path
+	var built *build.SiteArtifact
+	if s.build != nil {
+		art, err := s.stack.app.sites.Wait(ctx, *s.build)
+		if err != nil {
+			return nil, nil, fmt.Errorf("static site %s: %w", s.id, err)
+		}
+		dir, built = art.Dir, &art
+	}
+	scan, err := s.stack.app.scanSite(dir, s.immutable)
 	if err != nil {
-		return nil, fmt.Errorf("static site %s: %w", s.id, err)
+		return nil, nil, fmt.Errorf("static site %s: %w", s.id, err)
 	}
 	csp := contentSecurityPolicy(scan)
 	if len(csp) > maxCSPLength {
-		return nil, fmt.Errorf("static site %s: the Content-Security-Policy is %d characters, over CloudFront's %d: the pages hold %d distinct inline scripts and %d inline styles; move inline code into files of the build", s.id, len(csp), maxCSPLength, len(scan.ScriptHashes), len(scan.StyleHashes))
+		return nil, nil, fmt.Errorf("static site %s: the Content-Security-Policy is %d characters, over CloudFront's %d: the pages hold %d distinct inline scripts and %d inline styles; move inline code into files of the build", s.id, len(csp), maxCSPLength, len(scan.ScriptHashes), len(scan.StyleHashes))
 	}
 	s.headers.PutSecurityHeadersConfig(&cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicySecurityHeadersConfig{
 		ContentSecurityPolicy: &cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicy{
@@ -407,7 +427,7 @@ func (s *StaticSite) attachFiles(ctx context.Context) (*siteScan, error) {
 		CacheControl: jsii.String(cacheRevalidate),
 		DependsOn:    &[]cdktf.ITerraformDependable{s.encryption},
 	})
-	return scan, nil
+	return scan, built, nil
 }
 
 // scanSite reads a site folder once per app, however many stages serve it.

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/personabackend/app/build"
 )
 
 const siteDistribution = "${aws_cloudfront_distribution.Storefront_distribution_04E1CEEA"
@@ -411,7 +413,8 @@ func TestBadSitePropsAreRefusedWithWhatToDo(t *testing.T) {
 		props StaticSiteProps
 		want  string
 	}{
-		{"no path", StaticSiteProps{}, "Path is required"},
+		{"neither a path nor a build", StaticSiteProps{}, "give either Path"},
+		{"both a path and a build", StaticSiteProps{Path: site, Build: &build.Site{Name: "web"}}, "give either Path"},
 		{"an unknown price class", StaticSiteProps{Path: site, PriceClass: "PriceClass_Cheap"}, "PriceClass_100, PriceClass_200 or PriceClass_All"},
 		{"an immutable path written as a URL", StaticSiteProps{Path: site, ImmutablePaths: []string{"/_next/static/*"}}, `like "_next/static/"`},
 		{"a connect source that adds a directive", StaticSiteProps{Path: site, ConnectTo: []string{"https://api.example.com; script-src *"}}, "is not an origin"},
@@ -425,6 +428,47 @@ func TestBadSitePropsAreRefusedWithWhatToDo(t *testing.T) {
 				t.Errorf("NewStaticSite = %v, want an error saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestASiteWithABuildIsBuiltAtSynthAndServedFromItsOutput(t *testing.T) {
+	app, err := NewApp(context.Background(), AppProps{Name: "shop", Outdir: t.TempDir(), SiteCache: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage, _ := LookupStage("dev")
+	stack, err := app.NewStack(stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := build.Site{Name: "fixture", Dir: "constructs/testdata/site-source", Build: []string{"cp", "-R", "../site", "out"}, Output: "out"}
+	if _, err := NewStaticSite(stack, "Web", StaticSiteProps{Build: &source}); err != nil {
+		t.Fatal(err)
+	}
+	result, err := app.Synth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(result.Sites) != 1 || result.Sites[0].Build == nil || !result.Sites[0].Build.Rebuilt || result.Sites[0].Files != 5 ||
+		result.Sites[0].Dir != result.Sites[0].Build.Dir {
+		t.Fatalf("sites = %+v, want the fixture's 5 files, built", result.Sites)
+	}
+	data, err := os.ReadFile(filepath.Join(result.Stacks[0].Dir, "cdk.tf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resource map[string]map[string]struct {
+			ForEach map[string]any `json:"for_each"`
+		} `json:"resource"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for name, objects := range doc.Resource["aws_s3_object"] {
+		if strings.HasPrefix(name, "Web_files_") && len(objects.ForEach) != 5 {
+			t.Errorf("objects = %v, want the 5 built files", sortedKeys(objects.ForEach))
+		}
 	}
 }
 

@@ -30,6 +30,14 @@ const (
 	RouteGet     = "GET /personas/{personaId}"
 )
 
+// Headers of the contract beyond Authorization and Content-Type: what a caller sends
+// and reads, which the API's CORS configuration lets a browser's script do.
+const (
+	HeaderIdempotencyKey     = "Idempotency-Key"     // request: makes POST /personas safe to retry
+	HeaderLocation           = "Location"            // response: the requested persona's URL
+	HeaderIdempotentReplayed = "Idempotent-Replayed" // response: "true" when a retry returned the stored persona
+)
+
 // Request limits.
 const (
 	// MaxBodyBytes bounds a POST /personas body; larger bodies get 413.
@@ -328,9 +336,9 @@ func (a *API) request(ctx context.Context, log *slog.Logger, user string, req ev
 	}
 	log.InfoContext(ctx, "persona requested", "replay", replay)
 	resp := jsonResponse(http.StatusAccepted, RequestResponse{Persona: p, URL: personaURL(req, p.ID)})
-	resp.Headers["Location"] = personaURL(req, p.ID)
+	resp.Headers[HeaderLocation] = personaURL(req, p.ID)
 	if replay {
-		resp.Headers["Idempotent-Replayed"] = "true"
+		resp.Headers[HeaderIdempotentReplayed] = "true"
 	}
 	return resp, nil
 }
@@ -458,7 +466,7 @@ func jsonTypeWord(t reflect.Type) string {
 }
 
 func idempotencyKey(req events.APIGatewayV2HTTPRequest) (string, error) {
-	key, ok := headerOK(req, "idempotency-key")
+	key, ok := headerOK(req, HeaderIdempotencyKey)
 	if !ok {
 		return "", nil
 	}

@@ -481,9 +481,15 @@ func checkPublicConfig(id string, config map[string]any) error {
 		case string, bool, int, int64, float64:
 			continue
 		case *Secret:
-			secret = "the secret " + v.LinkName()
+			secret = "a secret"
+			if v != nil {
+				secret = "the secret " + v.LinkName()
+			}
 		case *SecretSet:
-			secret = "the secrets " + strings.Join(v.Names(), ", ")
+			secret = "a set of secrets"
+			if v != nil {
+				secret = "the secrets " + strings.Join(v.Names(), ", ")
+			}
 		case LinkTo:
 			if s, ok := v.Resource.(*Secret); ok {
 				secret = "a link to the secret " + s.LinkName()

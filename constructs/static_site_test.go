@@ -383,6 +383,7 @@ func TestASecretIsNeverPublicConfig(t *testing.T) {
 		{"a secret", key, "is the secret PaymentKey"},
 		{"a secret set", secrets, "is the secrets PaymentKey"},
 		{"a link to a secret", LinkTo{Resource: key, Access: Read}, "is a link to the secret PaymentKey"},
+		{"a secret that was never found", (*Secret)(nil), "is a secret"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewStaticSite(stack, "Web"+strings.ReplaceAll(tc.name, " ", ""), StaticSiteProps{

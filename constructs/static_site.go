@@ -70,6 +70,11 @@ type StaticSiteProps struct {
 // from a CloudFront KeyValueStore. The store's key depends on the API; the function
 // and the distribution depend only on the store, so the graph has no cycle, and both
 // sides name exactly each other. Until the key is written, the stricter policy stands.
+// The cost is one function run (and store read, well under a millisecond) per page
+// view; hashed assets skip it. The alternatives were worse: a wildcard such as
+// https://*.execute-api.<region>.amazonaws.com is not exactly the API; the API behind
+// the same distribution would clash with the pages' paths (/personas is both) and put
+// every API call through CloudFront; names known in advance need a domain of your own.
 type StaticSite struct {
 	stack        *Stack
 	id           string
@@ -139,6 +144,11 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 	name := stack.ResourceName(firstNonEmpty(props.Name, kebab(id)))
 	if len(name)+len("-rewrite") > 64 {
 		return nil, fmt.Errorf("static site %s: name %q is too long for CloudFront's 64-character names: shorten the site or stage name", id, name)
+	}
+	for _, other := range stack.sites {
+		if other.name == name {
+			return nil, fmt.Errorf("static site %s: another site of the stack is already named %q: give one of them another Name", id, name)
+		}
 	}
 
 	scope := stack.scope(id)

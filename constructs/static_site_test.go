@@ -409,6 +409,9 @@ func TestBadSitePropsAreRefusedWithWhatToDo(t *testing.T) {
 		t.Fatal(err)
 	}
 	site := "constructs/testdata/site"
+	if _, err := NewStaticSite(stack, "Shop", StaticSiteProps{Path: site}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name  string
 		props StaticSiteProps
@@ -423,6 +426,7 @@ func TestBadSitePropsAreRefusedWithWhatToDo(t *testing.T) {
 		{"a table as a config value", StaticSiteProps{Path: site, PublicConfig: map[string]any{"table": table}}, "give a string"},
 		{"a config key with a dash", StaticSiteProps{Path: site, PublicConfig: map[string]any{"api-url": "x"}}, "letters, digits and underscores"},
 		{"a name too long for CloudFront", StaticSiteProps{Path: site, Name: strings.Repeat("w", 60)}, "64-character"},
+		{"a name another site has", StaticSiteProps{Path: site, Name: "shop"}, "already named"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := NewStaticSite(stack, "Web", tc.props); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -420,19 +420,14 @@ func (s *StaticSite) attachFiles(ctx context.Context) (*siteScan, *build.SiteArt
 		CacheControl: each.GetString(jsii.String("cache_control")),
 		DependsOn:    &[]cdktf.ITerraformDependable{s.encryption},
 	})
-	config := map[string]any{}
-	for k, v := range s.publicConfig {
-		if str, ok := v.(string); ok {
-			// CDKTF escapes "${" in a function's arguments, but not "%{", which
-			// Terraform would read as a template directive.
-			v = strings.ReplaceAll(str, "%{", "%%{")
-		}
-		config[k] = v
+	config, err := publicConfigJSON(s.publicConfig)
+	if err != nil {
+		return nil, nil, fmt.Errorf("static site %s: %w", s.id, err)
 	}
 	s3object.NewS3Object(s.scope, jsii.String("config"), &s3object.S3ObjectConfig{
 		Bucket:       s.bucket.Id(),
 		Key:          jsii.String(PublicConfigFile),
-		Content:      cdktf.Fn_Jsonencode(config),
+		Content:      jsii.String(config),
 		ContentType:  jsii.String("application/json"),
 		CacheControl: jsii.String(cacheRevalidate),
 		DependsOn:    &[]cdktf.ITerraformDependable{s.encryption},
@@ -455,6 +450,39 @@ func (a *App) scanSite(dir string, immutable []string) (*siteScan, error) {
 	}
 	a.siteScans[key] = scan
 	return scan, nil
+}
+
+// publicConfigJSON is config.json as a Terraform template: the literal values encoded
+// here, each Terraform value through Terraform's jsonencode, so the file is JSON
+// whatever a value holds. (One jsonencode of the whole object would do the same, but
+// its HCL rendering, synth --hcl, is reformatted and no longer matches the JSON.)
+func publicConfigJSON(config map[string]any) (string, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, key := range sortedKeys(config) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name, err := json.Marshal(key)
+		if err != nil {
+			return "", err
+		}
+		b.Write(name)
+		b.WriteByte(':')
+		if str, ok := config[key].(string); ok && *cdktf.Token_IsUnresolved(jsii.String(str)) {
+			b.WriteString(*cdktf.Fn_Jsonencode(str))
+			continue
+		}
+		value, err := json.Marshal(config[key])
+		if err != nil {
+			return "", fmt.Errorf("public config %q: %w", key, err)
+		}
+		// Terraform would read "${" and "%{" in the text as the start of an
+		// interpolation or directive.
+		b.WriteString(strings.NewReplacer("${", "$${", "%{", "%%{").Replace(string(value)))
+	}
+	b.WriteByte('}')
+	return b.String(), nil
 }
 
 // contentSecurityPolicy allows the site's own files, exactly its pages' inline scripts
@@ -537,47 +565,33 @@ func bucketPrefix(name string) string {
 	return name + "-"
 }
 
+// The functions' code is written on one line: CDKTF's HCL rendering (synth --hcl)
+// writes a string with newlines as a heredoc with one newline too many.
+
 // rewriteFunctionCode serves a static export's clean URLs (viewer-request): /personas
 // from personas.html, /docs/ from docs/index.html; a path whose last segment has a dot
 // names a file and is left alone. The query string is a separate field and stays.
-const rewriteFunctionCode = `function handler(event) {
-  var request = event.request;
-  var uri = request.uri;
-  if (uri.endsWith('/')) {
-    request.uri = uri + 'index.html';
-  } else if (uri.lastIndexOf('.') < uri.lastIndexOf('/')) {
-    request.uri = uri + '.html';
-  }
-  return request;
-}
-`
+const rewriteFunctionCode = "function handler(event) { " +
+	"var request = event.request; " +
+	"var uri = request.uri; " +
+	"if (uri.endsWith('/')) { request.uri = uri + 'index.html'; } " +
+	"else if (uri.lastIndexOf('.') < uri.lastIndexOf('/')) { request.uri = uri + '.html'; } " +
+	"return request; " +
+	"}"
 
 // connectSourcesFunctionCode widens the connect-src the response headers policy set
 // (viewer-response) to the origins kept under "connect-src" in the key value store.
 // Without that key (not yet written) or with a value that could add a directive, the
 // stricter policy stands.
-const connectSourcesFunctionCode = `import cf from 'cloudfront';
-
-const kvs = cf.kvs();
-
-async function handler(event) {
-  const response = event.response;
-  const csp = response.headers['content-security-policy'];
-  if (!csp) {
-    return response;
-  }
-  let sources;
-  try {
-    sources = await kvs.get('connect-src');
-  } catch (err) {
-    return response;
-  }
-  if (/[;,'"\r\n]/.test(sources)) {
-    return response;
-  }
-  csp.value = csp.value.replace("connect-src 'self';", function () {
-    return "connect-src 'self' " + sources + ";";
-  });
-  return response;
-}
-`
+const connectSourcesFunctionCode = "import cf from 'cloudfront'; " +
+	"const kvs = cf.kvs(); " +
+	"async function handler(event) { " +
+	"const response = event.response; " +
+	"const csp = response.headers['content-security-policy']; " +
+	"if (!csp) { return response; } " +
+	"let sources; " +
+	"try { sources = await kvs.get('connect-src'); } catch (err) { return response; } " +
+	`if (/[;,'"\r\n]/.test(sources)) { return response; } ` +
+	`csp.value = csp.value.replace("connect-src 'self';", function () { return "connect-src 'self' " + sources + ";"; }); ` +
+	"return response; " +
+	"}"

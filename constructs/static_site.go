@@ -543,13 +543,13 @@ func checkPublicConfig(id string, config map[string]any) error {
 }
 
 // checkConnectSource accepts an origin for connect-src: a construct's attribute, or
-// https://host[:port] (http only for localhost), nothing that could end the directive.
+// https://host[:port] (http only for localhost), as the CSP function accepts them.
 func checkConnectSource(origin string) error {
 	if *cdktf.Token_IsUnresolved(jsii.String(origin)) {
 		return nil
 	}
 	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" || strings.ContainsAny(origin, " ;,'\"") || u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" ||
+	if err != nil || u.Host == "" || strings.ContainsAny(origin, " ;,'\"") || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
 		!(u.Scheme == "https" || u.Scheme == "http" && u.Hostname() == "localhost") {
 		return fmt.Errorf("connect source %q is not an origin: write https://host[:port] (http only for localhost)", origin)
 	}
@@ -581,17 +581,19 @@ const rewriteFunctionCode = "function handler(event) { " +
 
 // connectSourcesFunctionCode widens the connect-src the response headers policy set
 // (viewer-response) to the origins kept under "connect-src" in the key value store.
-// Without that key (not yet written) or with a value that could add a directive, the
-// stricter policy stands.
+// Without that key (not yet written), or with a value that is not a list of origins,
+// the stricter policy stands. (No backslash in it: CDKTF's HCL rendering would not
+// escape one.)
 const connectSourcesFunctionCode = "import cf from 'cloudfront'; " +
 	"const kvs = cf.kvs(); " +
+	"const origin = new RegExp('^https?://[A-Za-z0-9.-]+(:[0-9]+)?$'); " +
 	"async function handler(event) { " +
 	"const response = event.response; " +
 	"const csp = response.headers['content-security-policy']; " +
 	"if (!csp) { return response; } " +
 	"let sources; " +
 	"try { sources = await kvs.get('connect-src'); } catch (err) { return response; } " +
-	`if (/[;,'"\r\n]/.test(sources)) { return response; } ` +
+	"if (!sources.split(' ').every(function (s) { return origin.test(s); })) { return response; } " +
 	`csp.value = csp.value.replace("connect-src 'self';", function () { return "connect-src 'self' " + sources + ";"; }); ` +
 	"return response; " +
 	"}"

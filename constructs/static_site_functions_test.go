@@ -113,7 +113,9 @@ func TestTheCSPFunctionWidensConnectSrcToTheOriginsInTheKeyValueStore(t *testing
 		{"the stored origins are added to connect-src", baseline, map[string]string{connectSourcesKey: "https://api.example.com https://cognito-idp.eu-west-1.amazonaws.com"}, widened},
 		{"without the key the stricter policy stands", baseline, nil, baseline},
 		{"a value that would add a directive is ignored", baseline, map[string]string{connectSourcesKey: "https://a.example.com; script-src *"}, baseline},
-		{"a value is text, not a replacement pattern", baseline, map[string]string{connectSourcesKey: "https://a.example.com/$&"}, strings.Replace(baseline, "connect-src 'self';", "connect-src 'self' https://a.example.com/$&;", 1)},
+		{"a value with a path is not a list of origins and is ignored", baseline, map[string]string{connectSourcesKey: "https://a.example.com/$&"}, baseline},
+		{"a value on two lines is ignored", baseline, map[string]string{connectSourcesKey: "https://a.example.com\nscript-src *"}, baseline},
+		{"a local origin with a port is kept", baseline, map[string]string{connectSourcesKey: "http://localhost:3000"}, strings.Replace(baseline, "connect-src 'self';", "connect-src 'self' http://localhost:3000;", 1)},
 		{"a response without a policy is left alone", "", map[string]string{connectSourcesKey: "https://api.example.com"}, ""},
 	}
 	var events []map[string]any
@@ -136,10 +138,15 @@ func TestTheCSPFunctionWidensConnectSrcToTheOriginsInTheKeyValueStore(t *testing
 	}
 }
 
-func TestTheFunctionsNeedNoTerraformInterpolation(t *testing.T) {
+func TestTheFunctionsCodeSurvivesTerraformAndHCLAsWritten(t *testing.T) {
 	for name, code := range map[string]string{"rewrite": rewriteFunctionCode, "csp": connectSourcesFunctionCode} {
 		if strings.Contains(code, "${") || strings.Contains(code, "%{") {
 			t.Errorf("the %s function's code holds a Terraform template sequence, which Terraform would interpret", name)
+		}
+		// CDKTF's HCL rendering writes a string with newlines as a heredoc with one
+		// newline too many, and leaves backslashes unescaped.
+		if strings.ContainsAny(code, "\n\\") {
+			t.Errorf("the %s function's code holds a newline or a backslash, which synth --hcl would render wrongly", name)
 		}
 	}
 }

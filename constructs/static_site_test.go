@@ -423,6 +423,7 @@ func TestBadSitePropsAreRefusedWithWhatToDo(t *testing.T) {
 		{"an immutable path written as a URL", StaticSiteProps{Path: site, ImmutablePaths: []string{"/_next/static/*"}}, `like "_next/static/"`},
 		{"a connect source that adds a directive", StaticSiteProps{Path: site, ConnectTo: []string{"https://api.example.com; script-src *"}}, "is not an origin"},
 		{"a plain-HTTP connect source", StaticSiteProps{Path: site, ConnectTo: []string{"http://api.example.com"}}, "http only for localhost"},
+		{"a connect source with a path", StaticSiteProps{Path: site, ConnectTo: []string{"https://api.example.com/"}}, "is not an origin"},
 		{"a table as a config value", StaticSiteProps{Path: site, PublicConfig: map[string]any{"table": table}}, "give a string"},
 		{"a config key with a dash", StaticSiteProps{Path: site, PublicConfig: map[string]any{"api-url": "x"}}, "letters, digits and underscores"},
 		{"a name too long for CloudFront", StaticSiteProps{Path: site, Name: strings.Repeat("w", 60)}, "64-character"},

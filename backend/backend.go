@@ -3,6 +3,7 @@ package backend
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/personabackend/app/constructs"
+	"github.com/personabackend/app/persona"
 	"github.com/personabackend/app/topology"
+	"github.com/personabackend/app/web"
 )
 
 // App is the app's name: stacks are "persona-<stage>".
@@ -22,7 +25,8 @@ const App = "persona"
 var SecretNames = []string{"MyApiKey"}
 
 // Define declares one stage's stack: secrets, the persona table, the task topic
-// with the persona queue and its worker, and the HTTP API.
+// with the persona queue and its worker, the HTTP API, and the web app (MyWeb) on
+// stages with their own user pool.
 func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, error) {
 	stack, err := app.NewStack(stage)
 	if err != nil {
@@ -61,10 +65,19 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 	}
 
 	auth := constructs.JWTAuth{Issuer: stage.AuthIssuer, Audience: stage.AuthAudience}
+	var users *constructs.UserPool
 	if auth.Issuer == "" {
-		auth = constructs.NewUserPool(stack, "Users").Auth()
+		users = constructs.NewUserPool(stack, "Users")
+		auth = users.Auth()
 	}
-	api, err := constructs.NewBackendApi(stack, "BackendApi", constructs.BackendApiProps{Name: "api", Auth: &auth})
+	api, err := constructs.NewBackendApi(stack, "BackendApi", constructs.BackendApiProps{
+		Name: "api",
+		Auth: &auth,
+		CORS: constructs.CORS{
+			AllowHeaders:  []string{"authorization", "content-type", strings.ToLower(persona.HeaderIdempotencyKey)},
+			ExposeHeaders: []string{persona.HeaderLocation, persona.HeaderIdempotentReplayed},
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +111,62 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 	}
 	stack.Output("ApiUrl", api.URL(), "Base URL of the HTTP API")
 	stack.Output("PersonaTableName", table.Name(), "Name of the persona table")
+	if users == nil {
+		// The web app signs in with Cognito (SRP) only: it cannot sign in to an identity
+		// provider it does not know, so a stage trusting AUTH_ISSUER serves no MyWeb, and
+		// its API keeps accepting calls from any origin for your own front end (tokens
+		// travel in a header, never as cookies, so no other site can borrow a session).
+		return stack, nil
+	}
+	// The seed's MyWeb, as a static site: one build for every stage, and the stage's
+	// public values in config.json. No secret goes there: the page is public.
+	config := web.Config{
+		Stage:            stage.Name,
+		APIURL:           api.URL(),
+		Region:           users.Region(),
+		UserPoolID:       users.ID(),
+		UserPoolClientID: users.ClientID(),
+		SignIn:           web.SignInCognito,
+	}
+	site, err := constructs.NewStaticSite(stack, "MyWeb", constructs.StaticSiteProps{
+		Name:         "web",
+		Build:        &web.Site,
+		PublicConfig: publicConfig(config),
+		ConnectTo:    []string{api.URL(), users.SignInOrigin()},
+	})
+	if err != nil {
+		return nil, err
+	}
+	origins := []string{site.URL()}
+	if !stage.Protected {
+		origins = append(origins, WebDevServer)
+	}
+	if err := api.AllowOrigins(origins...); err != nil {
+		return nil, err
+	}
+	stack.Output("WebUrl", site.URL(), "Address of the web app")
+	stack.Output("UserPoolId", users.ID(), "Cognito user pool of the stage's users (go run . users add EMAIL --stage STAGE)")
+	stack.Output("UserPoolClientId", users.ClientID(), "Cognito app client the web app signs in with")
 	return stack, nil
+}
+
+// WebDevServer is the origin of the Next.js dev server (cd web && npx next dev -p 3001),
+// which an unprotected stage's API also accepts, so the page can be worked on against
+// a deployed stage; dev mode's own API is on port 3000.
+const WebDevServer = "http://localhost:3001"
+
+// publicConfig is config.json's content as the site's public config: web.Config
+// names the fields, and its values may be the stack's Terraform values.
+func publicConfig(c web.Config) map[string]any {
+	data, err := json.Marshal(c)
+	if err != nil {
+		panic(fmt.Sprintf("encoding a config of strings cannot fail: %v", err))
+	}
+	var out map[string]any
+	if err := json.Unmarshal(data, &out); err != nil {
+		panic(fmt.Sprintf("decoding what was just encoded cannot fail: %v", err))
+	}
+	return out
 }
 
 // Config is what a synth reads from the environment.

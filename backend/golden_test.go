@@ -697,8 +697,8 @@ func TestTheGoldenChecksCatchWhatWouldDestroyData(t *testing.T) {
 
 	t.Run("a resource type without an identity entry is refused", func(t *testing.T) {
 		doc := renamed(t, base, stack, "Nothing", "Nothing")
-		doc["resource"].(map[string]any)["aws_s3_object"] = map[string]any{"Site_index_12345678": map[string]any{"key": "index.html"}}
-		if _, err := goldenOf(stack, doc); err == nil || !strings.Contains(err.Error(), "aws_s3_object") || !strings.Contains(err.Error(), "identity_test.go") {
+		doc["resource"].(map[string]any)["aws_route53_record"] = map[string]any{"Site_record_12345678": map[string]any{"name": "www"}}
+		if _, err := goldenOf(stack, doc); err == nil || !strings.Contains(err.Error(), "aws_route53_record") || !strings.Contains(err.Error(), "identity_test.go") {
 			t.Errorf("error = %v", err)
 		}
 	})

@@ -41,4 +41,17 @@ var identities = map[string]identity{
 	"aws_apigatewayv2_integration": {replace: []string{"api_id", "integration_type"}},
 	"aws_apigatewayv2_route":       {replace: []string{"api_id"}, inPlace: []string{"route_key"}},
 	"aws_apigatewayv2_authorizer":  {replace: []string{"api_id"}, inPlace: []string{"name"}},
+	// The static site (MyWeb). Its bucket is in the list above; its files are a build,
+	// uploaded again when an object is replaced.
+	"aws_s3_bucket_public_access_block":                  {replace: []string{"bucket"}},
+	"aws_s3_bucket_ownership_controls":                   {replace: []string{"bucket"}},
+	"aws_s3_bucket_server_side_encryption_configuration": {replace: []string{"bucket", "expected_bucket_owner"}},
+	"aws_s3_bucket_policy":                               {replace: []string{"bucket"}},
+	"aws_s3_object":                                      {replace: []string{"bucket", "key"}},
+	"aws_cloudfront_origin_access_control":               {inPlace: []string{"name"}},
+	"aws_cloudfront_response_headers_policy":             {inPlace: []string{"name"}},
+	"aws_cloudfront_function":                            {replace: []string{"name"}},
+	"aws_cloudfront_key_value_store":                     {replace: []string{"name"}},
+	"aws_cloudfrontkeyvaluestore_key":                    {replace: []string{"key", "key_value_store_arn"}},
+	"aws_cloudfront_distribution":                        {replace: []string{"staging"}},
 }

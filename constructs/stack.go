@@ -1,5 +1,6 @@
 // Package constructs is a library of CDKTF constructs for serverless Go backends on AWS:
-// PersonaTable, BackendApi, TaskOrchestrator and SecretSet, over Go functions and links.
+// PersonaTable, BackendApi, TaskOrchestrator, SecretSet and StaticSite, over Go
+// functions and links.
 //
 // Its public API speaks plain Go; CDKTF and jsii stay inside this package, so the
 // rest of a project does not depend on them.

@@ -145,7 +145,7 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 		return nil, err
 	}
 	stack.Output("WebUrl", site.URL(), "Address of the web app")
-	stack.Output("UserPoolId", users.ID(), "Cognito user pool of the stage's users (go run . users add EMAIL --stage STAGE)")
+	stack.Output("UserPoolId", users.ID(), "Cognito user pool of the stage's users")
 	stack.Output("UserPoolClientId", users.ClientID(), "Cognito app client the web app signs in with")
 	return stack, nil
 }

@@ -175,6 +175,9 @@ func (f *GoFunction) Link(r Linkable, access Access) error {
 		return fmt.Errorf("function %s: linking a nil resource", f.name)
 	}
 	name := r.LinkName()
+	if access == nil {
+		return fmt.Errorf("function %s: link %q names no access: give one, e.g. constructs.Read", f.name, name)
+	}
 	if _, dup := f.env[resource.EnvName(name)]; dup {
 		return fmt.Errorf("function %s: %q is linked twice: link it once with the widest access it needs", f.name, name)
 	}
@@ -190,7 +193,7 @@ func (f *GoFunction) Link(r Linkable, access Access) error {
 	f.statements = append(f.statements, grant.Statements...)
 	f.policy.SetPolicy(jsii.String(f.policyJSON()))
 	topo := f.stack.topologyFunction(f.name)
-	topo.Links = append(topo.Links, topology.Link{Name: name, Access: string(access)})
+	topo.Links = append(topo.Links, topology.Link{Name: name, Access: access.AccessName()})
 	return nil
 }
 

@@ -7,17 +7,27 @@ import (
 	"strings"
 )
 
-// Access is what a linked function may do with a resource.
-type Access string
+// Access is what a linked function may do with a resource: a Level naming a common
+// case, or an access that names operations exactly, such as a table's TableAccess.
+type Access interface {
+	// AccessName names the access in the topology and in errors, e.g. "read".
+	AccessName() string
+}
 
-// Access levels. Each kind of resource accepts some of them.
+// Level is an access named by a word. Each kind of resource accepts some levels.
+type Level string
+
+// AccessName is the level's word.
+func (l Level) AccessName() string { return string(l) }
+
+// Access levels.
 const (
-	Read      Access = "read"       // tables, secrets
-	Write     Access = "write"      // tables
-	ReadWrite Access = "read-write" // tables
-	Publish   Access = "publish"    // topics
-	Send      Access = "send"       // queues
-	Consume   Access = "consume"    // queues
+	Read      Level = "read"       // tables, secrets
+	Write     Level = "write"      // tables
+	ReadWrite Level = "read-write" // tables
+	Publish   Level = "publish"    // topics
+	Send      Level = "send"       // queues
+	Consume   Level = "consume"    // queues
 )
 
 // Linkable is a resource that can be linked to a function: linking gives the function
@@ -55,13 +65,13 @@ func validateLinkName(name string) error {
 	return nil
 }
 
-// unsupportedAccess says which access levels a kind of resource accepts.
-func unsupportedAccess(kind, name string, access Access, allowed ...Access) error {
-	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		names[i] = string(a)
+// unsupportedAccess says which accesses a kind of resource accepts.
+func unsupportedAccess(kind, name string, access Access, allowed ...string) error {
+	given := "no"
+	if access != nil {
+		given = fmt.Sprintf("%q", access.AccessName())
 	}
-	return fmt.Errorf("cannot link %s %q with %q access: a %s accepts %s", kind, name, access, kind, strings.Join(names, ", "))
+	return fmt.Errorf("cannot link %s %q with %s access: a %s accepts %s", kind, name, given, kind, strings.Join(allowed, ", "))
 }
 
 // policyDocument renders statements as an IAM policy, with a stable Sid per statement.

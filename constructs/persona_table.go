@@ -248,30 +248,38 @@ func (t *PersonaTable) Name() string { return t.topo.Name }
 // Arn is the table's ARN.
 func (t *PersonaTable) Arn() string { return *t.table.Arn() }
 
-var (
-	tableReadActions  = []string{"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"}
-	tableWriteActions = []string{"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
-)
-
-// Link grants read (get, query and scan, on the table and its indexes), write
-// (put, update, delete) or read-write access.
+// Link grants a TableAccess, or a short form: read (GetItem, BatchGetItem and Query,
+// on the table and each of its indexes), write (PutItem, UpdateItem, DeleteItem,
+// BatchWriteItem) or read-write.
 func (t *PersonaTable) Link(access Access) (LinkGrant, error) {
-	arn := t.Arn()
-	read := Statement{Actions: tableReadActions, Resources: []string{arn, arn + "/index/*"}}
-	write := Statement{Actions: tableWriteActions, Resources: []string{arn}}
-	var statements []Statement
-	switch access {
-	case Read:
-		statements = []Statement{read}
-	case Write:
-		statements = []Statement{write}
-	case ReadWrite:
-		statements = []Statement{read, write}
-	default:
-		return LinkGrant{}, unsupportedAccess("table", t.topo.LinkName, access, Read, Write, ReadWrite)
+	var indexes []string
+	for _, index := range t.topo.GlobalIndexes {
+		indexes = append(indexes, index.Name)
 	}
+	var exact TableAccess
+	ok := true
+	switch a := access.(type) {
+	case TableAccess:
+		exact = a
+	case *TableAccess:
+		if a == nil {
+			return LinkGrant{}, fmt.Errorf("table %s: the TableAccess is a nil pointer: give one", t.topo.LinkName)
+		}
+		exact = *a
+	case Level:
+		exact, ok = levelAccess(a, indexes)
+	default:
+		ok = false
+	}
+	if !ok {
+		return LinkGrant{}, unsupportedAccess("table", t.topo.LinkName, access, string(Read), string(Write), string(ReadWrite), "a TableAccess")
+	}
+	if err := exact.validate(indexes); err != nil {
+		return LinkGrant{}, fmt.Errorf("table %s: %w", t.topo.LinkName, err)
+	}
+	arn := t.Arn()
 	return LinkGrant{
 		Properties: t.topo.LinkProperties(arn),
-		Statements: statements,
+		Statements: exact.statements(arn),
 	}, nil
 }

@@ -77,6 +77,11 @@ func NewSecretSet(stack *Stack, names ...string) (*SecretSet, error) {
 	}
 	set := &SecretSet{stack: stack, secrets: map[string]*Secret{}}
 	for _, spec := range specs {
+		if stack.stage.Protected {
+			// A protected stage runs on its own values only: its functions may not read
+			// the fallback, and the topology says it has none.
+			spec.FallbackParameter = ""
+		}
 		set.secrets[spec.Name] = &Secret{stack: stack, spec: spec}
 		set.names = append(set.names, spec.Name)
 		stack.topo.Secrets = append(stack.topo.Secrets, spec)
@@ -101,15 +106,15 @@ func (s *Secret) LinkName() string { return s.spec.Name }
 // Parameter is the SSM parameter holding this stage's value.
 func (s *Secret) Parameter() string { return s.spec.Parameter }
 
-// Link grants read access: ssm:GetParameter on the stage's and the fallback
-// parameter, and decryption through SSM of just those parameters.
+// Link grants read access: ssm:GetParameter on the stage's parameter and, except on a
+// protected stage, the fallback parameter, and decryption through SSM of just those.
 func (s *Secret) Link(access Access) (LinkGrant, error) {
 	if access != Read {
-		return LinkGrant{}, unsupportedAccess("secret", s.spec.Name, access, Read)
+		return LinkGrant{}, unsupportedAccess("secret", s.spec.Name, access, string(Read))
 	}
-	params := []string{
-		s.stack.arn("ssm", "parameter"+s.spec.Parameter),
-		s.stack.arn("ssm", "parameter"+s.spec.FallbackParameter),
+	params := []string{s.stack.arn("ssm", "parameter"+s.spec.Parameter)}
+	if s.spec.FallbackParameter != "" {
+		params = append(params, s.stack.arn("ssm", "parameter"+s.spec.FallbackParameter))
 	}
 	return LinkGrant{
 		Properties: s.spec.LinkProperties(),

@@ -1,8 +1,11 @@
 package constructs
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/personabackend/app/topology"
 )
 
 func TestSecretNamesAreValidated(t *testing.T) {
@@ -49,5 +52,36 @@ func TestSecretSetRefusesUndeclaredSecrets(t *testing.T) {
 	}
 	if _, err := set.Secret("Other"); err == nil || !strings.Contains(err.Error(), "declared: PaymentKey") {
 		t.Errorf("Secret(Other) = %v", err)
+	}
+}
+
+func TestAProtectedStagesFunctionsNeitherMayNorTryToReadTheFallbackValue(t *testing.T) {
+	for _, tc := range []struct {
+		stage    string
+		fallback string // the fallback parameter the worker may read, or none
+	}{
+		{"dev", "/shop/_fallback/PaymentKey"},
+		{"prod", ""},
+	} {
+		s := stackFor(t, tc.stage)
+		worker := "shop-" + tc.stage + "-shipping-worker"
+		policy := s.only(t, "aws_iam_role_policy", "name", worker)["policy"].(string)
+		if strings.Contains(policy, "_fallback") != (tc.fallback != "") {
+			t.Errorf("%s policy, with fallback %q:\n%s", worker, tc.fallback, policy)
+		}
+		env := s.only(t, "aws_lambda_function", "function_name", worker)["environment"].(map[string]any)["variables"].(map[string]any)
+		link := decodeJSON(t, env["RESOURCE_PaymentKey"])
+		if link["parameter"] != "/shop/"+tc.stage+"/PaymentKey" || link["fallbackParameter"] != tc.fallback {
+			t.Errorf("%s secret link = %v, want fallback %q", worker, link, tc.fallback)
+		}
+		topo, err := topology.Read(filepath.Join(s.dir, topology.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range topo.Secrets {
+			if want := strings.ReplaceAll(tc.fallback, "PaymentKey", sec.Name); sec.FallbackParameter != want {
+				t.Errorf("%s topology: secret %s has fallback %q, want %q", tc.stage, sec.Name, sec.FallbackParameter, want)
+			}
+		}
 	}
 }

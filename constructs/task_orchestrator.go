@@ -71,7 +71,7 @@ func (o *TaskOrchestrator) Arn() string { return *o.topic.Arn() }
 // Link grants publish access: sns:Publish on this topic.
 func (o *TaskOrchestrator) Link(access Access) (LinkGrant, error) {
 	if access != Publish {
-		return LinkGrant{}, unsupportedAccess("topic", o.topo.LinkName, access, Publish)
+		return LinkGrant{}, unsupportedAccess("topic", o.topo.LinkName, access, string(Publish))
 	}
 	arn := o.Arn()
 	return LinkGrant{
@@ -272,17 +272,20 @@ func (q *Queue) Name() string { return q.topo.Name }
 // Worker is the function that consumes the queue.
 func (q *Queue) Worker() *GoFunction { return q.worker }
 
-// Link grants send (send messages) or consume (receive, delete, change visibility) access.
+// Link grants send access (sqs:SendMessage, which SendMessageBatch needs too; the link
+// gives the queue's URL, so no GetQueueUrl) or consume access: what Lambda's event
+// source mapping polls the queue with (ReceiveMessage, DeleteMessage,
+// GetQueueAttributes, as the Lambda and SQS developer guides list).
 func (q *Queue) Link(access Access) (LinkGrant, error) {
 	arn := *q.queue.Arn()
 	var actions []string
 	switch access {
 	case Send:
-		actions = []string{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}
+		actions = []string{"sqs:SendMessage"}
 	case Consume:
-		actions = []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
+		actions = []string{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
 	default:
-		return LinkGrant{}, unsupportedAccess("queue", q.topo.LinkName, access, Send, Consume)
+		return LinkGrant{}, unsupportedAccess("queue", q.topo.LinkName, access, string(Send), string(Consume))
 	}
 	return LinkGrant{
 		Properties: q.topo.LinkProperties(arn, *q.queue.Url()),

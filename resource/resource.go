@@ -62,7 +62,8 @@ type Queue struct {
 }
 
 // Secret is a linked secret: where its value lives, never the value itself.
-// FallbackParameter holds the value shared by stages that have none of their own.
+// FallbackParameter holds the value shared by stages that have none of their own; it
+// is empty on a protected stage, whose functions may read their stage's value only.
 type Secret struct {
 	Kind              string `json:"kind"`
 	Parameter         string `json:"parameter"`

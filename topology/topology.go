@@ -115,8 +115,10 @@ type EventSource struct {
 
 // Secret is a declared secret and where each stage keeps its value.
 type Secret struct {
-	Name              string `json:"name"`
-	Parameter         string `json:"parameter"`
+	Name      string `json:"name"`
+	Parameter string `json:"parameter"`
+	// FallbackParameter holds the value used when the stage has none of its own; it is
+	// empty on a protected stage, which runs on its own values only.
 	FallbackParameter string `json:"fallbackParameter"`
 }
 

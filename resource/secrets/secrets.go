@@ -38,8 +38,10 @@ func NewLoader(client ParameterGetter) *Loader {
 // ErrNotSet means the secret has no value for this stage and no fallback value.
 var ErrNotSet = errors.New("secret has no value")
 
-// Get returns the value of the linked secret named name: the stage's own value,
-// or else the fallback value shared by all stages.
+// Get returns the value of the linked secret named name: the stage's own value, or
+// else the fallback value shared by all stages, when the link names one. A protected
+// stage's link names none (its functions may not read it), so the fallback is never
+// asked for there, and a missing value is reported as missing, not as access denied.
 func (l *Loader) Get(ctx context.Context, name string) (string, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -70,3 +70,27 @@ func TestAnUnsetSecretSaysHowToSetItWithoutAValue(t *testing.T) {
 		t.Errorf("unlinked secret: %v", err)
 	}
 }
+
+// asked records the parameters the loader asks for.
+type asked struct {
+	parameters
+	names []string
+}
+
+func (a *asked) GetParameter(ctx context.Context, in *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	a.names = append(a.names, aws.ToString(in.Name))
+	return a.parameters.GetParameter(ctx, in, optFns...)
+}
+
+func TestAProtectedStagesLinkNamesNoFallbackSoItIsNeverAskedFor(t *testing.T) {
+	t.Setenv(resource.EnvStage, "prod")
+	t.Setenv(resource.EnvName("ApiKey"), `{"kind":"secret","parameter":"/shop/prod/ApiKey","fallbackParameter":""}`)
+	ssm := &asked{parameters: parameters{values: map[string]string{"/shop/_fallback/ApiKey": "shared"}}}
+	_, err := NewLoader(ssm).Get(context.Background(), "ApiKey")
+	if !errors.Is(err, ErrNotSet) || !strings.Contains(err.Error(), "secrets set ApiKey --stage prod") {
+		t.Errorf("err = %v, want ErrNotSet naming the command that sets prod's value", err)
+	}
+	if strings.Join(ssm.names, ",") != "/shop/prod/ApiKey" {
+		t.Errorf("asked SSM for %v, want the stage's parameter alone", ssm.names)
+	}
+}

@@ -1,0 +1,121 @@
+package constructs
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// TableOp is a DynamoDB operation on one table, named as in the API and in IAM.
+type TableOp string
+
+// Table operations. A batch needs the operation it batches (BatchGetItem reads with
+// GetItem's data access, but IAM names it apart); a transaction needs the operation
+// of each item: GetItem for TransactGetItems, PutItem, UpdateItem, DeleteItem or
+// ConditionCheckItem for TransactWriteItems.
+const (
+	GetItem            TableOp = "GetItem"
+	BatchGetItem       TableOp = "BatchGetItem"
+	Query              TableOp = "Query"
+	Scan               TableOp = "Scan"
+	PutItem            TableOp = "PutItem"
+	UpdateItem         TableOp = "UpdateItem"
+	DeleteItem         TableOp = "DeleteItem"
+	BatchWriteItem     TableOp = "BatchWriteItem"
+	ConditionCheckItem TableOp = "ConditionCheckItem"
+	DescribeTable      TableOp = "DescribeTable"
+)
+
+// tableOps are the operations a TableAccess may name, in the order it names them.
+var tableOps = []TableOp{GetItem, BatchGetItem, Query, Scan, PutItem, UpdateItem, DeleteItem, BatchWriteItem, ConditionCheckItem, DescribeTable}
+
+// TableAccess names exactly what a linked function may do with a table: Operations
+// on the table itself, and Query on each of QueryIndexes (whose IAM resource is the
+// index, not the table). Query among Operations queries the table's own key.
+//
+//	TableAccess{Operations: []TableOp{GetItem, PutItem}, QueryIndexes: []string{"UserIdIndex"}}
+type TableAccess struct {
+	Operations   []TableOp
+	QueryIndexes []string
+}
+
+// levelAccess is what a short form allows on a table with these indexes: read gets and
+// queries items by key, on the table and every index, but does not Scan (a read of the
+// whole table, which a TableAccess names when meant); write puts, updates and deletes.
+func levelAccess(level Level, indexes []string) (TableAccess, bool) {
+	read := []TableOp{GetItem, BatchGetItem, Query}
+	write := []TableOp{PutItem, UpdateItem, DeleteItem, BatchWriteItem}
+	switch level {
+	case Read:
+		return TableAccess{Operations: read, QueryIndexes: indexes}, true
+	case Write:
+		return TableAccess{Operations: write}, true
+	case ReadWrite:
+		return TableAccess{Operations: append(read, write...), QueryIndexes: indexes}, true
+	}
+	return TableAccess{}, false
+}
+
+// AccessName lists the operations, then each index's Query, e.g.
+// "GetItem,PutItem,Query:index/UserIdIndex".
+func (a TableAccess) AccessName() string {
+	var parts []string
+	for _, op := range tableOps {
+		if slices.Contains(a.Operations, op) {
+			parts = append(parts, string(op))
+		}
+	}
+	for _, index := range a.QueryIndexes {
+		parts = append(parts, string(Query)+":index/"+index)
+	}
+	return strings.Join(parts, ",")
+}
+
+// validate checks the access against the indexes the table has.
+func (a TableAccess) validate(indexes []string) error {
+	if len(a.Operations) == 0 && len(a.QueryIndexes) == 0 {
+		return fmt.Errorf("the TableAccess names no operation: list Operations or QueryIndexes, or use constructs.Read")
+	}
+	for _, op := range a.Operations {
+		if !slices.Contains(tableOps, op) {
+			names := make([]string, len(tableOps))
+			for i, o := range tableOps {
+				names[i] = string(o)
+			}
+			return fmt.Errorf("%q is not a table operation: use one of %s", op, strings.Join(names, ", "))
+		}
+	}
+	for _, index := range a.QueryIndexes {
+		if !slices.Contains(indexes, index) {
+			if len(indexes) == 0 {
+				return fmt.Errorf("QueryIndexes names %q, but the table has no global index", index)
+			}
+			return fmt.Errorf("QueryIndexes names %q, which is not an index of the table: it has %s", index, strings.Join(indexes, ", "))
+		}
+	}
+	return nil
+}
+
+// statements grant the operations on the table's ARN and Query on each index's.
+func (a TableAccess) statements(tableArn string) []Statement {
+	var out []Statement
+	var actions []string
+	for _, op := range tableOps {
+		if slices.Contains(a.Operations, op) {
+			actions = append(actions, "dynamodb:"+string(op))
+		}
+	}
+	if len(actions) > 0 {
+		out = append(out, Statement{Actions: actions, Resources: []string{tableArn}})
+	}
+	var indexes []string
+	for _, index := range a.QueryIndexes {
+		if arn := tableArn + "/index/" + index; !slices.Contains(indexes, arn) {
+			indexes = append(indexes, arn)
+		}
+	}
+	if len(indexes) > 0 {
+		out = append(out, Statement{Actions: []string{"dynamodb:" + string(Query)}, Resources: indexes})
+	}
+	return out
+}

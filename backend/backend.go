@@ -56,7 +56,8 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 			Name:        "worker",
 			Description: "Provisions requested personas",
 			Links: []constructs.LinkTo{
-				{Resource: table, Access: constructs.ReadWrite},
+				// Reads the task's persona and moves it along its statuses.
+				{Resource: table, Access: constructs.TableAccess{Operations: []constructs.TableOp{constructs.GetItem, constructs.UpdateItem}}},
 				{Resource: apiKey, Access: constructs.Read},
 			},
 		},
@@ -85,7 +86,8 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 		Package:     "./lambdas/list",
 		Name:        "list",
 		Description: "Lists the caller's personas",
-		Links:       []constructs.LinkTo{{Resource: table, Access: constructs.Read}},
+		// Queries the caller's personas by owner, and nothing else.
+		Links: []constructs.LinkTo{{Resource: table, Access: constructs.TableAccess{QueryIndexes: []string{persona.UserIDIndex}}}},
 	}); err != nil {
 		return nil, err
 	}
@@ -93,7 +95,7 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 		Package:     "./lambdas/get",
 		Name:        "get",
 		Description: "Returns one of the caller's personas",
-		Links:       []constructs.LinkTo{{Resource: table, Access: constructs.Read}},
+		Links:       []constructs.LinkTo{{Resource: table, Access: constructs.TableAccess{Operations: []constructs.TableOp{constructs.GetItem}}}},
 	}); err != nil {
 		return nil, err
 	}
@@ -102,8 +104,9 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 		Name:        "request",
 		Description: "Requests a new persona",
 		Links: []constructs.LinkTo{
-			// Read as well as write: an Idempotency-Key retry returns the stored persona.
-			{Resource: table, Access: constructs.ReadWrite},
+			// Creates the persona and records its task state; an Idempotency-Key retry
+			// reads the stored persona back.
+			{Resource: table, Access: constructs.TableAccess{Operations: []constructs.TableOp{constructs.GetItem, constructs.PutItem, constructs.UpdateItem}}},
 			{Resource: tasks, Access: constructs.Publish},
 		},
 	}); err != nil {

@@ -128,15 +128,15 @@ func TestEveryStageHasTheSeedsResources(t *testing.T) {
 	}
 }
 
-func TestFunctionsAreLinkedWithTheLeastAccessTheirWorkNeeds(t *testing.T) {
+func TestTheTopologyNamesEachFunctionsLinksAndTheirAccess(t *testing.T) {
 	if synthErr != nil {
 		t.Fatal(synthErr)
 	}
 	want := map[string]string{
-		"persona-dev-list":    "PersonaTable:read",
-		"persona-dev-get":     "PersonaTable:read",
-		"persona-dev-request": "PersonaTable:read-write TaskTopic:publish",
-		"persona-dev-worker":  "MyApiKey:read PersonaQueue:consume PersonaTable:read-write",
+		"persona-dev-list":    "PersonaTable:Query:index/UserIdIndex",
+		"persona-dev-get":     "PersonaTable:GetItem",
+		"persona-dev-request": "PersonaTable:GetItem,PutItem,UpdateItem TaskTopic:publish",
+		"persona-dev-worker":  "MyApiKey:read PersonaQueue:consume PersonaTable:GetItem,UpdateItem",
 	}
 	for fn, links := range want {
 		f, ok := stacks["persona-dev"].topo.Function(fn)

@@ -9,9 +9,9 @@ import (
 // TableOp is a DynamoDB operation on one table, named as in the API and in IAM.
 type TableOp string
 
-// Table operations. A batch needs the operation it batches (BatchGetItem reads with
-// GetItem's data access, but IAM names it apart); a transaction needs the operation
-// of each item: GetItem for TransactGetItems, PutItem, UpdateItem, DeleteItem or
+// Table operations. IAM authorizes each by its own name: GetItem does not allow
+// BatchGetItem, nor PutItem BatchWriteItem. A transaction needs the operation of each
+// item: GetItem for TransactGetItems; PutItem, UpdateItem, DeleteItem or
 // ConditionCheckItem for TransactWriteItems.
 const (
 	GetItem            TableOp = "GetItem"
@@ -66,7 +66,9 @@ func (a TableAccess) AccessName() string {
 		}
 	}
 	for _, index := range a.QueryIndexes {
-		parts = append(parts, string(Query)+":index/"+index)
+		if part := string(Query) + ":index/" + index; !slices.Contains(parts, part) {
+			parts = append(parts, part)
+		}
 	}
 	return strings.Join(parts, ",")
 }

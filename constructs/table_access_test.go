@@ -106,7 +106,7 @@ func TestTableAccessRefusesWhatTheTableCannotGrant(t *testing.T) {
 
 func TestATableAccessIsNamedTheSameWhateverItsOrder(t *testing.T) {
 	a := TableAccess{Operations: []TableOp{UpdateItem, GetItem}, QueryIndexes: []string{"ByCustomer"}}
-	b := TableAccess{Operations: []TableOp{GetItem, UpdateItem, GetItem}, QueryIndexes: []string{"ByCustomer"}}
+	b := TableAccess{Operations: []TableOp{GetItem, UpdateItem, GetItem}, QueryIndexes: []string{"ByCustomer", "ByCustomer"}}
 	if a.AccessName() != "GetItem,UpdateItem,Query:index/ByCustomer" || b.AccessName() != a.AccessName() {
 		t.Errorf("names = %q and %q", a.AccessName(), b.AccessName())
 	}

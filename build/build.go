@@ -31,8 +31,9 @@ type Target struct {
 // Lambda is the platform of deployed functions: provided.al2023 on arm64.
 var Lambda = Target{GOOS: "linux", GOARCH: "arm64"}
 
-// Host is Linux on this machine's architecture, for running handlers locally.
-var Host = Target{GOOS: "linux", GOARCH: runtime.GOARCH}
+// Host is this machine's platform, for running handlers locally under the Lambda
+// emulator, which is built for this machine too (Linux or macOS).
+var Host = Target{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}
 
 // Flags every function is built with: a static, stripped, reproducible binary
 // without the RPC server that only the old go1.x runtime needed.

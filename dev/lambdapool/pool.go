@@ -10,13 +10,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/personabackend/app/internal/localaws"
@@ -231,43 +229,8 @@ type process struct {
 }
 
 func (proc *process) stop() {
-	// The emulator starts the bootstrap in a process group of its own:
-	// end those groups first, then the emulator's.
-	pid := proc.cmd.Process.Pid
-	for _, child := range children(pid) {
-		_ = syscall.Kill(-child, syscall.SIGKILL)
-	}
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	killTree(proc.cmd.Process.Pid)
 	<-proc.done
-}
-
-// children lists the process IDs whose parent is pid.
-func children(pid int) []int {
-	var out []int
-	for _, tid := range taskIDs(pid) {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, tid))
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(data)) {
-			if c, err := strconv.Atoi(f); err == nil {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
-func taskIDs(pid int) []string {
-	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		return nil
-	}
-	var ids []string
-	for _, e := range entries {
-		ids = append(ids, e.Name())
-	}
-	return ids
 }
 
 func (p *Pool) start(ctx context.Context) (*process, error) {
@@ -302,8 +265,7 @@ func (p *Pool) startOnce(ctx context.Context) (*process, error) {
 	cmd.Dir = filepath.Dir(p.cfg.Bootstrap)
 	cmd.Env = append(append([]string{}, p.cfg.Env...),
 		"AWS_LAMBDA_FUNCTION_TIMEOUT="+strconv.Itoa(int((p.cfg.Timeout+time.Second-1)/time.Second)))
-	// Pdeathsig: should dev itself be killed, the emulator is told to stop and stops its bootstrap.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	ownProcessGroup(cmd)
 	// The function's stdout and stderr reach the emulator's stdout; the emulator's own
 	// log goes to stderr, of which only errors are worth showing.
 	cmd.Stdout = &lineWriter{prefix: "[" + p.cfg.Name + "] ", out: p.cfg.Log, skip: skipEmulatorLine}

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,7 +29,7 @@ func echoPool(t *testing.T, size int, timeout time.Duration) (*Pool, *localaws.B
 	}
 	bootstrap := filepath.Join(t.TempDir(), "bootstrap")
 	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./testdata/echo")
-	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
+	build.Env = append(os.Environ(), "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the test handler: %v\n%s", err, out)
 	}
@@ -168,14 +167,4 @@ func TestCloseStopsEveryProcess(t *testing.T) {
 	if _, err := p.Invoke(context.Background(), []byte(`{}`)); err == nil {
 		t.Error("a closed pool accepted an invoke")
 	}
-}
-
-// alive reports whether pid runs; a zombie waiting for its new parent to reap it does not.
-func alive(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	_, rest, _ := strings.Cut(string(data), ") ")
-	return !strings.HasPrefix(rest, "Z")
 }

@@ -5,9 +5,11 @@ BIN   := bin/$(APP)
 TOOLS := $(CURDIR)/.tools/bin
 DEV_STAGE ?= local
 
-# jsii warns on every start that Node 20 is past end of life; we know.
+# jsii warns on every start that Node 20 is past end of life; we know. Our commands
+# silence it themselves; this covers the bench's bare-CDKTF floor and cdktf-cli.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-# cdktf-cli would otherwise try to reach HashiCorp's version checkpoint on every run.
+# cdktf-cli would otherwise try to reach HashiCorp's version checkpoint on every run
+# (our commands turn it off for the terraform they run).
 export CHECKPOINT_DISABLE := 1
 export PATH := $(TOOLS):$(PATH)
 

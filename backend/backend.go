@@ -9,9 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-
 	"github.com/personabackend/app/constructs"
+	"github.com/personabackend/app/internal/awsconfig"
 	"github.com/personabackend/app/persona"
 	"github.com/personabackend/app/topology"
 	"github.com/personabackend/app/web"
@@ -208,15 +207,12 @@ func ConfigFromEnv(ctx context.Context) (Config, error) {
 			cfg.AuthAudience = append(cfg.AuthAudience, aud)
 		}
 	}
-	// The same lookup as the AWS SDK's, so secrets are written where the stack deploys.
-	aws, err := config.LoadDefaultConfig(ctx)
+	// The same rule as the stage operations', so secrets are written where the stack deploys.
+	aws, err := awsconfig.Load(ctx)
 	if err != nil {
-		return Config{}, fmt.Errorf("reading the AWS configuration for the region (check AWS_PROFILE and ~/.aws/config): %w", err)
+		return Config{}, err
 	}
 	cfg.Region = aws.Region
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
 	return cfg, nil
 }
 

@@ -37,7 +37,6 @@ type stackFiles struct {
 }
 
 func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 	outdir, err := os.MkdirTemp("", "backend-test-")
 	if err != nil {
 		panic(err)

@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/cli/secretstore"
+	"github.com/personabackend/app/internal/awsconfig"
 )
 
 // StoreEnv selects the secret store when --store is not given.
@@ -64,8 +64,8 @@ func openStore(ctx context.Context, kind string) (secretstore.Store, string, err
 	return secretstore.NewSSM(ssm.NewFromConfig(cfg)), "SSM Parameter Store", nil
 }
 
-// credentialsTimeout bounds the search for credentials, which may probe the network
-// (instance metadata, SSO).
+// credentialsTimeout bounds the search for credentials, which may reach the network
+// (SSO, or instance metadata where asked for).
 const credentialsTimeout = 10 * time.Second
 
 // errNoCredentials is the advice shown when the SDK finds no usable AWS credentials.
@@ -74,20 +74,17 @@ var errNoCredentials = errors.New("no AWS credentials found. Configure them, the
 	"    aws configure                  save an access key for the default profile\n" +
 	"    aws sso login --profile NAME   sign in to a profile that uses IAM Identity Center (SSO)")
 
-// awsConfig loads the AWS configuration through the SDK's usual chain and checks that it
-// yields credentials and a region.
+// awsConfig loads the AWS configuration (the region as synth resolves it) and checks
+// that it yields credentials.
 func awsConfig(ctx context.Context) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconfig.Load(ctx)
 	if err != nil {
-		return aws.Config{}, fmt.Errorf("loading the AWS configuration (check AWS_PROFILE and ~/.aws/config): %w", err)
+		return aws.Config{}, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, credentialsTimeout)
 	defer cancel()
 	if _, err := cfg.Credentials.Retrieve(rctx); err != nil {
 		return aws.Config{}, fmt.Errorf("%w\n(the SDK said: %v)", errNoCredentials, err)
-	}
-	if cfg.Region == "" {
-		return aws.Config{}, errors.New("no AWS region configured: export AWS_REGION=us-east-1 (or set region in your AWS profile), then run the command again")
 	}
 	return cfg, nil
 }

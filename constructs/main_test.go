@@ -31,7 +31,6 @@ type synthStack struct {
 }
 
 func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 	outdir, err := os.MkdirTemp("", "constructs-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -26,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/internal/awsconfig"
 	"github.com/personabackend/app/topology"
 )
 
@@ -37,7 +38,8 @@ type AppProps struct {
 	Root string
 	// Outdir receives the synthesized stacks; default $CDKTF_OUTDIR, else <Root>/cdktf.out.
 	Outdir string
-	// Region is the AWS region of every stack; default $AWS_REGION, else us-east-1.
+	// Region is the AWS region of every stack; default $AWS_REGION, else the AWS
+	// profile's region, else us-east-1 (package awsconfig's rule, which every command uses).
 	Region string
 	// State says where each stage keeps its Terraform state.
 	State StateProps
@@ -91,6 +93,7 @@ var appNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 
 // NewApp validates props and prepares an app; no stack exists until NewStack.
 func NewApp(ctx context.Context, props AppProps) (*App, error) {
+	silenceNodeEndOfLife()
 	if !appNamePattern.MatchString(props.Name) {
 		return nil, fmt.Errorf("invalid app name %q: use 1-20 lowercase letters, digits and hyphens, starting with a letter", props.Name)
 	}
@@ -112,7 +115,14 @@ func NewApp(ctx context.Context, props AppProps) (*App, error) {
 	if err := os.MkdirAll(outdir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the output folder: %w", err)
 	}
-	region := firstNonEmpty(props.Region, os.Getenv("AWS_REGION"), "us-east-1")
+	region := props.Region
+	if region == "" {
+		aws, err := awsconfig.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		region = aws.Region
+	}
 	state := props.State
 	state.Dir = firstNonEmpty(state.Dir, filepath.Join(root, ".state"))
 	state.Region = firstNonEmpty(state.Region, region)

@@ -31,6 +31,7 @@ import (
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/dev/ssmlocal"
+	"github.com/personabackend/app/internal/awsconfig"
 	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/topology"
 )
@@ -191,7 +192,7 @@ func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack
 	}
 	if stack.Region == "" {
 		st := *stack
-		st.Region = "us-east-1"
+		st.Region = awsconfig.DefaultRegion
 		stack = &st
 	}
 	return opts, stack, nil

@@ -187,6 +187,10 @@ func (r *Runner) run(ctx context.Context, stdout, stderr io.Writer, args ...stri
 	cmd.Stdout = stdout
 	cmd.Stderr = io.MultiWriter(stderr, tail)
 	cmd.Env = append(os.Environ(), "TF_IN_AUTOMATION=1", "TF_INPUT=0")
+	if _, set := os.LookupEnv("CHECKPOINT_DISABLE"); !set {
+		// Otherwise every run asks HashiCorp's checkpoint service for a newer version.
+		cmd.Env = append(cmd.Env, "CHECKPOINT_DISABLE=1")
+	}
 	// Terraform stops cleanly on one interrupt; a kill could leave the state locked.
 	ownProcessGroup(cmd)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }

@@ -3,6 +3,7 @@ package terraform_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -129,5 +130,25 @@ func TestAFailedRunKeepsTheLastLinesOfItsErrorsWithoutColors(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "progress 40") || !strings.Contains(stderr.String(), "error line 1\n") {
 		t.Error("terraform's output was not passed through")
+	}
+}
+
+func TestTerraformRunsWithoutAskingForNewerVersions(t *testing.T) {
+	dir := t.TempDir()
+	// A terraform that answers `output -json` with the checkpoint setting it was given.
+	bin := filepath.Join(dir, "terraform")
+	script := "#!/bin/sh\nprintf '{\"checkpoint\":{\"value\":\"%s\"}}' \"$CHECKPOINT_DISABLE\"\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CHECKPOINT_DISABLE", "") // restored when the test ends
+	os.Unsetenv("CHECKPOINT_DISABLE")
+	r := &terraform.Runner{Bin: bin, Dir: dir, Stdout: io.Discard, Stderr: io.Discard}
+	outputs, err := r.Outputs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(outputs["checkpoint"].Value); got != `"1"` {
+		t.Errorf("terraform ran with CHECKPOINT_DISABLE=%s, want 1", got)
 	}
 }

@@ -24,8 +24,10 @@ type testProject struct {
 	// broken makes Synth write a stack that terraform rejects.
 	broken bool
 	// slow makes creating the api resource take a minute.
-	slow   bool
-	synths []string
+	slow bool
+	// remoteState keeps the state in S3 instead of a local file.
+	remoteState bool
+	synths      []string
 }
 
 func (p *testProject) App() string { return "persona" }
@@ -77,11 +79,13 @@ func (p *testProject) Synth(_ context.Context, stage string) (string, error) {
 	if p.broken {
 		resources["api"] = map[string]any{"input": "${terraform_data.nowhere.output}"}
 	}
+	backend := map[string]any{"local": map[string]any{"path": filepath.Join(p.root, ".state", "persona-"+stage+".tfstate")}}
+	if p.remoteState {
+		backend = map[string]any{"s3": map[string]any{"bucket": "state", "key": "persona/" + stage + "/terraform.tfstate", "region": "us-east-1"}}
+	}
 	stack := map[string]any{
-		"terraform": map[string]any{"backend": map[string]any{"local": map[string]any{
-			"path": filepath.Join(p.root, ".state", "persona-"+stage+".tfstate"),
-		}}},
-		"resource": map[string]any{"terraform_data": resources},
+		"terraform": map[string]any{"backend": backend},
+		"resource":  map[string]any{"terraform_data": resources},
 		"output": map[string]any{
 			"apiUrl":    map[string]any{"value": "${terraform_data.api.output}"},
 			"tableName": map[string]any{"value": "${terraform_data.table.output}"},

@@ -50,6 +50,7 @@ var outputsCommand = command{
 	summary: "Print a deployed stage's outputs",
 	details: `Prints the outputs of a deployed stage (such as the API URL), one "name = value" per
 line, or terraform's JSON with --json. Sensitive outputs are masked in the text form.
+A stage with local state is read without AWS credentials and without terraform init.
 
 Examples:
   PROGRAM outputs --stage dev
@@ -79,7 +80,8 @@ var stateCommand = command{
 	args:    "--stage STAGE -- SUBCOMMAND [ARGS...]",
 	summary: "Run a terraform state command on a stage's state",
 	details: `Runs "terraform state SUBCOMMAND ARGS..." on the stage's own state. Put the terraform
-arguments after --.
+arguments after --. With local state, list needs no AWS credentials and no terraform init;
+other subcommands run terraform init first (it installs the provider), but need no credentials.
 
 Examples:
   PROGRAM state --stage dev -- list
@@ -88,15 +90,35 @@ Examples:
 	run: func(ctx context.Context, t *tool, args []string) error { return t.state(ctx, args) },
 }
 
-// stageRun is a stage whose stack is synthesized and whose terraform is initialized.
+// stageArgs parses the command line of a stage operation: --stage, the flags that
+// define adds, and as many positional arguments as maxArgs allows (-1: any number).
+// It returns the validated stage and the positional arguments.
+func (t *tool) stageArgs(name string, args []string, maxArgs int, define func(*flag.FlagSet)) (StageInfo, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	stage := fs.String("stage", "", "the stage")
+	if define != nil {
+		define(fs)
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return StageInfo{}, nil, err
+	}
+	if maxArgs >= 0 && len(pos) > maxArgs {
+		return StageInfo{}, nil, usagef("unexpected arguments %q", pos[maxArgs:])
+	}
+	info, err := t.stageFlag(*stage)
+	return info, pos, err
+}
+
+// stageRun is a stage whose stack is synthesized, ready for terraform.
 type stageRun struct {
 	info StageInfo
 	tf   *terraform.Runner
 }
 
-// prepare checks what a stage operation needs before anything runs (terraform, AWS
-// credentials), runs check, then synthesizes the stage and runs terraform init.
-func (t *tool) prepare(ctx context.Context, info StageInfo, check func() error) (*stageRun, error) {
+// synthesize checks what a stage operation needs before anything runs (terraform,
+// and AWS credentials when callsAWS), runs check, then synthesizes the stage.
+func (t *tool) synthesize(ctx context.Context, info StageInfo, callsAWS bool, check func() error) (*stageRun, error) {
 	root, err := build.ModuleRoot(".")
 	if err != nil {
 		return nil, err
@@ -105,8 +127,8 @@ func (t *tool) prepare(ctx context.Context, info StageInfo, check func() error) 
 	if err != nil {
 		return nil, err
 	}
-	if t.project.RequiresAWS() {
-		if _, err := awsConfig(ctx); err != nil {
+	if callsAWS {
+		if err := t.needAWS(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -119,13 +141,58 @@ func (t *tool) prepare(ctx context.Context, info StageInfo, check func() error) 
 	if err != nil {
 		return nil, fmt.Errorf("synthesizing stage %s: %w", info.Name, err)
 	}
-	run := &stageRun{info: info, tf: &terraform.Runner{
+	return &stageRun{info: info, tf: &terraform.Runner{
 		Bin: bin, Dir: dir, Stdout: t.stdout, Stderr: t.stderr, Color: isTerminal(t.stdout),
-	}}
-	if err := run.tf.Init(ctx); err != nil {
-		return nil, t.failed(ctx, "terraform init", info, run.tf, err)
+	}}, nil
+}
+
+// needAWS fails, saying how to configure them, when terraform will call AWS and no
+// credentials are found.
+func (t *tool) needAWS(ctx context.Context) error {
+	if !t.project.RequiresAWS() {
+		return nil
 	}
-	return run, nil
+	_, err := awsConfig(ctx)
+	return err
+}
+
+// prepare synthesizes the stage and runs terraform init: what deploy, diff and remove
+// need, which all call AWS.
+func (t *tool) prepare(ctx context.Context, info StageInfo, check func() error) (*stageRun, error) {
+	run, err := t.synthesize(ctx, info, true, check)
+	if err != nil {
+		return nil, err
+	}
+	return run, t.init(ctx, run)
+}
+
+func (t *tool) init(ctx context.Context, run *stageRun) error {
+	if err := run.tf.Init(ctx); err != nil {
+		return t.failed(ctx, "terraform init", run.info, run.tf, err)
+	}
+	return nil
+}
+
+// localState returns the stage's state file when the stage keeps its state locally;
+// it is read without terraform init, so neither providers nor credentials are needed.
+// For a stage whose state is in S3 it checks credentials and runs terraform init instead.
+func (t *tool) localState(ctx context.Context, run *stageRun) (*terraform.StateFile, error) {
+	path, local, err := terraform.LocalStatePath(run.tf.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if local {
+		return &terraform.StateFile{Bin: run.tf.Bin, Path: path, Stderr: t.stderr}, nil
+	}
+	if err := t.needAWS(ctx); err != nil {
+		return nil, err
+	}
+	return nil, t.init(ctx, run)
+}
+
+// notDeployed says that a stage has nothing deployed, and how to deploy it.
+func notDeployed(info StageInfo) error {
+	return fmt.Errorf("stage %s is not deployed (deploy it with: %s deploy --stage %s)", info.Name, Program, info.Name)
 }
 
 // failed explains a failed terraform run, with the fix for a locked state.
@@ -147,29 +214,8 @@ func (t *tool) failed(ctx context.Context, what string, info StageInfo, tf *terr
 	return fmt.Errorf("%s for stage %s failed: %w", what, info.Name, err)
 }
 
-func stageFlags(name string) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	return fs, fs.String("stage", "", "the stage")
-}
-
-// noArgs parses args that hold only flags.
-func noArgs(fs *flag.FlagSet, args []string) error {
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected arguments %q", pos)
-	}
-	return nil
-}
-
 func (t *tool) deploy(ctx context.Context, args []string) error {
-	fs, stage := stageFlags("deploy")
-	if err := noArgs(fs, args); err != nil {
-		return err
-	}
-	info, err := t.stageFlag(*stage)
+	info, _, err := t.stageArgs("deploy", args, 0, nil)
 	if err != nil {
 		return err
 	}
@@ -221,11 +267,7 @@ func (t *tool) checkSecrets(ctx context.Context, stage string) error {
 }
 
 func (t *tool) diff(ctx context.Context, args []string) error {
-	fs, stage := stageFlags("diff")
-	if err := noArgs(fs, args); err != nil {
-		return err
-	}
-	info, err := t.stageFlag(*stage)
+	info, _, err := t.stageArgs("diff", args, 0, nil)
 	if err != nil {
 		return err
 	}
@@ -240,33 +282,58 @@ func (t *tool) diff(ctx context.Context, args []string) error {
 }
 
 func (t *tool) outputs(ctx context.Context, args []string) error {
-	fs, stage := stageFlags("outputs")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := noArgs(fs, args); err != nil {
-		return err
-	}
-	info, err := t.stageFlag(*stage)
+	var asJSON bool
+	info, _, err := t.stageArgs("outputs", args, 0, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	})
 	if err != nil {
 		return err
 	}
-	run, err := t.prepare(ctx, info, nil)
+	outputs, err := t.readOutputs(ctx, info)
 	if err != nil {
 		return err
 	}
-	outputs, err := run.tf.Outputs(ctx)
-	if err != nil {
-		return t.failed(ctx, "reading the outputs", info, run.tf, err)
-	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(t.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(outputs)
 	}
-	if len(outputs) == 0 {
-		return fmt.Errorf("stage %s has no outputs: it is not deployed (deploy it with: %s deploy --stage %s)", info.Name, Program, info.Name)
-	}
 	printOutputs(t.stdout, outputs)
 	return nil
+}
+
+// readOutputs returns a deployed stage's outputs, or says that it is not deployed.
+func (t *tool) readOutputs(ctx context.Context, info StageInfo) (map[string]terraform.Output, error) {
+	run, err := t.synthesize(ctx, info, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	state, err := t.localState(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	var outputs map[string]terraform.Output
+	if state != nil {
+		resources, err := state.Resources(ctx)
+		if err != nil {
+			return nil, t.failed(ctx, "reading the state", info, run.tf, err)
+		}
+		if len(resources) == 0 {
+			return nil, notDeployed(info)
+		}
+		outputs, err = state.Outputs(ctx)
+		if err != nil {
+			return nil, t.failed(ctx, "reading the outputs", info, run.tf, err)
+		}
+		return outputs, nil
+	}
+	if outputs, err = run.tf.Outputs(ctx); err != nil {
+		return nil, t.failed(ctx, "reading the outputs", info, run.tf, err)
+	}
+	if len(outputs) == 0 {
+		return nil, notDeployed(info)
+	}
+	return outputs, nil
 }
 
 // printOutputs prints "name = value" lines, strings unquoted and sensitive values masked.
@@ -286,16 +353,14 @@ func printOutputs(w io.Writer, outputs map[string]terraform.Output) {
 }
 
 func (t *tool) remove(ctx context.Context, args []string) error {
-	fs, stage := stageFlags("remove")
-	force := fs.Bool("force", false, "remove a protected stage")
-	if err := noArgs(fs, args); err != nil {
-		return err
-	}
-	info, err := t.stageFlag(*stage)
+	var force bool
+	info, _, err := t.stageArgs("remove", args, 0, func(fs *flag.FlagSet) {
+		fs.BoolVar(&force, "force", false, "remove a protected stage")
+	})
 	if err != nil {
 		return err
 	}
-	if info.Protected && !*force {
+	if info.Protected && !force {
 		return fmt.Errorf("stage %s is protected: nothing was removed. To destroy it anyway (its data resources stay in AWS), run:\n    %s remove --stage %s --force",
 			info.Name, Program, info.Name)
 	}
@@ -374,21 +439,44 @@ func keptMessage(run *stageRun, kept []keptResource) string {
 }
 
 func (t *tool) state(ctx context.Context, args []string) error {
-	fs, stage := stageFlags("state")
-	pos, err := parse(fs, args)
+	info, pos, err := t.stageArgs("state", args, -1, nil)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
 		return usagef("give a terraform state subcommand after --, for example: %s state --stage dev -- list", Program)
 	}
-	info, err := t.stageFlag(*stage)
+	run, err := t.synthesize(ctx, info, false, nil)
 	if err != nil {
 		return err
 	}
-	run, err := t.prepare(ctx, info, nil)
+	state, err := t.localState(ctx, run)
 	if err != nil {
 		return err
+	}
+	if state != nil {
+		resources, err := state.Resources(ctx)
+		if err != nil {
+			return t.failed(ctx, "reading the state", info, run.tf, err)
+		}
+		if len(resources) == 0 {
+			return notDeployed(info)
+		}
+		if pos[0] == "list" {
+			if len(pos) > 1 {
+				if resources, err = state.Resources(ctx, pos[1:]...); err != nil {
+					return t.failed(ctx, "state list", info, run.tf, err)
+				}
+			}
+			for _, address := range resources {
+				fmt.Fprintln(t.stdout, address)
+			}
+			return nil
+		}
+		// Other subcommands may need the provider's schema (show) or change the state.
+		if err := t.init(ctx, run); err != nil {
+			return err
+		}
 	}
 	if err := run.tf.State(ctx, pos...); err != nil {
 		return t.failed(ctx, "state "+pos[0], info, run.tf, err)

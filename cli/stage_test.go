@@ -34,14 +34,54 @@ func TestDeployOutputsStateAndRemoveKeepEachStageApart(t *testing.T) {
 		"terraform_data.api", "terraform_data.table")
 
 	assertContains(t, "remove output", mustRun(t, p, "remove", "--stage", "dev").stdout, "Removed stage dev")
-	if got := mustRun(t, p, "state", "--stage", "dev", "--", "list").stdout; strings.TrimSpace(got) != "" {
-		t.Errorf("dev state after remove lists %q, want nothing", got)
+	for _, args := range [][]string{{"state", "--stage", "dev", "--", "list"}, {"outputs", "--stage", "dev"}} {
+		gone := mustFail(t, p, "", args...)
+		assertContains(t, strings.Join(args, " ")+" of a removed stage", gone.stderr, "stage dev is not deployed", "go run . deploy --stage dev")
 	}
-	gone := mustFail(t, p, "", "outputs", "--stage", "dev")
-	assertContains(t, "outputs of a removed stage", gone.stderr, "stage dev has no outputs", "go run . deploy --stage dev")
 
 	assertContains(t, "staging after removing dev", mustRun(t, p, "outputs", "--stage", "staging").stdout,
 		"apiUrl = https://api-staging.example.test")
+}
+
+func TestOutputsAndStateReadALocalStateWithoutCredentialsOrTerraformInit(t *testing.T) {
+	p := newProject(t)
+	useTerraform(t)
+	p.requiresAWS = true
+	noAWSCredentials(t)
+
+	for _, args := range [][]string{{"outputs", "--stage", "dev"}, {"state", "--stage", "dev", "--", "list"}} {
+		never := mustFail(t, p, "", args...)
+		assertContains(t, strings.Join(args, " ")+" of a stage never deployed", never.stderr,
+			"stage dev is not deployed (deploy it with: go run . deploy --stage dev)")
+	}
+	p.requiresAWS = false
+	mustRun(t, p, "deploy", "--stage", "dev")
+	stackDir := filepath.Join(p.root, "cdktf.out", "stacks", "persona-dev")
+	if err := os.RemoveAll(filepath.Join(stackDir, ".terraform")); err != nil {
+		t.Fatal(err)
+	}
+
+	p.requiresAWS = true
+	assertContains(t, "outputs", mustRun(t, p, "outputs", "--stage", "dev").stdout, "apiUrl = https://api-dev.example.test")
+	assertContains(t, "outputs --json", mustRun(t, p, "outputs", "--stage", "dev", "--json").stdout, `"value": "https://api-dev.example.test"`)
+	list := mustRun(t, p, "state", "--stage", "dev", "--", "list").stdout
+	if list != "terraform_data.api\nterraform_data.table\n" {
+		t.Errorf("state list printed %q", list)
+	}
+	if filtered := mustRun(t, p, "state", "--stage", "dev", "--", "list", "terraform_data.table").stdout; filtered != "terraform_data.table\n" {
+		t.Errorf("state list terraform_data.table printed %q", filtered)
+	}
+	if _, err := os.Stat(filepath.Join(stackDir, ".terraform")); err == nil {
+		t.Error("reading a local state ran terraform init (which installs the providers)")
+	}
+}
+
+func TestOutputsOfAStageWhoseStateIsInS3NeedCredentials(t *testing.T) {
+	p := newProject(t)
+	useTerraform(t)
+	p.requiresAWS, p.remoteState = true, true
+	noAWSCredentials(t)
+	assertContains(t, "outputs", mustFail(t, p, "", "outputs", "--stage", "dev").stderr, "no AWS credentials found")
 }
 
 func TestDiffShowsThePlanWithoutChangingAnything(t *testing.T) {
@@ -49,7 +89,7 @@ func TestDiffShowsThePlanWithoutChangingAnything(t *testing.T) {
 	useTerraform(t)
 
 	assertContains(t, "diff", mustRun(t, p, "diff", "--stage", "dev").stdout, "terraform_data.api will be created", "2 to add")
-	assertContains(t, "outputs after diff", mustFail(t, p, "", "outputs", "--stage", "dev").stderr, "stage dev has no outputs")
+	assertContains(t, "outputs after diff", mustFail(t, p, "", "outputs", "--stage", "dev").stderr, "stage dev is not deployed")
 }
 
 func TestDeployRefusesBeforeTerraformWhenASecretIsMissing(t *testing.T) {
@@ -124,9 +164,8 @@ func TestRemoveOfAProtectedStage(t *testing.T) {
 	if strings.Contains(forced.stdout, "terraform_data.api (id") {
 		t.Errorf("forced remove says it kept terraform_data.api, which has no prevent_destroy:\n%s", forced.stdout)
 	}
-	if got := mustRun(t, p, "state", "--stage", "prod", "--", "list").stdout; strings.TrimSpace(got) != "" {
-		t.Errorf("prod state after a forced remove lists %q, want nothing", got)
-	}
+	assertContains(t, "prod state after a forced remove", mustFail(t, p, "", "state", "--stage", "prod", "--", "list").stderr,
+		"stage prod is not deployed")
 }
 
 func TestFailedTerraformRunReportsItsExitCodeAndError(t *testing.T) {

@@ -182,8 +182,13 @@ func (r *Runner) withColor(args ...string) []string {
 const interruptGrace = time.Minute
 
 func (r *Runner) run(ctx context.Context, stdout, stderr io.Writer, args ...string) error {
+	return run(ctx, r.Bin, r.Dir, stdout, stderr, args...)
+}
+
+// run runs terraform in dir.
+func run(ctx context.Context, bin, dir string, stdout, stderr io.Writer, args ...string) error {
 	tail := &tailWriter{max: tailLines}
-	cmd := exec.CommandContext(ctx, r.Bin, append([]string{"-chdir=" + r.Dir}, args...)...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-chdir=" + dir}, args...)...)
 	cmd.Stdout = stdout
 	cmd.Stderr = io.MultiWriter(stderr, tail)
 	cmd.Env = append(os.Environ(), "TF_IN_AUTOMATION=1", "TF_INPUT=0")
@@ -259,6 +264,91 @@ func (t *tailWriter) lines() []string {
 
 // StackFile is the name of the Terraform JSON file synth writes in a stack's folder.
 const StackFile = "cdk.tf.json"
+
+// LocalStatePath returns the state file of the stack in dir, and true, when the stack
+// keeps its state in a local file; false when its backend is remote (S3).
+func LocalStatePath(dir string) (string, bool, error) {
+	data, err := os.ReadFile(filepath.Join(dir, StackFile))
+	if err != nil {
+		return "", false, fmt.Errorf("reading the synthesized stack: %w", err)
+	}
+	var doc struct {
+		Terraform struct {
+			Backend map[string]json.RawMessage `json:"backend"`
+		} `json:"terraform"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return "", false, fmt.Errorf("decoding %s: %w", filepath.Join(dir, StackFile), err)
+	}
+	local, ok := doc.Terraform.Backend["local"]
+	if !ok && len(doc.Terraform.Backend) > 0 {
+		return "", false, nil
+	}
+	// Without a backend block terraform keeps terraform.tfstate in the stack's folder.
+	path := "terraform.tfstate"
+	if ok {
+		var config struct {
+			Path string `json:"path"`
+		}
+		if err := json.Unmarshal(local, &config); err != nil {
+			return "", false, fmt.Errorf("decoding the local backend of %s: %w", filepath.Join(dir, StackFile), err)
+		}
+		if config.Path != "" {
+			path = config.Path
+		}
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, filepath.FromSlash(path))
+	}
+	// Terraform reads it from a folder of its own (StateFile).
+	path, err = filepath.Abs(path)
+	return path, err == nil, err
+}
+
+// StateFile reads a local state file through terraform without initializing the
+// stack's folder: no provider is installed and no AWS credentials are needed.
+type StateFile struct {
+	Bin    string // the terraform binary
+	Path   string // the state file; it need not exist
+	Stderr io.Writer
+}
+
+// Resources returns the addresses of the resources in the state, as `terraform state
+// list ARGS` gives them (args filter them); none when the file does not exist.
+func (s StateFile) Resources(ctx context.Context, args ...string) ([]string, error) {
+	if _, err := os.Stat(s.Path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	var out bytes.Buffer
+	if err := s.run(ctx, &out, append([]string{"state", "list", "-state=" + s.Path}, args...)...); err != nil {
+		return nil, err
+	}
+	return strings.Fields(out.String()), nil
+}
+
+// Outputs returns the outputs recorded in the state, as Runner.Outputs does.
+func (s StateFile) Outputs(ctx context.Context) (map[string]Output, error) {
+	var out bytes.Buffer
+	if err := s.run(ctx, &out, "output", "-json", "-state="+s.Path); err != nil {
+		return nil, err
+	}
+	outputs := map[string]Output{}
+	if err := json.Unmarshal(out.Bytes(), &outputs); err != nil {
+		return nil, fmt.Errorf("decoding terraform output -json: %w", err)
+	}
+	return outputs, nil
+}
+
+// run runs terraform in an empty folder of its own: with no configuration there is
+// nothing to initialize, and -state names the file to read.
+func (s StateFile) run(ctx context.Context, stdout io.Writer, args ...string) error {
+	empty, err := os.MkdirTemp("", "terraform-state-")
+	if err != nil {
+		return fmt.Errorf("reading the state: %w", err)
+	}
+	defer os.RemoveAll(empty)
+	return run(ctx, s.Bin, empty, stdout, s.Stderr, args...)
+}
 
 // Protected is a resource that cdk.tf.json marks lifecycle.prevent_destroy.
 type Protected struct {

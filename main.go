@@ -144,7 +144,8 @@ func runDev(ctx context.Context, args []string, stderr io.Writer) int {
 	fresh := flags.Bool("fresh", false, "start with empty tables instead of the data kept from the last run")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run . dev [--stage STAGE] [--port 3000] [--fresh]\n\nRuns the stage offline: DynamoDB (dynalite), SNS and SQS stand-ins, every function\nunder the Lambda emulator, and the HTTP API on 127.0.0.1:PORT. Secrets come from the\nlocal store (go run . secrets set NAME --stage STAGE --store local). Ctrl-C stops it.")
-		flags.PrintDefaults()
+		fmt.Fprintln(stderr, "\nFlags:")
+		cli.PrintFlags(stderr, flags)
 	}
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -96,20 +97,41 @@ func (t *tool) main(ctx context.Context, args []string) int {
 	case "help", "-h", "-help", "--help":
 		return t.help(ctx, args[1:])
 	}
+	if strings.HasPrefix(args[0], "-") {
+		if line := t.reordered(args); line != "" {
+			fmt.Fprintf(t.stderr, "%s is a flag: the command comes first, then its flags: %s\n", args[0], line)
+			return exitUsage
+		}
+		fmt.Fprintf(t.stderr, "%s is a flag: the command comes first, then its flags\n\n", args[0])
+		t.usage(t.stderr)
+		return exitUsage
+	}
 	for _, v := range t.verbs {
 		if v.Name == args[0] {
 			return v.Run(ctx, args[1:])
 		}
 	}
 	cmd, rest, ok := t.lookup(args)
-	if !ok && len(args) == 1 && args[0] == "secrets" {
-		fmt.Fprintf(t.stderr, "secrets needs a subcommand: set, load, list or remove\n\n")
-		t.usage(t.stderr)
+	if !ok && len(args) == 1 && len(t.group(args[0])) > 0 {
+		fmt.Fprintf(t.stderr, "%s needs a subcommand:\n", args[0])
+		t.groupUsage(t.stderr, args[0])
 		return exitUsage
 	}
 	if !ok {
-		fmt.Fprintf(t.stderr, "unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
-		t.usage(t.stderr)
+		typed := args[0]
+		if len(args) > 1 && len(t.group(args[0])) > 0 {
+			typed += " " + args[1]
+		}
+		if name := t.suggest(args); name != "" {
+			fmt.Fprintf(t.stderr, "unknown command %q; did you mean %q? Run '%s help' for the commands.\n", typed, name, Program)
+			return exitUsage
+		}
+		fmt.Fprintf(t.stderr, "unknown command %q\n\n", typed)
+		if len(t.group(args[0])) > 0 {
+			t.groupUsage(t.stderr, args[0])
+		} else {
+			t.usage(t.stderr)
+		}
 		return exitUsage
 	}
 	for _, a := range rest {
@@ -158,13 +180,134 @@ func (t *tool) help(ctx context.Context, args []string) int {
 		}
 	}
 	cmd, _, ok := t.lookup(args)
+	if !ok && len(args) == 1 && len(t.group(args[0])) > 0 {
+		t.groupUsage(t.stdout, args[0])
+		return exitOK
+	}
 	if !ok {
+		if name := t.suggest(args); name != "" {
+			fmt.Fprintf(t.stderr, "no help for %q; did you mean %q?\n", strings.Join(args, " "), name)
+			return exitUsage
+		}
 		fmt.Fprintf(t.stderr, "no help for %q\n\n", strings.Join(args, " "))
 		t.usage(t.stderr)
 		return exitUsage
 	}
 	t.commandHelp(t.stdout, cmd)
 	return exitOK
+}
+
+// group returns the commands whose first word is name, such as the secrets commands.
+func (t *tool) group(name string) []command {
+	var cmds []command
+	for _, c := range t.commands() {
+		if first, _, two := strings.Cut(c.name, " "); two && first == name {
+			cmds = append(cmds, c)
+		}
+	}
+	return cmds
+}
+
+func (t *tool) groupUsage(w io.Writer, name string) {
+	fmt.Fprintf(w, "Usage: %s %s <subcommand> [arguments]\n\nSubcommands:\n", Program, name)
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	for _, c := range t.group(name) {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nRun '%s help %s <subcommand>' for its arguments and examples.\n", Program, name)
+}
+
+// names lists every command name a user may type: verbs, commands and groups.
+func (t *tool) names() []string {
+	var names []string
+	for _, v := range t.verbs {
+		names = append(names, v.Name)
+	}
+	for _, c := range t.commands() {
+		names = append(names, c.name)
+		if first, _, two := strings.Cut(c.name, " "); two && !slices.Contains(names, first) {
+			names = append(names, first)
+		}
+	}
+	return names
+}
+
+// suggest returns the command name closest to the words of args, or "" when none
+// is close enough to be what was meant.
+func (t *tool) suggest(args []string) string {
+	best, bestDistance := "", 3
+	for _, name := range t.names() {
+		n := len(strings.Fields(name))
+		if n > len(args) {
+			continue
+		}
+		typed := strings.Join(args[:n], " ")
+		d := editDistance(typed, name)
+		if d == 0 || d > max(1, len(name)/3) {
+			continue
+		}
+		// The longer name wins a tie: "secrets lst" is closer to "secrets list" than to "secrets".
+		if d < bestDistance || (d == bestDistance && len(name) > len(best)) {
+			best, bestDistance = name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the number of single-character insertions, deletions, substitutions
+// and transpositions of neighbours that turn a into b.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}
+
+// reordered returns the command line of args, which start with flags, with the command
+// first; "" when args name no command. A word right after a flag is taken for
+// that flag's value (--stage dev deploy) unless no other word names a command (--fresh dev).
+func (t *tool) reordered(args []string) string {
+	var starts []int // where a command name starts in args
+	for i := 1; i < len(args); i++ {
+		if _, _, ok := t.lookup(args[i:]); ok || slices.ContainsFunc(t.verbs, func(v Verb) bool { return v.Name == args[i] }) {
+			starts = append(starts, i)
+		}
+	}
+	if len(starts) == 0 {
+		return ""
+	}
+	at := starts[0]
+	for _, i := range starts {
+		if prev := args[i-1]; !strings.HasPrefix(prev, "-") || strings.Contains(prev, "=") {
+			at = i
+			break
+		}
+	}
+	words := 1
+	if cmd, _, ok := t.lookup(args[at:]); ok {
+		words = len(strings.Fields(cmd.name))
+	}
+	line := append(append(append([]string{}, args[at:at+words]...), args[:at]...), args[at+words:]...)
+	return Program + " " + strings.Join(line, " ")
 }
 
 func (t *tool) usage(w io.Writer) {
@@ -243,4 +386,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// PrintFlags lists the flags of fs as this tool writes them, with two dashes
+// (--port 3000), each with its usage and default.
+func PrintFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, usage)
+	})
 }

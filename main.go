@@ -192,12 +192,20 @@ func (project) Secrets(stage string) ([]topology.Secret, error) {
 	return constructs.DeclareSecrets(backend.App, stage, backend.SecretNames)
 }
 
+// Synth synthesizes the stage into a folder of its own, .build/stages/<stage>/, where
+// terraform runs: cdktf.out/ holds what synth last wrote, and each synth removes the
+// stacks it did not write, which must not happen to a stack terraform is running in.
 func (project) Synth(ctx context.Context, stage string) (string, error) {
 	cfg, err := backend.ConfigFromEnv(ctx)
 	if err != nil {
 		return "", err
 	}
+	root, err := build.ModuleRoot(".")
+	if err != nil {
+		return "", err
+	}
 	cfg.Stage = stage
+	cfg.Outdir = filepath.Join(root, ".build", "stages", stage)
 	_, result, err := backend.Synth(ctx, cfg)
 	if err != nil {
 		return "", err

@@ -48,15 +48,16 @@ func TestMain(m *testing.M) {
 }
 
 func synthAll(outdir string) error {
-	// A fixed region keeps the golden files the same on every machine.
+	// A fixed region keeps the golden files the same on every machine. One folder per
+	// synth: each removes the stacks it did not write.
 	const region = "us-east-1"
-	own := Config{Outdir: outdir, Region: region, Stage: "bob", AuthIssuer: "https://login.example.com/", AuthAudience: []string{"web"}}
+	own := Config{Outdir: filepath.Join(outdir, "bob"), Region: region, Stage: "bob", AuthIssuer: "https://login.example.com/", AuthAudience: []string{"web"}}
 	// The shared stages are written as HCL too, formatted by terraform fmt where terraform is.
-	shared := Config{Outdir: outdir, Region: region, HCL: true}
+	shared := Config{Outdir: filepath.Join(outdir, "shared"), Region: region, HCL: true}
 	if root, err := build.ModuleRoot("."); err == nil {
 		shared.Terraform, _ = terraform.Find(root)
 	}
-	for _, cfg := range []Config{shared, {Outdir: outdir, Region: region, Stage: "alice"}, own} {
+	for _, cfg := range []Config{shared, {Outdir: filepath.Join(outdir, "alice"), Region: region, Stage: "alice"}, own} {
 		_, result, err := Synth(context.Background(), cfg)
 		if err != nil {
 			return err

@@ -19,8 +19,8 @@ var deployCommand = command{
 	args:    "--stage STAGE",
 	summary: "Deploy a stage and print its outputs (the API URL)",
 	details: `Deploys one stage: checks that every declared secret has a value for it (its own or
-the fallback), synthesizes the stage's stack, runs terraform init and apply in
-cdktf.out/stacks/<app>-<stage>, and prints the stack's outputs.
+the fallback), synthesizes the stage's stack, runs terraform init and apply in the
+stack's folder, and prints the stack's outputs.
 
 If a secret is missing, nothing is deployed and the command that sets it is shown.
 Secret values are looked for in SSM Parameter Store, where deployed functions read them,

@@ -17,6 +17,7 @@ import (
 // of one app synthesized once in TestMain: a dev and a prod stage of a small app
 // that uses every construct.
 var synthesized struct {
+	outdir string
 	result SynthResult
 	stacks map[string]*synthStack // by stage
 	err    error
@@ -36,6 +37,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// A stack left by an earlier synth, which this synth must remove.
+	if err := os.MkdirAll(filepath.Join(outdir, "stacks", testApp+"-old"), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	synthesized.outdir = outdir
 	synthesized.err = synthTestApp(outdir)
 	code := m.Run()
 	os.RemoveAll(outdir)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -317,7 +318,9 @@ type StackResult struct {
 }
 
 // Synth builds every function and reads every site, then writes each stack's
-// Terraform JSON, its assets and its topology.json under Outdir/stacks/<stack>/.
+// Terraform JSON, its assets and its topology.json under Outdir/stacks/<stack>/
+// (and its HCL under Outdir/hcl/<stack>/ when asked). Stack folders left from earlier
+// synths are removed: Outdir holds the stacks that its manifest.json lists.
 func (a *App) Synth() (result SynthResult, err error) {
 	if len(a.stacks) == 0 {
 		return result, errors.New("nothing to synthesize: the app has no stack")
@@ -375,8 +378,39 @@ func (a *App) Synth() (result SynthResult, err error) {
 		}
 		result.Stacks = append(result.Stacks, sr)
 	}
+	if err := a.removeStaleStacks(); err != nil {
+		return result, err
+	}
 	result.Duration = time.Since(a.started)
 	return result, nil
+}
+
+// removeStaleStacks removes the folders under Outdir/stacks and Outdir/hcl that this
+// synth did not write, such as dev's after a synth of only STAGE=alice, or every HCL
+// folder after a synth without HCL.
+func (a *App) removeStaleStacks() error {
+	for folder, wrote := range map[string]bool{"stacks": true, "hcl": a.hcl} {
+		dir := filepath.Join(a.outdir, folder)
+		if !wrote {
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("removing the stale %s: %w", dir, err)
+			}
+			continue
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("listing the synthesized stacks: %w", err)
+		}
+		for _, e := range entries {
+			if slices.ContainsFunc(a.stacks, func(s *Stack) bool { return s.Name() == e.Name() }) {
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("removing the stale stack %s: %w", filepath.Join(folder, e.Name()), err)
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Stack) writeResult() (StackResult, error) {

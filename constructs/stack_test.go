@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -440,5 +441,39 @@ func TestSynthTwiceIsAnErrorNotACrash(t *testing.T) {
 	}
 	if _, err := app.Synth(); err == nil || !strings.Contains(err.Error(), "Synth runs once per App") {
 		t.Errorf("second Synth: %v", err)
+	}
+}
+
+func TestTheOutputFolderHoldsExactlyTheStacksItsManifestLists(t *testing.T) {
+	if synthesized.err != nil {
+		t.Fatal(synthesized.err)
+	}
+	data, err := os.ReadFile(filepath.Join(synthesized.outdir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest struct {
+		Stacks map[string]struct {
+			WorkingDirectory string `json:"workingDirectory"`
+		} `json:"stacks"`
+	}
+	if err := json.Unmarshal(data, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, s := range manifest.Stacks {
+		listed = append(listed, filepath.Base(s.WorkingDirectory))
+	}
+	entries, err := os.ReadDir(filepath.Join(synthesized.outdir, "stacks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var present []string
+	for _, e := range entries {
+		present = append(present, e.Name())
+	}
+	slices.Sort(listed)
+	if !slices.Equal(present, listed) || !slices.Equal(present, []string{"shop-dev", "shop-prod"}) {
+		t.Errorf("stacks/ holds %v, the manifest lists %v; want shop-dev and shop-prod in both (shop-old removed)", present, listed)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -73,5 +74,26 @@ func TestOnlyConstructsImportsCDKTFOrJsii(t *testing.T) {
 	}
 	if listed < 10 {
 		t.Fatalf("go list found only %d packages; the check would prove nothing", listed)
+	}
+}
+
+// The shipped binary links what it runs and nothing that only tests need.
+func TestTheBinaryLinksNeitherTestingNorTheTestKit(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	for _, forbidden := range []string{
+		"testing",
+		"net/http/httptest",
+		"github.com/personabackend/app/internal/localaws/localawstest",
+	} {
+		if slices.Contains(deps, forbidden) {
+			t.Errorf("the binary links %s", forbidden)
+		}
+	}
+	if !slices.Contains(deps, "github.com/personabackend/app/dev") {
+		t.Fatalf("go list -deps . does not list the dev package; is this the persona command?\n%s", out)
 	}
 }

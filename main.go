@@ -168,7 +168,7 @@ func runDev(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dev: %v\n", err)
 		return 1
 	}
-	if err := dev.Run(ctx, dev.Options{Root: root, Port: *port, Fresh: *fresh, Log: stderr}, topo); err != nil {
+	if err := dev.Run(ctx, dev.Options{Root: root, Program: cli.Program, Port: *port, Fresh: *fresh, Log: stderr}, topo); err != nil {
 		fmt.Fprintf(stderr, "dev: %v\n", err)
 		return 1
 	}

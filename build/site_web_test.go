@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/personabackend/app/build"
-	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/web"
 )
 
@@ -25,7 +25,7 @@ import (
 func webRoot(tb testing.TB) string {
 	tb.Helper()
 	if _, err := exec.LookPath("npm"); err != nil {
-		localaws.SkipOrFail(tb, fmt.Errorf("building web/ needs npm: install Node.js 20.9 or newer: %w", err))
+		localawstest.SkipOrFail(tb, fmt.Errorf("building web/ needs npm: install Node.js 20.9 or newer: %w", err))
 	}
 	root, err := build.ModuleRoot(".")
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/personabackend/app/cli/secretstore"
+	"github.com/personabackend/app/secretstore"
 	"github.com/personabackend/app/topology"
 )
 

@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/personabackend/app/build"
-	"github.com/personabackend/app/cli/secretstore"
 	"github.com/personabackend/app/cli/terraform"
+	"github.com/personabackend/app/secretstore"
 )
 
 var deployCommand = command{

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/personabackend/app/build"
-	"github.com/personabackend/app/cli/secretstore"
 	"github.com/personabackend/app/internal/awsconfig"
+	"github.com/personabackend/app/secretstore"
 )
 
 // StoreEnv selects the secret store when --store is not given.

@@ -19,7 +19,7 @@ import (
 
 	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/cli/terraform"
-	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/topology"
 )
 
@@ -38,7 +38,7 @@ type dataStack struct {
 func synthDataStack(t *testing.T, statePath string, declare func(*Stack) error, options ...func(*AppProps)) (dataStack, error) {
 	t.Helper()
 	if _, err := exec.LookPath("terraform"); err != nil {
-		localaws.SkipOrFail(t, fmt.Errorf("CDKTF's terraform_data binding runs terraform version at synth, and terraform is not on the PATH (make terraform installs it in .tools/bin): %w", err))
+		localawstest.SkipOrFail(t, fmt.Errorf("CDKTF's terraform_data binding runs terraform version at synth, and terraform is not on the PATH (make terraform installs it in .tools/bin): %w", err))
 	}
 	props := AppProps{Name: "moves", Outdir: t.TempDir(), Region: "eu-west-1"}
 	for _, option := range options {
@@ -120,7 +120,7 @@ func findTerraform(t *testing.T) string {
 	}
 	bin, err := terraform.Find(root)
 	if err != nil {
-		localaws.SkipOrFail(t, err)
+		localawstest.SkipOrFail(t, err)
 	}
 	return bin
 }

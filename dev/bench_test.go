@@ -130,7 +130,7 @@ func BenchmarkStartToFirstRequest(b *testing.B) {
 	start := func() (*Session, time.Duration) {
 		begin := time.Now()
 		s, err := Start(context.Background(), Options{
-			Root: root, Port: -1, Log: io.Discard,
+			Root: root, Program: "go run .", Port: -1, Log: io.Discard,
 			Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "k"},
 		}, personaStack("first"))
 		if err != nil {

@@ -25,14 +25,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/personabackend/app/build"
-	"github.com/personabackend/app/cli"
-	"github.com/personabackend/app/cli/secretstore"
 	"github.com/personabackend/app/dev/apigw"
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/dev/ssmlocal"
 	"github.com/personabackend/app/internal/awsconfig"
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/secretstore"
 	"github.com/personabackend/app/topology"
 )
 
@@ -52,6 +51,9 @@ type Options struct {
 	Fresh bool
 	// Secrets holds the stage's secret values; default the local store under Root/.secrets.
 	Secrets secretstore.Getter
+	// Program is how the user starts this tool, e.g. "go run .": the commands dev's
+	// errors suggest start with it. Required.
+	Program string
 	// PoolSize is how many emulator processes each function may run at once; default 2.
 	PoolSize int
 	// Log receives the session's log: one line per invocation and the functions' output.
@@ -122,7 +124,7 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 	s.closers = append(s.closers, func() { apiListener.Close() })
 	s.APIURL = "http://" + apiListener.Addr().String()
 
-	if err := checkSecrets(ctx, opts.Secrets, stack); err != nil {
+	if err := checkSecrets(ctx, opts, stack); err != nil {
 		return nil, err
 	}
 	// Fail on a missing emulator before spending time on builds.
@@ -169,6 +171,9 @@ func (s *Session) logAuth() {
 func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack, error) {
 	if opts.Root == "" {
 		return opts, nil, errors.New("dev: Options.Root (the module root) is required")
+	}
+	if opts.Program == "" {
+		return opts, nil, errors.New("dev: Options.Program (how the user starts the tool) is required")
 	}
 	root, err := filepath.Abs(opts.Root)
 	if err != nil {
@@ -243,11 +248,11 @@ func (s *Session) startDynamoDB(ctx context.Context) error {
 			return fmt.Errorf("clearing %s: %w", dbDir, err)
 		}
 	}
-	db, err := localaws.StartDynaliteWith(ctx, localaws.DynaliteOptions{Root: s.opts.Root, DataDir: dbDir})
+	db, err := localaws.StartDynalite(ctx, localaws.DynaliteOptions{Root: s.opts.Root, DataDir: dbDir})
 	if err != nil {
 		return err
 	}
-	s.closers = append(s.closers, func() { _ = db.Stop() })
+	s.closers = append(s.closers, db.Stop)
 	s.DynamoDBEndpoint = db.Endpoint
 	client := dynamodb.NewFromConfig(s.awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.Endpoint) })
 	// Tables kept from an earlier run are left as they are.
@@ -367,11 +372,11 @@ func listenAPI(host string, port int) (net.Listener, error) {
 }
 
 // checkSecrets refuses to start when a declared secret has no value for the stage, as deploy does.
-func checkSecrets(ctx context.Context, store secretstore.Getter, stack *topology.Stack) error {
+func checkSecrets(ctx context.Context, opts Options, stack *topology.Stack) error {
 	if len(stack.Secrets) == 0 {
 		return nil
 	}
-	values, err := secretstore.Lookup(ctx, store, stack.Secrets)
+	values, err := secretstore.Lookup(ctx, opts.Secrets, stack.Secrets)
 	if err != nil {
 		return fmt.Errorf("reading the local secrets: %w", err)
 	}
@@ -382,7 +387,7 @@ func checkSecrets(ctx context.Context, store secretstore.Getter, stack *topology
 	// dev reads only the local store, hence --store local in the commands.
 	return &secretstore.MissingError{
 		Stage: stack.Stage, Names: missing, Store: "the local store (" + secretstore.LocalDir + "/)",
-		Stopped: "dev was not started", Program: cli.Program, StoreFlag: "local",
+		Stopped: "dev was not started", Program: opts.Program, StoreFlag: "local",
 	}
 }
 

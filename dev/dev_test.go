@@ -66,7 +66,7 @@ func TestAFunctionLinkingSomethingUndeclaredIsRefused(t *testing.T) {
 }
 
 func TestAMissingSecretStopsDevWithTheCommandThatSetsIt(t *testing.T) {
-	_, err := Start(context.Background(), Options{Root: t.TempDir(), Port: -1, Secrets: mapSecrets{}}, personaStack("dev"))
+	_, err := Start(context.Background(), Options{Root: t.TempDir(), Program: "go run .", Port: -1, Secrets: mapSecrets{}}, personaStack("dev"))
 	if err == nil {
 		t.Fatal("dev started without the MyApiKey secret")
 	}
@@ -84,7 +84,7 @@ func TestATakenPortIsNamed(t *testing.T) {
 	}
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
-	_, err = Start(context.Background(), Options{Root: t.TempDir(), Port: port, Secrets: mapSecrets{}}, personaStack("dev"))
+	_, err = Start(context.Background(), Options{Root: t.TempDir(), Program: "go run .", Port: port, Secrets: mapSecrets{}}, personaStack("dev"))
 	if err == nil || !strings.Contains(err.Error(), "port "+strconv.Itoa(port)+" on 127.0.0.1 is taken") || !strings.Contains(err.Error(), "--port") {
 		t.Errorf("got %v, want the taken port named with what to do", err)
 	}

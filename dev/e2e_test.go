@@ -199,7 +199,7 @@ func devToken(t testing.TB, sub string) string {
 func startStage(t testing.TB, root, stage string, log io.Writer) *Session {
 	t.Helper()
 	s, err := Start(context.Background(), Options{
-		Root: root, Port: -1, Fresh: true, Log: log,
+		Root: root, Program: "go run .", Port: -1, Fresh: true, Log: log,
 		Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "test-signing-key"},
 	}, personaStack(stage))
 	if err != nil {
@@ -372,7 +372,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = Start(context.Background(), Options{Root: root, Port: port, Secrets: mapSecrets{}, Log: io.Discard}, personaStack("e2e"))
+		_, err = Start(context.Background(), Options{Root: root, Program: "go run .", Port: port, Secrets: mapSecrets{}, Log: io.Discard}, personaStack("e2e"))
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("port %d", port)) || !strings.Contains(err.Error(), "taken") {
 			t.Errorf("got %v, want an error naming port %d as taken", err, port)
 		}
@@ -388,7 +388,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 	t.Run("data outlives a restart unless fresh", func(t *testing.T) {
 		for _, fresh := range []bool{false, true} {
 			s, err := Start(context.Background(), Options{
-				Root: root, Port: -1, Fresh: fresh, Log: log,
+				Root: root, Program: "go run .", Port: -1, Fresh: fresh, Log: log,
 				Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "test-signing-key"},
 			}, personaStack("e2e"))
 			if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
 type discardTasks struct{}
@@ -33,8 +33,8 @@ func BenchmarkRequest(b *testing.B) {
 	}
 	b.Run("dynalite", func(b *testing.B) { run(b, discardTasks{}) })
 	b.Run("dynalite+goaws-sns", func(b *testing.B) {
-		srv := localaws.Goaws(b)
-		client := sns.NewFromConfig(localaws.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+		srv := localawstest.Goaws(b)
+		client := sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
 		topic, err := client.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("tasks.fifo")})
 		if err != nil {
 			b.Fatal(err)

@@ -13,7 +13,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
 // dynalite is one server for the whole package; each test gets a table of its own.
@@ -24,12 +26,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dynalite, dynaliteErr = localaws.StartDynalite(context.Background())
+	dynalite, dynaliteErr = localawstest.StartDynalite(context.Background())
 	code := m.Run()
 	if dynalite != nil {
-		if err := dynalite.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping dynalite:", err)
-		}
+		dynalite.Stop()
 	}
 	os.Exit(code)
 }
@@ -39,12 +39,12 @@ func TestMain(m *testing.M) {
 func newTestStore(tb testing.TB) (*Store, *dynamodb.Client) {
 	tb.Helper()
 	if errors.Is(dynaliteErr, localaws.ErrToolMissing) {
-		tb.Skip(dynaliteErr.Error())
+		localawstest.SkipOrFail(tb, dynaliteErr)
 	}
 	if dynaliteErr != nil {
 		tb.Fatal(dynaliteErr)
 	}
-	db := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
+	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
 	name := fmt.Sprintf("personas-%d", tableSeq.Add(1))
 	if err := localaws.CreateTable(context.Background(), db, TableShape(name)); err != nil {
 		tb.Fatal(err)

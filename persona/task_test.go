@@ -11,18 +11,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
-	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
 // goawsTopic starts goaws with a FIFO task topic and, subscribed to it as the stack
 // subscribes them (raw delivery, filter on the queue attribute), a persona queue and
 // a queue for some other kind of task.
-func goawsTopic(t *testing.T) (client *sns.Client, topicArn string, sqs localaws.GoawsSQS, personaQueue, otherQueue string) {
+func goawsTopic(t *testing.T) (client *sns.Client, topicArn string, sqs localawstest.GoawsSQS, personaQueue, otherQueue string) {
 	t.Helper()
 	ctx := context.Background()
-	srv := localaws.Goaws(t)
-	sqs = localaws.GoawsSQS{Endpoint: srv.Endpoint}
-	client = sns.NewFromConfig(localaws.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+	srv := localawstest.Goaws(t)
+	sqs = localawstest.GoawsSQS{Endpoint: srv.Endpoint}
+	client = sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
 	topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{
 		Name:       aws.String("tasks.fifo"),
 		Attributes: map[string]string{"FifoTopic": "true"},

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
 // TestThePagesOwnTestsPass runs the page's unit tests (src/**/*.test.ts: the
@@ -16,7 +16,7 @@ import (
 // mapping, polling) with Node's test runner.
 func TestThePagesOwnTestsPass(t *testing.T) {
 	if _, err := os.Stat("node_modules/.package-lock.json"); err != nil {
-		localaws.SkipOrFail(t, errors.New("web/node_modules is missing: run `make tools` (or `cd web && npm ci`)"))
+		localawstest.SkipOrFail(t, errors.New("web/node_modules is missing: run `make tools` (or `cd web && npm ci`)"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

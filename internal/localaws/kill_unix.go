@@ -7,8 +7,8 @@ import (
 	"syscall"
 )
 
-// killGroup ends cmd's process group.
-func killGroup(cmd *exec.Cmd) {
+// KillGroup ends the process group of cmd, which OwnProcessGroup started.
+func KillGroup(cmd *exec.Cmd) {
 	if cmd.Process != nil {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}

@@ -1,8 +1,8 @@
-// Package localaws starts local stand-ins for AWS services (dynalite, goaws) on free loopback ports.
+// Package localaws runs local stand-ins for AWS services on free loopback ports: what
+// the dev mode starts (dynalite with its tables kept on disk, CreateTable) and the
+// process plumbing it shares with the test kit, package localawstest.
 //
-// Tests use Dynalite and Goaws, which skip the test when the tool is not installed.
-// The local dev mode uses StartDynaliteWith (tables kept on disk), CreateTable,
-// WaitListening and FreePorts.
+// Nothing here imports testing: the shipped binary links this package.
 package localaws
 
 import (
@@ -24,9 +24,6 @@ import (
 	"github.com/personabackend/app/build"
 )
 
-// Region is the region the local servers answer for.
-const Region = "us-east-1"
-
 // ErrToolMissing means a local stand-in is not installed; `make tools` installs them.
 var ErrToolMissing = errors.New("local AWS tool not installed")
 
@@ -37,11 +34,8 @@ type Tool struct {
 	InRepo string // path relative to the repository root
 }
 
-// The tools this package starts.
-var (
-	DynaliteTool = Tool{Name: "dynalite", EnvVar: "DYNALITE_CLI", InRepo: "node_modules/dynalite/cli.js"}
-	GoawsTool    = Tool{Name: "goaws", EnvVar: "GOAWS_BIN", InRepo: ".tools/bin/goaws"}
-)
+// DynaliteTool is dynalite, DynamoDB on Node.js, installed by npm.
+var DynaliteTool = Tool{Name: "dynalite", EnvVar: "DYNALITE_CLI", InRepo: "node_modules/dynalite/cli.js"}
 
 // Path returns where the tool is installed: the environment override if set,
 // else its place in the repository that contains the working directory.
@@ -81,26 +75,15 @@ type Server struct {
 	cmd    *exec.Cmd
 	output *Buffer
 	done   chan struct{}
-	dir    string // removed on Stop when set
 }
 
 // Output returns what the server has written to stdout and stderr so far.
 func (s *Server) Output() string { return s.output.String() }
 
 // Stop ends the server and waits for it to exit.
-func (s *Server) Stop() error {
-	killGroup(s.cmd)
+func (s *Server) Stop() {
+	KillGroup(s.cmd)
 	<-s.done
-	if s.dir != "" {
-		return os.RemoveAll(s.dir)
-	}
-	return nil
-}
-
-// StartDynalite starts an in-memory dynalite on a free loopback port; tables become
-// ACTIVE as soon as they are created.
-func StartDynalite(ctx context.Context) (*Server, error) {
-	return StartDynaliteWith(ctx, DynaliteOptions{})
 }
 
 // DynaliteOptions say where dynalite is found and where it keeps its tables.
@@ -113,9 +96,9 @@ type DynaliteOptions struct {
 	DataDir string
 }
 
-// StartDynaliteWith starts dynalite as opts say on a free loopback port; tables become
+// StartDynalite starts dynalite as opts say on a free loopback port; tables become
 // ACTIVE as soon as they are created.
-func StartDynaliteWith(ctx context.Context, opts DynaliteOptions) (*Server, error) {
+func StartDynalite(ctx context.Context, opts DynaliteOptions) (*Server, error) {
 	cli, err := DynaliteTool.PathIn(opts.Root)
 	if err != nil {
 		return nil, err
@@ -131,52 +114,22 @@ func StartDynaliteWith(ctx context.Context, opts DynaliteOptions) (*Server, erro
 		}
 		args = append(args, "--path", opts.DataDir)
 	}
-	return startWithRetry(ctx, DynaliteTool.Name, func(port int) (*exec.Cmd, string, error) {
-		cmd := exec.Command(node, append(args, "--host", "127.0.0.1", "--port", strconv.Itoa(port))...)
-		return cmd, "", nil
+	return StartServer(ctx, DynaliteTool.Name, func(port int) *exec.Cmd {
+		return exec.Command(node, append(args, "--host", "127.0.0.1", "--port", strconv.Itoa(port))...)
 	})
 }
 
-// StartGoaws starts goaws (SNS and SQS, query protocol) on a free port.
-// goaws always listens on every address; its endpoint is given on loopback.
-func StartGoaws(ctx context.Context) (*Server, error) {
-	bin, err := GoawsTool.Path()
-	if err != nil {
-		return nil, err
-	}
-	return startWithRetry(ctx, GoawsTool.Name, func(port int) (*exec.Cmd, string, error) {
-		// goaws searches the tree for goaws.yaml unless given one, so it runs in a folder of its own.
-		dir, err := os.MkdirTemp("", "goaws-")
-		if err != nil {
-			return nil, "", fmt.Errorf("goaws: %w", err)
-		}
-		conf := fmt.Sprintf("Local:\n  Host: 127.0.0.1\n  Port: %d\n  Region: %s\n  AccountId: \"100010001000\"\n  LogToFile: false\n  QueueAttributeDefaults:\n    VisibilityTimeout: 30\n    ReceiveMessageWaitTimeSeconds: 0\n", port, Region)
-		path := filepath.Join(dir, "goaws.yaml")
-		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-			os.RemoveAll(dir)
-			return nil, "", fmt.Errorf("goaws: %w", err)
-		}
-		cmd := exec.Command(bin, "-config", path, "Local")
-		cmd.Dir = dir
-		return cmd, dir, nil
-	})
-}
-
-// startWithRetry picks a free port and starts a server on it; another process may
-// take the port between picking and binding, so it tries a few ports.
-func startWithRetry(ctx context.Context, name string, command func(port int) (*exec.Cmd, string, error)) (*Server, error) {
+// StartServer starts the server that command makes for a free loopback port and
+// returns once it accepts connections. Another process may take the port between
+// picking and binding it, so it tries a few ports.
+func StartServer(ctx context.Context, name string, command func(port int) *exec.Cmd) (*Server, error) {
 	var lastErr error
 	for range 3 {
 		ports, err := FreePorts(1)
 		if err != nil {
 			return nil, err
 		}
-		port := ports[0]
-		cmd, dir, err := command(port)
-		if err != nil {
-			return nil, err
-		}
-		srv, err := start(ctx, name, cmd, port, dir)
+		srv, err := start(ctx, name, command(ports[0]), ports[0])
 		if err == nil {
 			return srv, nil
 		}
@@ -185,22 +138,18 @@ func startWithRetry(ctx context.Context, name string, command func(port int) (*e
 	return nil, lastErr
 }
 
-func start(ctx context.Context, name string, cmd *exec.Cmd, port int, dir string) (*Server, error) {
+func start(ctx context.Context, name string, cmd *exec.Cmd, port int) (*Server, error) {
 	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	ownProcessGroup(cmd)
+	OwnProcessGroup(cmd)
 	srv := &Server{
 		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
 		Port:     port,
 		cmd:      cmd,
 		output:   out,
 		done:     make(chan struct{}),
-		dir:      dir,
 	}
 	if err := cmd.Start(); err != nil {
-		if dir != "" {
-			os.RemoveAll(dir)
-		}
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	go func() {
@@ -208,7 +157,7 @@ func start(ctx context.Context, name string, cmd *exec.Cmd, port int, dir string
 		close(srv.done)
 	}()
 	if err := WaitListening(ctx, "127.0.0.1:"+strconv.Itoa(port), srv.done, 15*time.Second); err != nil {
-		_ = srv.Stop()
+		srv.Stop()
 		return nil, fmt.Errorf("%s on port %d: %w; its output:\n%s", name, port, err, out.String())
 	}
 	return srv, nil
@@ -253,12 +202,12 @@ func FreePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// Config returns an AWS SDK configuration for local servers: static credentials,
-// the local region, and no probing of the instance metadata address.
+// Config returns an AWS SDK configuration for local servers answering for region:
+// static credentials, and nothing read from the developer's AWS profile.
 // Clients take the endpoint through their BaseEndpoint option.
-func Config() aws.Config {
+func Config(region string) aws.Config {
 	return aws.Config{
-		Region:      Region,
+		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"syscall"
 )
 
-// ownProcessGroup puts cmd in a process group of its own, so that killGroup also
+// OwnProcessGroup puts cmd in a process group of its own, so that KillGroup also
 // ends its children (node's), and has the kernel kill it if this process dies first,
 // so that a crashed test leaves no server behind.
-func ownProcessGroup(cmd *exec.Cmd) {
+func OwnProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }

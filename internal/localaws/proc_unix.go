@@ -7,8 +7,8 @@ import (
 	"syscall"
 )
 
-// ownProcessGroup puts cmd in a process group of its own, so that killGroup also
+// OwnProcessGroup puts cmd in a process group of its own, so that KillGroup also
 // ends its children (node's).
-func ownProcessGroup(cmd *exec.Cmd) {
+func OwnProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }

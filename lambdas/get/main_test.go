@@ -12,13 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/persona"
 )
 
 // env is what the deployed function gets, pointed at local servers.
 func env(dynamoEndpoint string) []string {
 	return []string{
-		"AWS_REGION=" + localaws.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_REGION=" + localawstest.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_DYNAMODB=" + dynamoEndpoint,
 		"APP_NAME=persona-app", "APP_STAGE=test",
 		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
@@ -42,8 +43,8 @@ func getEvent(user, id string) []byte {
 
 func TestTheBootstrapAnswersTheCallersPersonaAndHidesOthers(t *testing.T) {
 	ctx := context.Background()
-	srv := localaws.Dynalite(t)
-	db := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+	srv := localawstest.Dynalite(t)
+	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
 	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestTheBootstrapAnswersTheCallersPersonaAndHidesOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fn := localaws.StartBootstrap(t, localaws.BuildBootstrap(t, "./lambdas/get"), env(srv.Endpoint))
+	fn := localawstest.StartBootstrap(t, localawstest.BuildBootstrap(t, "./lambdas/get"), env(srv.Endpoint))
 
 	get := func(user, id string) events.APIGatewayV2HTTPResponse {
 		t.Helper()
@@ -84,14 +85,14 @@ func TestTheBootstrapAnswersTheCallersPersonaAndHidesOthers(t *testing.T) {
 }
 
 func TestTheBootstrapWithoutItsTableLinkStopsAtInitNamingTheLink(t *testing.T) {
-	bin := localaws.BuildBootstrap(t, "./lambdas/get")
+	bin := localawstest.BuildBootstrap(t, "./lambdas/get")
 	var unlinked []string
 	for _, kv := range env("http://127.0.0.1:1") {
 		if !strings.HasPrefix(kv, "RESOURCE_") {
 			unlinked = append(unlinked, kv)
 		}
 	}
-	_, err := localaws.StartFunction(context.Background(), bin, unlinked)
+	_, err := localawstest.StartFunction(context.Background(), bin, unlinked)
 	if err == nil || !strings.Contains(err.Error(), `resource \"PersonaTable\" is not linked`) {
 		t.Fatalf("err = %v, want an init failure naming the PersonaTable link", err)
 	}
@@ -100,5 +101,5 @@ func TestTheBootstrapWithoutItsTableLinkStopsAtInitNamingTheLink(t *testing.T) {
 // BenchmarkInit measures the bootstrap's cold start: process start to its first
 // request for an invocation.
 func BenchmarkInit(b *testing.B) {
-	localaws.BenchmarkInit(b, "./lambdas/get", env("http://127.0.0.1:1"))
+	localawstest.BenchmarkInit(b, "./lambdas/get", env("http://127.0.0.1:1"))
 }

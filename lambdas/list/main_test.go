@@ -12,13 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/persona"
 )
 
 // env is what the deployed function gets, pointed at local servers.
 func env(dynamoEndpoint string) []string {
 	return []string{
-		"AWS_REGION=" + localaws.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_REGION=" + localawstest.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_DYNAMODB=" + dynamoEndpoint,
 		"APP_NAME=persona-app", "APP_STAGE=test",
 		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
@@ -27,8 +28,8 @@ func env(dynamoEndpoint string) []string {
 
 func TestTheBootstrapListsTheCallersPersonas(t *testing.T) {
 	ctx := context.Background()
-	srv := localaws.Dynalite(t)
-	db := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+	srv := localawstest.Dynalite(t)
+	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
 	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func TestTheBootstrapListsTheCallersPersonas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fn := localaws.StartBootstrap(t, localaws.BuildBootstrap(t, "./lambdas/list"), env(srv.Endpoint))
+	fn := localawstest.StartBootstrap(t, localawstest.BuildBootstrap(t, "./lambdas/list"), env(srv.Endpoint))
 
 	event, _ := json.Marshal(events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: persona.RouteList, RawPath: "/personas",
@@ -70,14 +71,14 @@ func TestTheBootstrapListsTheCallersPersonas(t *testing.T) {
 }
 
 func TestTheBootstrapWithoutItsTableLinkStopsAtInitNamingTheLink(t *testing.T) {
-	bin := localaws.BuildBootstrap(t, "./lambdas/list")
+	bin := localawstest.BuildBootstrap(t, "./lambdas/list")
 	var unlinked []string
 	for _, kv := range env("http://127.0.0.1:1") {
 		if !strings.HasPrefix(kv, "RESOURCE_") {
 			unlinked = append(unlinked, kv)
 		}
 	}
-	_, err := localaws.StartFunction(context.Background(), bin, unlinked)
+	_, err := localawstest.StartFunction(context.Background(), bin, unlinked)
 	if err == nil || !strings.Contains(err.Error(), `resource \"PersonaTable\" is not linked`) {
 		t.Fatalf("err = %v, want an init failure naming the PersonaTable link", err)
 	}
@@ -86,5 +87,5 @@ func TestTheBootstrapWithoutItsTableLinkStopsAtInitNamingTheLink(t *testing.T) {
 // BenchmarkInit measures the bootstrap's cold start: process start to its first
 // request for an invocation.
 func BenchmarkInit(b *testing.B) {
-	localaws.BenchmarkInit(b, "./lambdas/list", env("http://127.0.0.1:1"))
+	localawstest.BenchmarkInit(b, "./lambdas/list", env("http://127.0.0.1:1"))
 }

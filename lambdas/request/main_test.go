@@ -12,13 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/persona"
 )
 
 // env is what the deployed function gets, pointed at local servers.
 func env(dynamoEndpoint, snsEndpoint, topicArn string) []string {
 	return []string{
-		"AWS_REGION=" + localaws.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_REGION=" + localawstest.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_DYNAMODB=" + dynamoEndpoint, "AWS_ENDPOINT_URL_SNS=" + snsEndpoint,
 		"APP_NAME=persona-app", "APP_STAGE=test",
 		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
@@ -28,17 +29,17 @@ func env(dynamoEndpoint, snsEndpoint, topicArn string) []string {
 
 func TestTheBootstrapStoresAPersonaAndItsTaskReachesThePersonaQueue(t *testing.T) {
 	ctx := context.Background()
-	dynalite, goaws := localaws.Dynalite(t), localaws.Goaws(t)
-	db := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
+	dynalite, goaws := localawstest.Dynalite(t), localawstest.Goaws(t)
+	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
 	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
 		t.Fatal(err)
 	}
-	topics := sns.NewFromConfig(localaws.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(goaws.Endpoint) })
+	topics := sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(goaws.Endpoint) })
 	topic, err := topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("tasks.fifo"), Attributes: map[string]string{"FifoTopic": "true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sqs := localaws.GoawsSQS{Endpoint: goaws.Endpoint}
+	sqs := localawstest.GoawsSQS{Endpoint: goaws.Endpoint}
 	queueURL, queueArn, err := sqs.CreateQueue(ctx, "persona.fifo")
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func TestTheBootstrapStoresAPersonaAndItsTaskReachesThePersonaQueue(t *testing.T
 	}); err != nil {
 		t.Fatal(err)
 	}
-	fn := localaws.StartBootstrap(t, localaws.BuildBootstrap(t, "./lambdas/request"), env(dynalite.Endpoint, goaws.Endpoint, *topic.TopicArn))
+	fn := localawstest.StartBootstrap(t, localawstest.BuildBootstrap(t, "./lambdas/request"), env(dynalite.Endpoint, goaws.Endpoint, *topic.TopicArn))
 
 	res, err := fn.Invoke(ctx, postEvent("user-a", `{"name":"Trip Planner","instructions":"Ask for dates first."}`))
 	if err != nil {
@@ -95,14 +96,14 @@ func postEvent(user, body string) []byte {
 }
 
 func TestTheBootstrapWithoutItsTopicLinkStopsAtInitNamingTheLink(t *testing.T) {
-	bin := localaws.BuildBootstrap(t, "./lambdas/request")
+	bin := localawstest.BuildBootstrap(t, "./lambdas/request")
 	var unlinked []string
 	for _, kv := range env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic") {
 		if !strings.HasPrefix(kv, "RESOURCE_TaskTopic=") {
 			unlinked = append(unlinked, kv)
 		}
 	}
-	_, err := localaws.StartFunction(context.Background(), bin, unlinked)
+	_, err := localawstest.StartFunction(context.Background(), bin, unlinked)
 	if err == nil || !strings.Contains(err.Error(), `resource \"TaskTopic\" is not linked`) {
 		t.Fatalf("err = %v, want an init failure naming the TaskTopic link", err)
 	}
@@ -111,5 +112,5 @@ func TestTheBootstrapWithoutItsTopicLinkStopsAtInitNamingTheLink(t *testing.T) {
 // BenchmarkInit measures the bootstrap's cold start: process start to its first
 // request for an invocation.
 func BenchmarkInit(b *testing.B) {
-	localaws.BenchmarkInit(b, "./lambdas/request", env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic"))
+	localawstest.BenchmarkInit(b, "./lambdas/request", env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic"))
 }

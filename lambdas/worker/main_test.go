@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/persona"
 )
 
@@ -55,7 +56,7 @@ const queueMaxReceives = 2
 // env is what the deployed function gets, pointed at local servers.
 func env(dynamoEndpoint, ssmEndpoint string) []string {
 	return []string{
-		"AWS_REGION=" + localaws.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_REGION=" + localawstest.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_DYNAMODB=" + dynamoEndpoint, "AWS_ENDPOINT_URL_SSM=" + ssmEndpoint,
 		"APP_NAME=persona-app", "APP_STAGE=test",
 		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
@@ -84,8 +85,8 @@ func setEnv(env []string, key, value string) []string {
 func newTable(t *testing.T, ids ...string) (*persona.Store, string) {
 	t.Helper()
 	ctx := context.Background()
-	dynalite := localaws.Dynalite(t)
-	db := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
+	dynalite := localawstest.Dynalite(t)
+	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
 	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func newTable(t *testing.T, ids ...string) (*persona.Store, string) {
 }
 
 // invoke sends fn one SQS batch and returns the ids of the messages it reported failed.
-func invoke(t *testing.T, fn *localaws.Function, records ...events.SQSMessage) []string {
+func invoke(t *testing.T, fn *localawstest.Function, records ...events.SQSMessage) []string {
 	t.Helper()
 	event, _ := json.Marshal(events.SQSEvent{Records: records})
 	res, err := fn.Invoke(context.Background(), event)
@@ -134,7 +135,7 @@ func TestTheBootstrapProvisionsPersonasAndReportsOnlyTheFailedMessage(t *testing
 	ctx := context.Background()
 	store, dynamoEndpoint := newTable(t, "p1", "p2")
 	ssmEndpoint, reads := fakeSSM(t)
-	fn := localaws.StartBootstrap(t, localaws.BuildBootstrap(t, "./lambdas/worker"), env(dynamoEndpoint, ssmEndpoint))
+	fn := localawstest.StartBootstrap(t, localawstest.BuildBootstrap(t, "./lambdas/worker"), env(dynamoEndpoint, ssmEndpoint))
 
 	if failed := invoke(t, fn, record("m1", task("p1"), "user-p1", 1), record("m2", "not a task", "user-x", 1)); strings.Join(failed, ",") != "m2" {
 		t.Fatalf("first batch reported %v, want only m2", failed)
@@ -161,7 +162,7 @@ func TestTheBootstrapGivesUpOnThePersonaAtTheLastReceiveItsQueueLinkGives(t *tes
 	ssmEndpoint, _ := fakeSSM(t)
 	// The key's parameter does not exist, so every attempt fails and is retried.
 	unreadable := setEnv(env(dynamoEndpoint, ssmEndpoint), "RESOURCE_MyApiKey", `{"kind":"secret","parameter":"/persona-app/test/Missing"}`)
-	fn := localaws.StartBootstrap(t, localaws.BuildBootstrap(t, "./lambdas/worker"), unreadable)
+	fn := localawstest.StartBootstrap(t, localawstest.BuildBootstrap(t, "./lambdas/worker"), unreadable)
 
 	for receive := 1; receive <= queueMaxReceives; receive++ {
 		if failed := invoke(t, fn, record("m1", task("p1"), "user-p1", receive)); strings.Join(failed, ",") != "m1" {
@@ -178,7 +179,7 @@ func TestTheBootstrapGivesUpOnThePersonaAtTheLastReceiveItsQueueLinkGives(t *tes
 }
 
 func TestTheBootstrapStopsAtInitWhenALinkIsMissingNamingIt(t *testing.T) {
-	bin := localaws.BuildBootstrap(t, "./lambdas/worker")
+	bin := localawstest.BuildBootstrap(t, "./lambdas/worker")
 	linked := env("http://127.0.0.1:1", "http://127.0.0.1:1")
 	tests := []struct {
 		name string
@@ -193,7 +194,7 @@ func TestTheBootstrapStopsAtInitWhenALinkIsMissingNamingIt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := localaws.StartFunction(context.Background(), bin, tt.env)
+			_, err := localawstest.StartFunction(context.Background(), bin, tt.env)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want an init failure saying %s", err, tt.want)
 			}
@@ -204,5 +205,5 @@ func TestTheBootstrapStopsAtInitWhenALinkIsMissingNamingIt(t *testing.T) {
 // BenchmarkInit measures the bootstrap's cold start: process start to its first
 // request for an invocation.
 func BenchmarkInit(b *testing.B) {
-	localaws.BenchmarkInit(b, "./lambdas/worker", env("http://127.0.0.1:1", "http://127.0.0.1:1"))
+	localawstest.BenchmarkInit(b, "./lambdas/worker", env("http://127.0.0.1:1", "http://127.0.0.1:1"))
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // parameters is an in-memory ParameterGetter that counts its calls. The SSM wire
-// protocol itself is exercised by the secret store's tests (cli/secretstore).
+// protocol itself is exercised by the secret store's tests (package secretstore).
 type parameters struct {
 	values map[string]string
 	calls  int

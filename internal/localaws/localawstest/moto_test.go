@@ -1,4 +1,4 @@
-package localaws
+package localawstest
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/personabackend/app/internal/localaws"
 )
 
 func TestMotoServesSecureStringParameters(t *testing.T) {
@@ -35,7 +37,7 @@ func TestAMissingMotoSaysHowToInstallIt(t *testing.T) {
 	motoCheck.once, motoCheck.python, motoCheck.err = sync.Once{}, "", nil
 	t.Cleanup(func() { motoCheck.once, motoCheck.python, motoCheck.err = sync.Once{}, "", nil })
 	_, err := StartMoto(context.Background())
-	if !errors.Is(err, ErrToolMissing) {
+	if !errors.Is(err, localaws.ErrToolMissing) {
 		t.Fatalf("err = %v, want ErrToolMissing", err)
 	}
 	if !strings.Contains(err.Error(), "pip install 'moto[server]'") {

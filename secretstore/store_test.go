@@ -2,6 +2,7 @@ package secretstore_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,33 +12,63 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/personabackend/app/cli/internal/ssmtest"
-	"github.com/personabackend/app/cli/secretstore"
+	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/resource"
 	"github.com/personabackend/app/resource/secrets"
+	"github.com/personabackend/app/secretstore"
 	"github.com/personabackend/app/topology"
 )
 
-func declared(stage string) []topology.Secret {
+// moto is one SSM endpoint for the package's tests; each test names its parameters
+// under an app of its own, so that none sees another's.
+var (
+	moto    *localaws.Server
+	motoErr error
+)
+
+func TestMain(m *testing.M) {
+	moto, motoErr = localawstest.StartMoto(context.Background())
+	code := m.Run()
+	if moto != nil {
+		moto.Stop()
+	}
+	os.Exit(code)
+}
+
+// ssmClient returns an SSM client of moto, skipping the test (failing it in CI)
+// without moto.
+func ssmClient(t *testing.T) *ssm.Client {
+	t.Helper()
+	if errors.Is(motoErr, localaws.ErrToolMissing) {
+		localawstest.SkipOrFail(t, motoErr)
+	}
+	if motoErr != nil {
+		t.Fatal(motoErr)
+	}
+	return ssm.NewFromConfig(localawstest.Config(), func(o *ssm.Options) { o.BaseEndpoint = aws.String(moto.Endpoint) })
+}
+
+// app names the parameters of one test: /<app>/<stage>/<name>.
+func app(t *testing.T) string {
+	return strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+}
+
+func declared(app, stage string) []topology.Secret {
 	return []topology.Secret{
-		{Name: "MyApiKey", Parameter: "/persona/" + stage + "/MyApiKey", FallbackParameter: "/persona/_fallback/MyApiKey"},
-		{Name: "OtherKey", Parameter: "/persona/" + stage + "/OtherKey", FallbackParameter: "/persona/_fallback/OtherKey"},
+		{Name: "MyApiKey", Parameter: "/" + app + "/" + stage + "/MyApiKey", FallbackParameter: "/" + app + "/_fallback/MyApiKey"},
+		{Name: "OtherKey", Parameter: "/" + app + "/" + stage + "/OtherKey", FallbackParameter: "/" + app + "/_fallback/OtherKey"},
 	}
 }
 
-// stores returns each store kind, freshly made, under test.
+// stores returns each store kind under test: local files, and SSM (moto's).
 func stores(t *testing.T) map[string]secretstore.Store {
 	t.Helper()
-	double := ssmtest.Start(t)
-	client := ssm.New(ssm.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(double.URL),
-		Credentials:  aws.AnonymousCredentials{},
-	})
 	return map[string]secretstore.Store{
 		"local": secretstore.NewLocal(t.TempDir()),
-		"ssm":   secretstore.NewSSM(client),
+		"ssm":   secretstore.NewSSM(ssmClient(t)),
 	}
 }
 
@@ -45,10 +76,11 @@ func TestLookup(t *testing.T) {
 	ctx := context.Background()
 	for kind, store := range stores(t) {
 		t.Run(kind, func(t *testing.T) {
+			a := app(t)
 			if err := store.Put(ctx, map[string]string{
-				"/persona/dev/MyApiKey":       "dev-key",
-				"/persona/_fallback/MyApiKey": "shared-key",
-				"/persona/_fallback/OtherKey": "shared-other",
+				"/" + a + "/dev/MyApiKey":       "dev-key",
+				"/" + a + "/_fallback/MyApiKey": "shared-key",
+				"/" + a + "/_fallback/OtherKey": "shared-other",
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +100,7 @@ func TestLookup(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					got, err := secretstore.Lookup(ctx, store, declared(tt.stage))
+					got, err := secretstore.Lookup(ctx, store, declared(a, tt.stage))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -85,16 +117,18 @@ func TestDeleteReportsWhetherTheValueWasSet(t *testing.T) {
 	ctx := context.Background()
 	for kind, store := range stores(t) {
 		t.Run(kind, func(t *testing.T) {
-			if err := store.Put(ctx, map[string]string{"/persona/dev/MyApiKey": "v"}); err != nil {
+			a := app(t)
+			param := "/" + a + "/dev/MyApiKey"
+			if err := store.Put(ctx, map[string]string{param: "v"}); err != nil {
 				t.Fatal(err)
 			}
-			if found, err := store.Delete(ctx, "/persona/dev/MyApiKey"); err != nil || !found {
+			if found, err := store.Delete(ctx, param); err != nil || !found {
 				t.Fatalf("first Delete = %v, %v; want true, nil", found, err)
 			}
-			if found, err := store.Delete(ctx, "/persona/dev/MyApiKey"); err != nil || found {
+			if found, err := store.Delete(ctx, param); err != nil || found {
 				t.Fatalf("second Delete = %v, %v; want false, nil", found, err)
 			}
-			values, err := secretstore.Lookup(ctx, store, declared("dev"))
+			values, err := secretstore.Lookup(ctx, store, declared(a, "dev"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,13 +141,14 @@ func TestDeleteReportsWhetherTheValueWasSet(t *testing.T) {
 
 func TestSSMGetsMoreThanTenParametersInBatches(t *testing.T) {
 	ctx := context.Background()
-	store := stores(t)["ssm"]
+	store := secretstore.NewSSM(ssmClient(t))
+	a := app(t)
 	var secrets []topology.Secret
 	values := map[string]string{}
 	for i := range 23 {
 		name := string(rune('A'+i)) + "Key"
-		param := "/persona/dev/" + name
-		secrets = append(secrets, topology.Secret{Name: name, Parameter: param, FallbackParameter: "/persona/_fallback/" + name})
+		param := "/" + a + "/dev/" + name
+		secrets = append(secrets, topology.Secret{Name: name, Parameter: param, FallbackParameter: "/" + a + "/_fallback/" + name})
 		values[param] = "value-" + name
 	}
 	if err := store.Put(ctx, values); err != nil {
@@ -128,25 +163,26 @@ func TestSSMGetsMoreThanTenParametersInBatches(t *testing.T) {
 	}
 }
 
+// SSM refuses parameter names that start with "ssm" (or "aws"): the write of
+// /ssm/CKey fails as any refused write would.
 func TestSSMPutWritesInNameOrderAndAFailureNamesWhatWasWritten(t *testing.T) {
 	ctx := context.Background()
-	double := ssmtest.Start(t)
-	client := ssm.New(ssm.Options{Region: "us-east-1", BaseEndpoint: aws.String(double.URL), Credentials: aws.AnonymousCredentials{}})
-	double.FailPut("/persona/dev/CKey")
+	client := ssmClient(t)
+	a := app(t)
+	// In name order: two parameters, the refused one, and one after it.
+	written := []string{"/a-" + a + "/AKey", "/a-" + a + "/BKey"}
+	refused, after := "/ssm/"+a+"/CKey", "/z-"+a+"/DKey"
 
 	err := secretstore.NewSSM(client).Put(ctx, map[string]string{
-		"/persona/dev/DKey": "value-d",
-		"/persona/dev/BKey": "value-b",
-		"/persona/dev/CKey": "value-c",
-		"/persona/dev/AKey": "value-a",
+		after: "value-d", written[1]: "value-b", refused: "value-c", written[0]: "value-a",
 	})
 	if err == nil {
-		t.Fatal("Put succeeded, want the error of CKey")
+		t.Fatal("Put succeeded, want the error of " + refused)
 	}
 	for _, want := range []string{
-		"writing SSM parameter /persona/dev/CKey",
-		"already written: /persona/dev/AKey, /persona/dev/BKey\n",
-		"not written: /persona/dev/CKey, /persona/dev/DKey",
+		"writing SSM parameter " + refused,
+		"already written: " + strings.Join(written, ", ") + "\n",
+		"not written: " + refused + ", " + after,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
@@ -155,28 +191,37 @@ func TestSSMPutWritesInNameOrderAndAFailureNamesWhatWasWritten(t *testing.T) {
 	if strings.Contains(err.Error(), "value-") {
 		t.Errorf("error shows a value:\n%v", err)
 	}
+	out, err := client.GetParameters(ctx, &ssm.GetParametersInput{Names: append(written, after), WithDecryption: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var stored []string
-	for name := range double.Parameters() {
-		stored = append(stored, name)
+	for _, p := range out.Parameters {
+		stored = append(stored, aws.ToString(p.Name))
 	}
 	sort.Strings(stored)
-	if want := []string{"/persona/dev/AKey", "/persona/dev/BKey"}; !reflect.DeepEqual(stored, want) {
-		t.Errorf("SSM holds %v, want %v", stored, want)
+	if !reflect.DeepEqual(stored, written) {
+		t.Errorf("SSM holds %v, want %v", stored, written)
 	}
 }
 
 func TestSSMStoresSecureStringsThatFunctionsCanRead(t *testing.T) {
 	ctx := context.Background()
-	double := ssmtest.Start(t)
-	client := ssm.New(ssm.Options{Region: "us-east-1", BaseEndpoint: aws.String(double.URL), Credentials: aws.AnonymousCredentials{}})
-	if err := secretstore.NewSSM(client).Put(ctx, map[string]string{"/persona/_fallback/MyApiKey": "shared-key"}); err != nil {
+	client := ssmClient(t)
+	a := app(t)
+	fallback := "/" + a + "/_fallback/MyApiKey"
+	if err := secretstore.NewSSM(client).Put(ctx, map[string]string{fallback: "shared-key"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := double.Parameters()["/persona/_fallback/MyApiKey"].Type; got != "SecureString" {
-		t.Errorf("parameter type = %q, want SecureString", got)
+	out, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(fallback)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Parameter.Type != ssmtypes.ParameterTypeSecureString || aws.ToString(out.Parameter.Value) == "shared-key" {
+		t.Errorf("parameter is %s %q, want a SecureString, encrypted when read without decryption", out.Parameter.Type, aws.ToString(out.Parameter.Value))
 	}
 
-	t.Setenv(resource.EnvName("MyApiKey"), `{"kind":"secret","parameter":"/persona/dev/MyApiKey","fallbackParameter":"/persona/_fallback/MyApiKey"}`)
+	t.Setenv(resource.EnvName("MyApiKey"), `{"kind":"secret","parameter":"/`+a+`/dev/MyApiKey","fallbackParameter":"`+fallback+`"}`)
 	got, err := secrets.NewLoader(client).Get(ctx, "MyApiKey")
 	if err != nil || got != "shared-key" {
 		t.Errorf("function reads %q, %v; want the fallback value", got, err)

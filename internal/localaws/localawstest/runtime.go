@@ -1,4 +1,4 @@
-package localaws
+package localawstest
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/personabackend/app/internal/localaws"
 )
 
 // Function is a Lambda handler binary (a bootstrap) running against a minimal
@@ -23,7 +25,7 @@ type Function struct {
 	InitDuration time.Duration
 
 	cmd      *exec.Cmd
-	output   *Buffer
+	output   *localaws.Buffer
 	exited   chan struct{}
 	srv      *http.Server
 	next     chan invocation
@@ -54,7 +56,7 @@ func StartFunction(ctx context.Context, path string, env []string) (*Function, e
 		return nil, fmt.Errorf("runtime API: %w", err)
 	}
 	f := &Function{
-		output:  &Buffer{},
+		output:  &localaws.Buffer{},
 		exited:  make(chan struct{}),
 		next:    make(chan invocation),
 		ready:   make(chan struct{}),
@@ -78,7 +80,7 @@ func StartFunction(ctx context.Context, path string, env []string) (*Function, e
 		"AWS_LAMBDA_FUNCTION_NAME="+filepath.Base(filepath.Dir(path)),
 	)
 	f.cmd.Stdout, f.cmd.Stderr = f.output, f.output
-	ownProcessGroup(f.cmd)
+	localaws.OwnProcessGroup(f.cmd)
 	start := time.Now()
 	if err := f.cmd.Start(); err != nil {
 		f.srv.Close()
@@ -136,7 +138,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (Result, error) {
 
 // Stop ends the handler process and the runtime API.
 func (f *Function) Stop() {
-	killGroup(f.cmd)
+	localaws.KillGroup(f.cmd)
 	<-f.exited
 	f.srv.Close()
 }

@@ -1,4 +1,11 @@
-package localaws
+// Package localawstest is the test kit for code that talks to AWS: it starts local
+// servers (dynalite, moto) for a test and stops them when it ends, runs Lambda
+// bootstraps against a minimal Runtime API, and fails instead of skipping a test whose
+// server is missing when CI=true.
+//
+// Only tests import it; the shipped binary never links it (a test in the main package
+// checks).
+package localawstest
 
 import (
 	"context"
@@ -9,44 +16,49 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/internal/localaws"
 )
 
+// Region is the region tests address the local servers in.
+const Region = "us-east-1"
+
+// Config returns an AWS SDK configuration for the local servers: static credentials
+// in Region. Clients take the endpoint through their BaseEndpoint option.
+func Config() aws.Config { return localaws.Config(Region) }
+
+// StartDynalite starts an in-memory dynalite on a free loopback port, for a server
+// shared by several tests; Dynalite starts one for a single test.
+func StartDynalite(ctx context.Context) (*localaws.Server, error) {
+	return localaws.StartDynalite(ctx, localaws.DynaliteOptions{})
+}
+
 // Dynalite starts dynalite for the test and stops it when the test ends.
-// It skips the test, saying how to install dynalite, when it is missing.
-func Dynalite(tb testing.TB) *Server {
+// Without dynalite it skips the test saying how to install it, or fails it in CI.
+func Dynalite(tb testing.TB) *localaws.Server {
 	tb.Helper()
 	return startForTest(tb, StartDynalite)
 }
 
 // Moto starts moto's server for the test and stops it when the test ends.
-// It skips the test, saying how to install moto, when it is missing.
-func Moto(tb testing.TB) *Server {
+// Without moto it skips the test saying how to install it, or fails it in CI.
+func Moto(tb testing.TB) *localaws.Server {
 	tb.Helper()
 	return startForTest(tb, StartMoto)
 }
 
-// Goaws starts goaws for the test and stops it when the test ends.
-// It skips the test, saying how to install goaws, when it is missing.
-func Goaws(tb testing.TB) *Server {
-	tb.Helper()
-	return startForTest(tb, StartGoaws)
-}
-
-func startForTest(tb testing.TB, start func(context.Context) (*Server, error)) *Server {
+func startForTest(tb testing.TB, start func(context.Context) (*localaws.Server, error)) *localaws.Server {
 	tb.Helper()
 	srv, err := start(context.Background())
-	if errors.Is(err, ErrToolMissing) {
+	if errors.Is(err, localaws.ErrToolMissing) {
 		SkipOrFail(tb, err)
 	}
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		if err := srv.Stop(); err != nil {
-			tb.Errorf("stopping local server: %v", err)
-		}
-	})
+	tb.Cleanup(srv.Stop)
 	return srv
 }
 

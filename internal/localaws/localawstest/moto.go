@@ -1,4 +1,4 @@
-package localaws
+package localawstest
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/personabackend/app/internal/localaws"
 )
 
 // MotoPythonEnv names the Python interpreter that has moto installed; default python3 on PATH.
@@ -26,7 +28,7 @@ func motoPython() (string, error) {
 		if python == "" {
 			var err error
 			if python, err = exec.LookPath("python3"); err != nil {
-				motoCheck.err = fmt.Errorf("moto: python3 is not on PATH (install Python 3, then pip install 'moto[server]'): %w", ErrToolMissing)
+				motoCheck.err = fmt.Errorf("moto: python3 is not on PATH (install Python 3, then pip install 'moto[server]'): %w", localaws.ErrToolMissing)
 				return
 			}
 		}
@@ -37,7 +39,7 @@ func motoPython() (string, error) {
 				why = err.Error()
 			}
 			motoCheck.err = fmt.Errorf("moto: %s cannot run moto's server (%s); install it with pip install 'moto[server]' or point %s at a Python that has it: %w",
-				python, why, MotoPythonEnv, ErrToolMissing)
+				python, why, MotoPythonEnv, localaws.ErrToolMissing)
 			return
 		}
 		motoCheck.python = python
@@ -48,13 +50,13 @@ func motoPython() (string, error) {
 // StartMoto starts moto's server on a free loopback port: one endpoint answering
 // SSM, Cognito (cognito-idp), SNS, SQS, DynamoDB and IAM for any credentials, in the
 // region of the request. Its state lives in memory and ends with the server.
-func StartMoto(ctx context.Context) (*Server, error) {
+func StartMoto(ctx context.Context) (*localaws.Server, error) {
 	python, err := motoPython()
 	if err != nil {
 		return nil, err
 	}
-	return startWithRetry(ctx, "moto", func(port int) (*exec.Cmd, string, error) {
-		return exec.Command(python, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port)), "", nil
+	return localaws.StartServer(ctx, "moto", func(port int) *exec.Cmd {
+		return exec.Command(python, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	})
 }
 

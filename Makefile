@@ -43,8 +43,8 @@ bench: $(BIN) npm
 	go test -run '^$$' -bench GetPersonas -benchtime 2000x ./dev/
 	go test -run '^$$' -bench 'HotReload|StartToFirstRequest' -benchtime 10x ./dev/
 
-## tools: dynalite and the web app's packages (npm), goaws and the Lambda emulator (Go), terraform if not on PATH
-tools: npm $(TOOLS)/goaws $(TOOLS)/aws-lambda-rie terraform
+## tools: dynalite and the web app's packages (npm), the Lambda emulator (Go), terraform if not on PATH
+tools: npm $(TOOLS)/aws-lambda-rie terraform
 
 npm: node_modules/.package-lock.json web/node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
@@ -52,10 +52,6 @@ node_modules/.package-lock.json: package.json package-lock.json
 # The site builder (build.Site, web.Site) runs the same install when the lockfile is newer.
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
-
-$(TOOLS)/goaws:
-	GOBIN=$(TOOLS) go install github.com/Admiral-Piett/goaws/app/cmd@v0.4.5
-	mv $(TOOLS)/cmd $@
 
 $(TOOLS)/aws-lambda-rie:
 	GOBIN=$(TOOLS) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/personabackend/app/cli"
 	"github.com/personabackend/app/topology"
+
+	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
 // testProject is an app whose stacks hold only terraform_data resources, which need no
@@ -27,7 +30,9 @@ type testProject struct {
 	slow bool
 	// remoteState keeps the state in S3 instead of a local file.
 	remoteState bool
-	synths      []string
+	// refused names a secret whose parameter SSM refuses to write: it starts with "ssm".
+	refused string
+	synths  []string
 }
 
 func (p *testProject) App() string { return "persona" }
@@ -47,10 +52,14 @@ func (p *testProject) Stage(name string) (cli.StageInfo, error) {
 func (p *testProject) Secrets(stage string) ([]topology.Secret, error) {
 	var out []topology.Secret
 	for _, name := range p.secrets {
+		app := "persona"
+		if name == p.refused {
+			app = "ssm"
+		}
 		out = append(out, topology.Secret{
 			Name:              name,
-			Parameter:         "/persona/" + stage + "/" + name,
-			FallbackParameter: "/persona/_fallback/" + name,
+			Parameter:         "/" + app + "/" + stage + "/" + name,
+			FallbackParameter: "/" + app + "/_fallback/" + name,
 		})
 	}
 	return out, nil
@@ -117,7 +126,8 @@ func newProject(t *testing.T, secrets ...string) *testProject {
 // repoTerraform is where make terraform installs terraform, resolved before tests change folder.
 var repoTerraform, _ = filepath.Abs(filepath.Join("..", ".tools", "bin", "terraform"))
 
-// useTerraform points the tool at a terraform binary, or skips the test without one.
+// useTerraform points the tool at a terraform binary, or skips the test (fails it in CI)
+// without one.
 func useTerraform(t *testing.T) {
 	t.Helper()
 	bin := os.Getenv("TERRAFORM_BIN")
@@ -128,7 +138,7 @@ func useTerraform(t *testing.T) {
 		bin = repoTerraform
 	}
 	if bin == "" {
-		t.Skip("terraform not found (TERRAFORM_BIN, PATH, .tools/bin): install it with make terraform")
+		localawstest.SkipOrFail(t, errors.New("terraform not found (TERRAFORM_BIN, PATH, .tools/bin): install it with make terraform"))
 	}
 	t.Setenv("TERRAFORM_BIN", bin)
 }

@@ -1,12 +1,20 @@
 package cli_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
-	"github.com/personabackend/app/cli/internal/ssmtest"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
 func TestSecretsSetListAndRemoveInTheLocalStore(t *testing.T) {
@@ -167,53 +175,108 @@ func TestSecretsLoad(t *testing.T) {
 	}
 }
 
-// useSSMDouble points the SDK at ssmtest, a test double of SSM's JSON wire protocol served
-// in the test (there is no SSM emulator to run here), with test credentials.
-func useSSMDouble(t *testing.T) *ssmtest.Server {
+// ssmStore is moto's SSM Parameter Store, which the tool reaches through the SDK's
+// usual configuration: test credentials, no region (the tool's default applies), and
+// the endpoint in AWS_ENDPOINT_URL_SSM. One moto serves the package's tests, emptied
+// for each.
+type ssmStore struct {
+	t      *testing.T
+	client *ssm.Client
+}
+
+var sharedMoto struct {
+	once sync.Once
+	srv  *localaws.Server
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedMoto.srv != nil {
+		sharedMoto.srv.Stop()
+	}
+	os.Exit(code)
+}
+
+func useSSM(t *testing.T) ssmStore {
 	t.Helper()
-	double := ssmtest.Start(t)
+	sharedMoto.once.Do(func() { sharedMoto.srv, sharedMoto.err = localawstest.StartMoto(context.Background()) })
+	if errors.Is(sharedMoto.err, localaws.ErrToolMissing) {
+		localawstest.SkipOrFail(t, sharedMoto.err)
+	}
+	if sharedMoto.err != nil {
+		t.Fatal(sharedMoto.err)
+	}
+	if err := localawstest.ResetMoto(context.Background(), sharedMoto.srv); err != nil {
+		t.Fatal(err)
+	}
 	noAWSCredentials(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_ENDPOINT_URL_SSM", double.URL)
-	return double
+	t.Setenv("AWS_ENDPOINT_URL_SSM", sharedMoto.srv.Endpoint)
+	client := ssm.NewFromConfig(localawstest.Config(), func(o *ssm.Options) { o.BaseEndpoint = aws.String(sharedMoto.srv.Endpoint) })
+	return ssmStore{t: t, client: client}
+}
+
+// set stores a value as another tool would.
+func (s ssmStore) set(name, value string) {
+	s.t.Helper()
+	if _, err := s.client.PutParameter(context.Background(), &ssm.PutParameterInput{
+		Name: aws.String(name), Value: aws.String(value), Type: ssmtypes.ParameterTypeSecureString,
+	}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// get returns a parameter's decrypted value and type, and whether it exists.
+func (s ssmStore) get(name string) (value string, typ ssmtypes.ParameterType, found bool) {
+	s.t.Helper()
+	out, err := s.client.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+	var notFound *ssmtypes.ParameterNotFound
+	if errors.As(err, &notFound) {
+		return "", "", false
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return aws.ToString(out.Parameter.Value), out.Parameter.Type, true
 }
 
 func TestSecretsInSSMThroughTheSDKCredentialChain(t *testing.T) {
 	p := newProject(t, "MyApiKey", "OtherKey")
-	double := useSSMDouble(t)
-	double.Set("/persona/_fallback/OtherKey", "shared")
+	store := useSSM(t)
+	store.set("/persona/_fallback/OtherKey", "shared")
 
 	r := run(t, p, "from-stdin\n", "secrets", "set", "MyApiKey", "--stage", "dev")
 	if r.code != 0 {
 		t.Fatalf("set failed: %s", r.stderr)
 	}
 	assertContains(t, "set", r.stdout, "SSM Parameter Store")
-	stored := double.Parameters()["/persona/dev/MyApiKey"]
-	if stored.Value != "from-stdin" || stored.Type != "SecureString" {
-		t.Errorf("SSM holds %+v, want SecureString from-stdin", stored)
+	if value, typ, _ := store.get("/persona/dev/MyApiKey"); value != "from-stdin" || typ != ssmtypes.ParameterTypeSecureString {
+		t.Errorf("SSM holds %s %q, want SecureString from-stdin", typ, value)
 	}
 	assertContains(t, "list", mustRun(t, p, "secrets", "list", "--stage", "dev").stdout,
 		"MyApiKey   set", "OtherKey   fallback")
 	mustRun(t, p, "secrets", "remove", "MyApiKey", "--stage", "dev")
-	if _, ok := double.Parameters()["/persona/dev/MyApiKey"]; ok {
+	if _, _, found := store.get("/persona/dev/MyApiKey"); found {
 		t.Error("remove left the parameter in SSM")
 	}
 }
 
 func TestSecretsLoadIntoSSMNamesWhatAFailedWriteLeftWritten(t *testing.T) {
 	p := newProject(t, "MyApiKey", "OtherKey")
-	double := useSSMDouble(t)
-	double.FailPut("/persona/dev/OtherKey")
+	// SSM refuses parameter names that start with "ssm", so OtherKey's write fails.
+	p.refused = "OtherKey"
+	store := useSSM(t)
 	file := filepath.Join(p.root, ".env")
 	if err := os.WriteFile(file, []byte("OtherKey=two\nMyApiKey=one\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
 	r := mustFail(t, p, "", "secrets", "load", file, "--stage", "dev")
-	assertContains(t, "load error", r.stderr, "writing SSM parameter /persona/dev/OtherKey",
-		"already written: /persona/dev/MyApiKey\n", "not written: /persona/dev/OtherKey\n", "run the same command again")
-	if got := double.Parameters()["/persona/dev/MyApiKey"].Value; got != "one" {
+	assertContains(t, "load error", r.stderr, "writing SSM parameter /ssm/dev/OtherKey",
+		"already written: /persona/dev/MyApiKey\n", "not written: /ssm/dev/OtherKey\n", "run the same command again")
+	if got, _, _ := store.get("/persona/dev/MyApiKey"); got != "one" {
 		t.Errorf("MyApiKey in SSM = %q, want the value the error says was written", got)
 	}
 }
@@ -221,11 +284,11 @@ func TestSecretsLoadIntoSSMNamesWhatAFailedWriteLeftWritten(t *testing.T) {
 func TestDeployChecksSecretsInSSMAndNeverGivesThemToTerraform(t *testing.T) {
 	p := newProject(t, "MyApiKey")
 	useTerraform(t)
-	double := useSSMDouble(t)
+	store := useSSM(t)
 
 	assertContains(t, "deploy without the secret", mustFail(t, p, "", "deploy", "--stage", "dev").stderr,
 		"go run . secrets set MyApiKey --stage dev --store ssm\n")
-	double.Set("/persona/dev/MyApiKey", "s3cr3t-value")
+	store.set("/persona/dev/MyApiKey", "s3cr3t-value")
 	mustRun(t, p, "deploy", "--stage", "dev")
 
 	err := filepath.WalkDir(p.root, func(path string, d os.DirEntry, err error) error {

@@ -95,7 +95,7 @@ func TestDiffShowsThePlanWithoutChangingAnything(t *testing.T) {
 func TestDeployRefusesBeforeTerraformWhenASecretIsMissing(t *testing.T) {
 	p := newProject(t, "MyApiKey", "OtherKey")
 	useTerraform(t)
-	double := useSSMDouble(t)
+	store := useSSM(t)
 	mustRun(t, p, "secrets", "set", "MyApiKey", "v1", "--stage", "dev")
 
 	r := mustFail(t, p, "", "deploy", "--stage", "dev")
@@ -111,7 +111,7 @@ func TestDeployRefusesBeforeTerraformWhenASecretIsMissing(t *testing.T) {
 		t.Error("terraform ran: the dev state file exists")
 	}
 
-	double.Set("/persona/_fallback/OtherKey", "shared")
+	store.set("/persona/_fallback/OtherKey", "shared")
 	mustRun(t, p, "deploy", "--stage", "dev")
 }
 
@@ -128,7 +128,7 @@ func TestDeployChecksSSMWhateverStoreTheSecretsCommandsUse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newProject(t, "MyApiKey")
 			useTerraform(t)
-			useSSMDouble(t)
+			useSSM(t)
 			mustRun(t, p, "secrets", "set", "MyApiKey", "only-local", "--stage", tt.stage, "--store", "local")
 			t.Setenv("SECRETS_STORE", tt.storeEnv)
 
@@ -228,6 +228,9 @@ func TestStageOperationsExplainWhatIsMissing(t *testing.T) {
 			tt.setup(t, p)
 			r := mustFail(t, p, "", tt.args...)
 			assertContains(t, "error", r.stderr, tt.want...)
+			if strings.Contains(r.stderr, "WARN") || strings.Contains(r.stderr, "falling back to IMDSv1") {
+				t.Errorf("the SDK's warning about instance metadata precedes the error:\n%s", r.stderr)
+			}
 			if len(p.synths) != 0 {
 				t.Errorf("the stage was synthesized before the failure")
 			}
@@ -240,12 +243,11 @@ func noAWSCredentials(t *testing.T) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, name := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+		"AWS_EC2_METADATA_DISABLED", "AWS_REGION", "AWS_DEFAULT_REGION"} {
 		t.Setenv(name, "")
 		os.Unsetenv(name)
 	}
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_REGION", "us-east-1")
 }

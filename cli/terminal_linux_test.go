@@ -13,6 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/personabackend/app/cli"
+
+	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
 func TestSecretsSetAtATerminalDoesNotShowTheValue(t *testing.T) {
@@ -56,7 +58,7 @@ func openTerminal(t *testing.T) (screen, keyboard *os.File) {
 	t.Helper()
 	screen, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminal to type into (/dev/ptmx): %v", err)
+		localawstest.SkipOrFail(t, fmt.Errorf("no pseudo-terminal to type into (/dev/ptmx): %w", err))
 	}
 	t.Cleanup(func() { screen.Close() })
 	// Through SyscallConn, not Fd, which would make screen blocking and its read deadline useless.

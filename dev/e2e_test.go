@@ -27,6 +27,7 @@ import (
 	"github.com/personabackend/app/dev/apigw"
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/persona"
 	"github.com/personabackend/app/topology"
 )
@@ -87,7 +88,7 @@ func (m mapSecrets) Get(_ context.Context, names []string) (map[string]string, e
 	return out, nil
 }
 
-// requireTools skips the test when the local stand-ins are not installed, and points
+// requireTools skips the test (fails it in CI) when the local stand-ins are not installed, and points
 // their environment overrides at this repository's copies, since the tests run the
 // stage from a copy of the module elsewhere.
 func requireTools(t testing.TB) {
@@ -95,7 +96,7 @@ func requireTools(t testing.TB) {
 	for _, tool := range []localaws.Tool{localaws.DynaliteTool, lambdapool.EmulatorTool} {
 		p, err := tool.Path()
 		if errors.Is(err, localaws.ErrToolMissing) {
-			t.Skipf("%v", err)
+			localawstest.SkipOrFail(t, err)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -103,7 +104,7 @@ func requireTools(t testing.TB) {
 		t.Setenv(tool.EnvVar, p)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("dynalite needs node on PATH; install Node.js 20")
+		localawstest.SkipOrFail(t, fmt.Errorf("dynalite needs node on PATH; install Node.js 20: %w", err))
 	}
 }
 

@@ -32,10 +32,12 @@ func BenchmarkRequest(b *testing.B) {
 		}
 	}
 	b.Run("dynalite", func(b *testing.B) { run(b, discardTasks{}) })
-	b.Run("dynalite+goaws-sns", func(b *testing.B) {
-		srv := localawstest.Goaws(b)
-		client := sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
-		topic, err := client.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("tasks.fifo")})
+	b.Run("dynalite+moto-sns", func(b *testing.B) {
+		endpoint := motoEndpoint(b)
+		client := sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		topic, err := client.CreateTopic(context.Background(), &sns.CreateTopicInput{
+			Name: aws.String(uniqueName("tasks") + ".fifo"), Attributes: map[string]string{"FifoTopic": "true"},
+		})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,20 +18,47 @@ import (
 	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
-// dynalite is one server for the whole package; each test gets a table of its own.
+// dynalite and moto (for SNS and SQS) are one server each for the whole package;
+// each test gets tables, topics and queues of its own.
 var (
-	dynalite    *localaws.Server
-	dynaliteErr error
-	tableSeq    atomic.Int64
+	dynalite, moto       *localaws.Server
+	dynaliteErr, motoErr error
+	resourceSeq          atomic.Int64
 )
 
 func TestMain(m *testing.M) {
-	dynalite, dynaliteErr = localawstest.StartDynalite(context.Background())
+	ctx := context.Background()
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		moto, motoErr = localawstest.StartMoto(ctx)
+	}()
+	dynalite, dynaliteErr = localawstest.StartDynalite(ctx)
+	<-started
 	code := m.Run()
-	if dynalite != nil {
-		dynalite.Stop()
+	for _, srv := range []*localaws.Server{dynalite, moto} {
+		if srv != nil {
+			srv.Stop()
+		}
 	}
 	os.Exit(code)
+}
+
+// uniqueName returns prefix with a number no other test of the package gets.
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, resourceSeq.Add(1))
+}
+
+// motoEndpoint returns moto's endpoint, skipping the test (failing it in CI) without moto.
+func motoEndpoint(tb testing.TB) string {
+	tb.Helper()
+	if errors.Is(motoErr, localaws.ErrToolMissing) {
+		localawstest.SkipOrFail(tb, motoErr)
+	}
+	if motoErr != nil {
+		tb.Fatal(motoErr)
+	}
+	return moto.Endpoint
 }
 
 // newTestStore creates a persona table in dynalite shaped as the stack declares it:
@@ -45,7 +72,7 @@ func newTestStore(tb testing.TB) (*Store, *dynamodb.Client) {
 		tb.Fatal(dynaliteErr)
 	}
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
-	name := fmt.Sprintf("personas-%d", tableSeq.Add(1))
+	name := uniqueName("personas")
 	if err := localaws.CreateTable(context.Background(), db, TableShape(name)); err != nil {
 		tb.Fatal(err)
 	}

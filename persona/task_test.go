@@ -11,79 +11,115 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
 	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
-// goawsTopic starts goaws with a FIFO task topic and, subscribed to it as the stack
-// subscribes them (raw delivery, filter on the queue attribute), a persona queue and
-// a queue for some other kind of task.
-func goawsTopic(t *testing.T) (client *sns.Client, topicArn string, sqs localawstest.GoawsSQS, personaQueue, otherQueue string) {
+// taskTopic is a task topic in moto with, subscribed to it as the stack subscribes
+// them (raw delivery, filter on the queue attribute), a persona queue and a queue
+// for some other kind of task.
+type taskTopic struct {
+	sns          *sns.Client
+	sqs          *sqs.Client
+	arn          string
+	personaQueue string // URL
+	otherQueue   string
+}
+
+func newTaskTopic(t *testing.T, fifo bool) taskTopic {
 	t.Helper()
 	ctx := context.Background()
-	srv := localawstest.Goaws(t)
-	sqs = localawstest.GoawsSQS{Endpoint: srv.Endpoint}
-	client = sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
-	topic, err := client.CreateTopic(ctx, &sns.CreateTopicInput{
-		Name:       aws.String("tasks.fifo"),
-		Attributes: map[string]string{"FifoTopic": "true"},
-	})
+	endpoint := motoEndpoint(t)
+	tt := taskTopic{
+		sns: sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(endpoint) }),
+		sqs: sqs.NewFromConfig(localawstest.Config(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(endpoint) }),
+	}
+	suffix, attrs := "", map[string]string{}
+	if fifo {
+		suffix, attrs = ".fifo", map[string]string{"FifoQueue": "true"}
+	}
+	topicAttrs := map[string]string{}
+	if fifo {
+		topicAttrs["FifoTopic"] = "true"
+	}
+	topic, err := tt.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(uniqueName("tasks") + suffix), Attributes: topicAttrs})
 	if err != nil {
 		t.Fatal(err)
 	}
+	tt.arn = aws.ToString(topic.TopicArn)
 	subscribe := func(queue, filter string) string {
-		url, arn, err := sqs.CreateQueue(ctx, queue)
+		q, err := tt.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(uniqueName(queue) + suffix), Attributes: attrs})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := client.Subscribe(ctx, &sns.SubscribeInput{
-			TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(arn),
+		arn, err := tt.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tt.sns.Subscribe(ctx, &sns.SubscribeInput{
+			TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(arn.Attributes["QueueArn"]),
 			Attributes: map[string]string{"RawMessageDelivery": "true", "FilterPolicy": filter},
 		}); err != nil {
 			t.Fatal(err)
 		}
-		return url
+		return aws.ToString(q.QueueUrl)
 	}
-	personaQueue = subscribe("persona.fifo", `{"queue":["persona"]}`)
-	otherQueue = subscribe("other.fifo", `{"queue":["other"]}`)
-	return client, *topic.TopicArn, sqs, personaQueue, otherQueue
+	tt.personaQueue = subscribe("persona", `{"queue":["persona"]}`)
+	tt.otherQueue = subscribe("other", `{"queue":["other"]}`)
+	return tt
 }
 
-func TestAPublishedTaskReachesThePersonaQueueWithItsAttributes(t *testing.T) {
-	ctx := context.Background()
-	client, topicArn, sqs, personaQueue, otherQueue := goawsTopic(t)
-	task := Task{Type: TaskTypeProvision, PersonaID: "p1", UserID: "user-a", RequestedAt: "2026-11-25T10:00:00.000Z"}
-
-	if err := NewTaskPublisher(client, topicArn, true).Publish(ctx, task); err != nil {
-		t.Fatal(err)
-	}
-
-	msgs, err := sqs.Receive(ctx, personaQueue, 10)
+// receive returns the messages waiting in the queue, with their attributes and FIFO ids.
+func (tt taskTopic) receive(t *testing.T, queueURL string) []sqstypes.Message {
+	t.Helper()
+	out, err := tt.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10,
+		MessageAttributeNames: []string{"All"},
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{
+			sqstypes.MessageSystemAttributeNameMessageGroupId, sqstypes.MessageSystemAttributeNameMessageDeduplicationId,
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return out.Messages
+}
+
+func TestAPublishedTaskReachesThePersonaQueueWithItsAttributes(t *testing.T) {
+	topic := newTaskTopic(t, true)
+	task := Task{Type: TaskTypeProvision, PersonaID: "p1", UserID: "user-a", RequestedAt: "2026-11-25T10:00:00.000Z"}
+
+	if err := NewTaskPublisher(topic.sns, topic.arn, true).Publish(context.Background(), task); err != nil {
+		t.Fatal(err)
+	}
+
+	msgs := topic.receive(t, topic.personaQueue)
 	if len(msgs) != 1 {
 		t.Fatalf("persona queue holds %d messages, want 1", len(msgs))
 	}
 	var got Task
-	if err := json.Unmarshal([]byte(msgs[0].Body), &got); err != nil {
-		t.Fatalf("body %q is not the task (raw delivery expected): %v", msgs[0].Body, err)
+	if err := json.Unmarshal([]byte(aws.ToString(msgs[0].Body)), &got); err != nil {
+		t.Fatalf("body %q is not the task (raw delivery expected): %v", aws.ToString(msgs[0].Body), err)
 	}
 	if got != task {
 		t.Fatalf("received %+v, want %+v", got, task)
 	}
-	if msgs[0].Attributes[QueueAttribute] != QueueName {
-		t.Fatalf("message attributes %v, want %s=%s", msgs[0].Attributes, QueueAttribute, QueueName)
+	if attr := msgs[0].MessageAttributes[QueueAttribute]; aws.ToString(attr.StringValue) != QueueName {
+		t.Fatalf("message attribute %s = %q, want %s", QueueAttribute, aws.ToString(attr.StringValue), QueueName)
 	}
-	if other, _ := sqs.Receive(ctx, otherQueue, 10); len(other) != 0 {
+	if other := topic.receive(t, topic.otherQueue); len(other) != 0 {
 		t.Fatalf("the other queue received the persona task: %+v", other)
 	}
 }
 
 func TestAMessageForAnotherQueueIsNotRoutedToThePersonaQueue(t *testing.T) {
-	ctx := context.Background()
-	client, topicArn, sqs, personaQueue, otherQueue := goawsTopic(t)
-	_, err := client.Publish(ctx, &sns.PublishInput{
-		TopicArn: aws.String(topicArn), Message: aws.String(`{"type":"report.build"}`),
+	topic := newTaskTopic(t, true)
+	_, err := topic.sns.Publish(context.Background(), &sns.PublishInput{
+		TopicArn: aws.String(topic.arn), Message: aws.String(`{"type":"report.build"}`),
 		MessageGroupId: aws.String("user-a"), MessageDeduplicationId: aws.String("r1"),
 		MessageAttributes: map[string]snstypes.MessageAttributeValue{
 			QueueAttribute: {DataType: aws.String("String"), StringValue: aws.String("other")},
@@ -92,21 +128,12 @@ func TestAMessageForAnotherQueueIsNotRoutedToThePersonaQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msgs, _ := sqs.Receive(ctx, personaQueue, 10); len(msgs) != 0 {
+	if msgs := topic.receive(t, topic.personaQueue); len(msgs) != 0 {
 		t.Fatalf("persona queue received %+v, want nothing", msgs)
 	}
-	if msgs, _ := sqs.Receive(ctx, otherQueue, 10); len(msgs) != 1 {
+	if msgs := topic.receive(t, topic.otherQueue); len(msgs) != 1 {
 		t.Fatalf("the other queue holds %d messages, want 1 (the filter is doing nothing)", len(msgs))
 	}
-}
-
-// recordingSNS keeps what was published; goaws does not report FIFO group or
-// deduplication ids back, so these are checked on the request itself.
-type recordingSNS struct{ inputs []*sns.PublishInput }
-
-func (r *recordingSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
-	r.inputs = append(r.inputs, in)
-	return &sns.PublishOutput{}, nil
 }
 
 func TestPublishGroupsTasksByUserAndDeduplicatesByPersona(t *testing.T) {
@@ -122,20 +149,27 @@ func TestPublishGroupsTasksByUserAndDeduplicatesByPersona(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recordingSNS{}
+			topic := newTaskTopic(t, tt.fifo)
 			task := Task{Type: TaskTypeProvision, PersonaID: "p1", UserID: tt.user}
-			if err := NewTaskPublisher(rec, "arn:topic", tt.fifo).Publish(context.Background(), task); err != nil {
-				t.Fatal(err)
+			publisher := NewTaskPublisher(topic.sns, topic.arn, tt.fifo)
+			// A retried request publishes the same task again.
+			for range 2 {
+				if err := publisher.Publish(context.Background(), task); err != nil {
+					t.Fatal(err)
+				}
 			}
-			in := rec.inputs[0]
-			if got := aws.ToString(in.MessageGroupId); got != tt.wantGroup {
+			msgs := topic.receive(t, topic.personaQueue)
+			wantMessages, wantDedup := 2, ""
+			if tt.fifo {
+				wantMessages, wantDedup = 1, "p1"
+			}
+			if len(msgs) != wantMessages {
+				t.Fatalf("persona queue holds %d messages after two publishes, want %d", len(msgs), wantMessages)
+			}
+			if got := msgs[0].Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]; got != tt.wantGroup {
 				t.Errorf("MessageGroupId = %q, want %q", got, tt.wantGroup)
 			}
-			wantDedup := ""
-			if tt.fifo {
-				wantDedup = "p1"
-			}
-			if got := aws.ToString(in.MessageDeduplicationId); got != wantDedup {
+			if got := msgs[0].Attributes[string(sqstypes.MessageSystemAttributeNameMessageDeduplicationId)]; got != wantDedup {
 				t.Errorf("MessageDeduplicationId = %q, want %q", got, wantDedup)
 			}
 		})

@@ -26,8 +26,10 @@ const testAPIKey = "sk-test-5up3r-s3cr3t"
 // from the constructs' default of 3, so a worker that ignored it would show.
 const testMaxReceives = 4
 
-// fakeSSM stands in for SSM Parameter Store (no emulator exists here): it serves one
-// parameter, counts reads, and fails while err is set.
+// fakeSSM stands in for the SSM client where a test counts reads or makes them fail
+// (as throttling would), which moto's server cannot be asked to do; the worker's
+// bootstrap test reads the key from moto. It serves one parameter, counts reads, and
+// fails while err is set.
 type fakeSSM struct {
 	mu    sync.Mutex
 	reads int

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
 // echoPool builds testdata/echo for the host and starts a pool of size processes for it.
@@ -22,7 +23,7 @@ func echoPool(t *testing.T, size int, timeout time.Duration) (*Pool, *localaws.B
 	t.Helper()
 	rie, err := EmulatorTool.Path()
 	if errors.Is(err, localaws.ErrToolMissing) {
-		t.Skipf("%v", err)
+		localawstest.SkipOrFail(t, err)
 	}
 	if err != nil {
 		t.Fatal(err)

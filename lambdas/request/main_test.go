@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/persona"
@@ -29,28 +31,34 @@ func env(dynamoEndpoint, snsEndpoint, topicArn string) []string {
 
 func TestTheBootstrapStoresAPersonaAndItsTaskReachesThePersonaQueue(t *testing.T) {
 	ctx := context.Background()
-	dynalite, goaws := localawstest.Dynalite(t), localawstest.Goaws(t)
+	dynalite, moto := localawstest.Dynalite(t), localawstest.Moto(t)
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
 	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
 		t.Fatal(err)
 	}
-	topics := sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(goaws.Endpoint) })
+	topics := sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(moto.Endpoint) })
 	topic, err := topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("tasks.fifo"), Attributes: map[string]string{"FifoTopic": "true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sqs := localawstest.GoawsSQS{Endpoint: goaws.Endpoint}
-	queueURL, queueArn, err := sqs.CreateQueue(ctx, "persona.fifo")
+	queues := sqs.NewFromConfig(localawstest.Config(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(moto.Endpoint) })
+	queue, err := queues.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("persona.fifo"), Attributes: map[string]string{"FifoQueue": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueArn, err := queues.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: queue.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := topics.Subscribe(ctx, &sns.SubscribeInput{
-		TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueArn),
+		TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueArn.Attributes["QueueArn"]),
 		Attributes: map[string]string{"RawMessageDelivery": "true", "FilterPolicy": `{"queue":["persona"]}`},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	fn := localawstest.StartBootstrap(t, localawstest.BuildBootstrap(t, "./lambdas/request"), env(dynalite.Endpoint, goaws.Endpoint, *topic.TopicArn))
+	fn := localawstest.StartBootstrap(t, localawstest.BuildBootstrap(t, "./lambdas/request"), env(dynalite.Endpoint, moto.Endpoint, *topic.TopicArn))
 
 	res, err := fn.Invoke(ctx, postEvent("user-a", `{"name":"Trip Planner","instructions":"Ask for dates first."}`))
 	if err != nil {
@@ -68,11 +76,11 @@ func TestTheBootstrapStoresAPersonaAndItsTaskReachesThePersonaQueue(t *testing.T
 	if err != nil || stored.UserID != "user-a" || stored.TaskState != persona.TaskPublished {
 		t.Fatalf("stored %+v (%v), want user-a's persona with its task published", stored, err)
 	}
-	msgs, err := sqs.Receive(ctx, queueURL, 10)
+	received, err := queues.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, body.Persona.ID) {
+	if msgs := received.Messages; len(msgs) != 1 || !strings.Contains(aws.ToString(msgs[0].Body), body.Persona.ID) {
 		t.Fatalf("persona queue holds %+v, want the task for %s", msgs, body.Persona.ID)
 	}
 	if strings.Contains(fn.Output(), "Ask for dates first") {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,6 +16,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
 	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/persona"
@@ -24,26 +29,28 @@ const (
 	apiKeyParameter = "/persona-app/test/MyApiKey"
 )
 
-// fakeSSM is a test double of SSM Parameter Store's wire protocol (awsJson1_1), since
-// no SSM emulator exists here. It serves the API key parameter and counts reads.
-func fakeSSM(t *testing.T) (endpoint string, reads *atomic.Int64) {
+// motoSSM stores the API key in moto's SSM and returns an endpoint in front of
+// moto that counts the functions' GetParameter calls.
+func motoSSM(t *testing.T) (endpoint string, reads *atomic.Int64) {
+	t.Helper()
+	moto := localawstest.Moto(t)
+	client := ssm.NewFromConfig(localawstest.Config(), func(o *ssm.Options) { o.BaseEndpoint = aws.String(moto.Endpoint) })
+	if _, err := client.PutParameter(context.Background(), &ssm.PutParameterInput{
+		Name: aws.String(apiKeyParameter), Value: aws.String(apiKey), Type: ssmtypes.ParameterTypeSecureString,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	target, err := url.Parse(moto.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
 	reads = &atomic.Int64{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ Name string }
-		if r.Header.Get("X-Amz-Target") != "AmazonSSM.GetParameter" || json.NewDecoder(r.Body).Decode(&in) != nil {
-			http.Error(w, "unexpected request", http.StatusBadRequest)
-			return
+		if r.Header.Get("X-Amz-Target") == "AmazonSSM.GetParameter" {
+			reads.Add(1)
 		}
-		reads.Add(1)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		if in.Name != apiKeyParameter {
-			w.WriteHeader(http.StatusBadRequest)
-			w.Write([]byte(`{"__type":"ParameterNotFound","message":"not found"}`))
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"Parameter": map[string]any{
-			"Name": in.Name, "Type": "SecureString", "Value": apiKey, "Version": 1,
-		}})
+		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL, reads
@@ -134,7 +141,7 @@ func task(id string) string {
 func TestTheBootstrapProvisionsPersonasAndReportsOnlyTheFailedMessage(t *testing.T) {
 	ctx := context.Background()
 	store, dynamoEndpoint := newTable(t, "p1", "p2")
-	ssmEndpoint, reads := fakeSSM(t)
+	ssmEndpoint, reads := motoSSM(t)
 	fn := localawstest.StartBootstrap(t, localawstest.BuildBootstrap(t, "./lambdas/worker"), env(dynamoEndpoint, ssmEndpoint))
 
 	if failed := invoke(t, fn, record("m1", task("p1"), "user-p1", 1), record("m2", "not a task", "user-x", 1)); strings.Join(failed, ",") != "m2" {
@@ -159,7 +166,7 @@ func TestTheBootstrapProvisionsPersonasAndReportsOnlyTheFailedMessage(t *testing
 func TestTheBootstrapGivesUpOnThePersonaAtTheLastReceiveItsQueueLinkGives(t *testing.T) {
 	ctx := context.Background()
 	store, dynamoEndpoint := newTable(t, "p1")
-	ssmEndpoint, _ := fakeSSM(t)
+	ssmEndpoint, _ := motoSSM(t)
 	// The key's parameter does not exist, so every attempt fails and is retried.
 	unreadable := setEnv(env(dynamoEndpoint, ssmEndpoint), "RESOURCE_MyApiKey", `{"kind":"secret","parameter":"/persona-app/test/Missing"}`)
 	fn := localawstest.StartBootstrap(t, localawstest.BuildBootstrap(t, "./lambdas/worker"), unreadable)

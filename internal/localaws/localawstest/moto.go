@@ -3,6 +3,7 @@ package localawstest
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -63,4 +64,22 @@ func StartMoto(ctx context.Context) (*localaws.Server, error) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// ResetMoto empties moto's server srv of everything tests stored, so that tests that
+// share one server, one after another, each start from nothing.
+func ResetMoto(ctx context.Context, srv *localaws.Server) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.Endpoint+"/moto-api/reset", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("resetting moto: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("resetting moto: %s", resp.Status)
+	}
+	return nil
 }

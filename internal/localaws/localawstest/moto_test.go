@@ -44,3 +44,21 @@ func TestAMissingMotoSaysHowToInstallIt(t *testing.T) {
 		t.Errorf("error %q does not say how to install moto", err)
 	}
 }
+
+func TestResetMotoForgetsWhatTestsStored(t *testing.T) {
+	srv := Moto(t)
+	ctx := context.Background()
+	client := ssm.NewFromConfig(Config(), func(o *ssm.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+	if _, err := client.PutParameter(ctx, &ssm.PutParameterInput{
+		Name: aws.String("/app/dev/Key"), Value: aws.String("v"), Type: ssmtypes.ParameterTypeSecureString,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ResetMoto(ctx, srv); err != nil {
+		t.Fatal(err)
+	}
+	var notFound *ssmtypes.ParameterNotFound
+	if _, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/dev/Key")}); !errors.As(err, &notFound) {
+		t.Fatalf("after a reset GetParameter = %v, want ParameterNotFound", err)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/personabackend/app/cli/terraform"
 	"github.com/personabackend/app/constructs"
 	"github.com/personabackend/app/dev"
+	"github.com/personabackend/app/persona"
 	"github.com/personabackend/app/topology"
 )
 
@@ -189,7 +190,7 @@ func (project) Stage(name string) (cli.StageInfo, error) {
 }
 
 func (project) Secrets(stage string) ([]topology.Secret, error) {
-	return constructs.DeclareSecrets(backend.App, stage, backend.SecretNames)
+	return constructs.DeclareSecrets(backend.App, stage, persona.Secrets)
 }
 
 // Synth synthesizes the stage into a folder of its own, .build/stages/<stage>/, where

@@ -19,37 +19,35 @@ import (
 // App is the app's name: stacks are "persona-<stage>".
 const App = "persona"
 
-// SecretNames are the secrets every stage declares; set their values with
-// `go run . secrets set NAME --stage STAGE`.
-var SecretNames = []string{"MyApiKey"}
-
 // Define declares one stage's stack: secrets, the persona table, the task topic
 // with the persona queue and its worker, the HTTP API, and the web app (MyWeb) on
-// stages with their own user pool.
+// stages with their own user pool. The domain's names (link names, routes, the queue
+// filter, secret names, the table schema) come from package persona, which the
+// handlers read them from too.
 func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, error) {
 	stack, err := app.NewStack(stage)
 	if err != nil {
 		return nil, err
 	}
-	secrets, err := constructs.NewSecretSet(stack, SecretNames...)
+	secrets, err := constructs.NewSecretSet(stack, persona.Secrets...)
 	if err != nil {
 		return nil, err
 	}
-	apiKey, err := secrets.Secret("MyApiKey")
+	apiKey, err := secrets.Secret(persona.APIKeySecret)
 	if err != nil {
 		return nil, err
 	}
-	table, err := constructs.NewPersonaTable(stack, "PersonaTable", constructs.PersonaTableDefaults())
+	table, err := constructs.NewPersonaTable(stack, persona.TableLink, constructs.TableProps{Name: "persona", Schema: persona.TableSchema()})
 	if err != nil {
 		return nil, err
 	}
-	tasks, err := constructs.NewTaskOrchestrator(stack, "TaskTopic", constructs.TaskOrchestratorProps{Name: "tasks"})
+	tasks, err := constructs.NewTaskOrchestrator(stack, persona.TopicLink, constructs.TaskOrchestratorProps{Name: "tasks"})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tasks.SubscribeQueue("PersonaQueue", constructs.QueueSubscriptionProps{
+	if _, err := tasks.SubscribeQueue(persona.QueueLink, constructs.QueueSubscriptionProps{
 		Name:   "persona",
-		Filter: map[string]any{"queue": []string{"persona"}},
+		Filter: persona.QueueFilter(),
 		Worker: constructs.FunctionProps{
 			Package:     "./lambdas/worker",
 			Name:        "worker",
@@ -81,7 +79,7 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 	if err != nil {
 		return nil, err
 	}
-	if _, err := api.Route("GET /personas", constructs.FunctionProps{
+	if _, err := api.Route(persona.RouteList, constructs.FunctionProps{
 		Package:     "./lambdas/list",
 		Name:        "list",
 		Description: "Lists the caller's personas",
@@ -90,7 +88,7 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 	}); err != nil {
 		return nil, err
 	}
-	if _, err := api.Route("GET /personas/{personaId}", constructs.FunctionProps{
+	if _, err := api.Route(persona.RouteGet, constructs.FunctionProps{
 		Package:     "./lambdas/get",
 		Name:        "get",
 		Description: "Returns one of the caller's personas",
@@ -98,7 +96,7 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 	}); err != nil {
 		return nil, err
 	}
-	if _, err := api.Route("POST /personas", constructs.FunctionProps{
+	if _, err := api.Route(persona.RouteRequest, constructs.FunctionProps{
 		Package:     "./lambdas/request",
 		Name:        "request",
 		Description: "Requests a new persona",

@@ -201,7 +201,7 @@ func concat(lists ...[]string) []string {
 
 func TestLinkRefusesAccessTheResourceDoesNotOffer(t *testing.T) {
 	stack := scratchStack(t)
-	table, err := NewPersonaTable(stack, "Things", TableProps{})
+	table, err := NewPersonaTable(stack, "Things", idTable())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/personabackend/app/dynamo"
 )
 
 // One jsii runtime per test binary costs about 2 s, so every test reads the stacks
@@ -97,12 +99,12 @@ func defineTestStack(app *App, stage Stage) error {
 		return err
 	}
 	paymentKey, _ := secrets.Secret("PaymentKey")
-	table, err := NewPersonaTable(stack, "Orders", TableProps{
-		Fields:        map[string]FieldType{"orderId": String, "customerId": String, "placedAt": Number},
-		PrimaryIndex:  Index{HashKey: "orderId"},
-		GlobalIndexes: map[string]GlobalIndex{"ByCustomer": {HashKey: "customerId", RangeKey: "placedAt", Projection: Projection{KeysOnly: true}}},
+	table, err := NewPersonaTable(stack, "Orders", TableProps{Schema: dynamo.Table{
+		Fields:        map[string]dynamo.FieldType{"orderId": dynamo.String, "customerId": dynamo.String, "placedAt": dynamo.Number},
+		PrimaryIndex:  dynamo.Index{HashKey: "orderId"},
+		GlobalIndexes: map[string]dynamo.GlobalIndex{"ByCustomer": {HashKey: "customerId", RangeKey: "placedAt", Projection: dynamo.Projection{KeysOnly: true}}},
 		TTL:           "expiresAt",
-	})
+	}})
 	if err != nil {
 		return err
 	}

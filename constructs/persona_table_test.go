@@ -1,11 +1,14 @@
 package constructs
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/personabackend/app/dynamo"
 )
 
 func TestPersonaTableIsOnDemandWithPointInTimeRecoveryOnEveryStage(t *testing.T) {
@@ -51,81 +54,58 @@ func TestPersonaTableDeclaresKeyAttributesAndIndexes(t *testing.T) {
 	}
 }
 
-func TestPersonaTableDefaultsAreThePersonaSchema(t *testing.T) {
-	p := PersonaTableDefaults()
-	if err := p.validate(); err != nil {
-		t.Fatalf("defaults are invalid: %v", err)
-	}
-	if p.PrimaryIndex.HashKey != "personaId" {
-		t.Errorf("hash key = %q, want personaId", p.PrimaryIndex.HashKey)
-	}
-	if gi := p.GlobalIndexes["UserIdIndex"]; gi.HashKey != "userId" || gi.RangeKey != "createdAt" {
-		t.Errorf("UserIdIndex = %+v, want userId newest first by createdAt", gi)
-	}
-	if gi := p.GlobalIndexes["StatusIndex"]; gi.HashKey != "personaStatus" {
-		t.Errorf("StatusIndex = %+v, want personaStatus", gi)
-	}
+// idTable is the smallest table: items by the string key id.
+func idTable() TableProps {
+	return TableProps{Schema: dynamo.Table{Fields: map[string]dynamo.FieldType{"id": dynamo.String}, PrimaryIndex: dynamo.Index{HashKey: "id"}}}
 }
 
-func TestTablePropsRejectSchemasDynamoDBWouldRefuse(t *testing.T) {
+func TestAnInvalidSchemaOrStreamIsRefusedNamingTheTable(t *testing.T) {
+	stack := scratchStack(t)
+	valid := idTable().Schema
 	tests := []struct {
 		name  string
 		props TableProps
 		want  string
 	}{
-		{"a hash key that is not a field", TableProps{Fields: map[string]FieldType{"id": String}, PrimaryIndex: Index{HashKey: "pk"}}, `primary index hash key "pk" is not one of Fields`},
-		{"no hash key", TableProps{Fields: map[string]FieldType{"id": String}}, "primary index hash key is required"},
-		{"a field no index uses", TableProps{Fields: map[string]FieldType{"id": String, "name": String}, PrimaryIndex: Index{HashKey: "id"}}, "fields [name] are not a key"},
-		{"an unknown field type", TableProps{Fields: map[string]FieldType{"id": "text"}, PrimaryIndex: Index{HashKey: "id"}}, `type "text": use string, number or binary`},
-		{"an index range key that is not a field", TableProps{
-			Fields: map[string]FieldType{"id": String, "owner": String}, PrimaryIndex: Index{HashKey: "id"},
-			GlobalIndexes: map[string]GlobalIndex{"ByOwner": {HashKey: "owner", RangeKey: "at"}},
-		}, `index ByOwner range key "at" is not one of Fields`},
-		{"both projections", TableProps{
-			Fields: map[string]FieldType{"id": String, "owner": String}, PrimaryIndex: Index{HashKey: "id"},
-			GlobalIndexes: map[string]GlobalIndex{"ByOwner": {HashKey: "owner", Projection: Projection{KeysOnly: true, Include: []string{"x"}}}},
-		}, "choose KeysOnly or Include"},
-		{"an unknown stream view", TableProps{Fields: map[string]FieldType{"id": String}, PrimaryIndex: Index{HashKey: "id"}, Stream: "ALL"}, `stream "ALL"`},
+		{"empty props, which once meant the persona table", TableProps{}, "table Things: props.Schema is required"},
+		{"only a name", TableProps{Name: "things"}, "table Things: props.Schema is required"},
+		{"a schema DynamoDB would refuse", TableProps{Schema: dynamo.Table{Fields: map[string]dynamo.FieldType{"id": dynamo.String}}}, "table Things: primary index hash key is required"},
+		{"an unknown stream view", TableProps{Schema: valid, Stream: "ALL"}, `table Things: stream "ALL"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.props.validate()
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("validate() = %v, want an error containing %q", err, tt.want)
+			if _, err := NewPersonaTable(stack, "Things", tt.props); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("NewPersonaTable = %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}
 }
 
-func TestAPersonaTableAloneSynthesizesWithThePersonaSchema(t *testing.T) {
+func TestATableDeclaresTheSchemaItIsGivenAndRecordsItInTheTopology(t *testing.T) {
 	stack := scratchStack(t)
-	if _, err := NewPersonaTable(stack, "PersonaTable", TableProps{}); err != nil {
+	schema := dynamo.Table{
+		Fields:        map[string]dynamo.FieldType{"sku": dynamo.String, "warehouse": dynamo.String, "count": dynamo.Number},
+		PrimaryIndex:  dynamo.Index{HashKey: "sku", RangeKey: "warehouse"},
+		GlobalIndexes: map[string]dynamo.GlobalIndex{"ByCount": {HashKey: "warehouse", RangeKey: "count", Projection: dynamo.Projection{Include: []string{"note"}}}},
+	}
+	if _, err := NewPersonaTable(stack, "Stock", TableProps{Schema: schema, Stream: StreamNewImage}); err != nil {
 		t.Fatal(err)
 	}
 	synth := cdktf.Testing_Synth(stack.stack, jsii.Bool(false))
 	props := map[string]any{
-		"name":     "scratch-dev-persona",
-		"hash_key": "personaId",
+		"name":             "scratch-dev-stock",
+		"hash_key":         "sku",
+		"range_key":        "warehouse",
+		"stream_view_type": "NEW_IMAGE",
 		"global_secondary_index": []any{
-			map[string]any{"name": "StatusIndex", "hash_key": "personaStatus", "projection_type": "ALL"},
-			map[string]any{"name": "UserIdIndex", "hash_key": "userId", "range_key": "createdAt", "projection_type": "ALL"},
+			map[string]any{"name": "ByCount", "hash_key": "warehouse", "range_key": "count", "projection_type": "INCLUDE", "non_key_attributes": []any{"note"}},
 		},
 	}
 	if !*cdktf.Testing_ToHaveResourceWithProperties(synth, jsii.String("aws_dynamodb_table"), &props) {
 		t.Errorf("synthesized table lacks %v:\n%s", props, *synth)
 	}
-}
-
-func TestPropsWithoutFieldsButWithKeysOrOptionsAreRefused(t *testing.T) {
-	stack := scratchStack(t)
-	for name, props := range map[string]TableProps{
-		"a stream":     {Stream: StreamNewImage},
-		"a TTL":        {TTL: "expiresAt"},
-		"a hash key":   {PrimaryIndex: Index{HashKey: "id"}},
-		"some indexes": {GlobalIndexes: map[string]GlobalIndex{"ByX": {HashKey: "x"}}},
-	} {
-		if _, err := NewPersonaTable(stack, "T"+strings.ReplaceAll(name, " ", ""), props); err == nil || !strings.Contains(err.Error(), "give Fields") {
-			t.Errorf("%s without Fields: %v", name, err)
-		}
+	topo := stack.Topology().Tables
+	if len(topo) != 1 || topo[0].LinkName != "Stock" || topo[0].Name != "scratch-dev-stock" || !reflect.DeepEqual(topo[0].Schema, schema) {
+		t.Errorf("topology tables = %+v, want Stock with the schema it was given", topo)
 	}
 }

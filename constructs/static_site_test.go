@@ -403,7 +403,7 @@ func TestASecretIsNeverPublicConfig(t *testing.T) {
 
 func TestBadSitePropsAreRefusedWithWhatToDo(t *testing.T) {
 	stack := scratchStack(t)
-	table, err := NewPersonaTable(stack, "Things", TableProps{Fields: map[string]FieldType{"id": String}, PrimaryIndex: Index{HashKey: "id"}})
+	table, err := NewPersonaTable(stack, "Things", idTable())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,19 +6,21 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/personabackend/app/dynamo"
 )
 
 // ordersTable is a table with two indexes, on a stack of its own.
 func ordersTable(t *testing.T) *PersonaTable {
 	t.Helper()
-	table, err := NewPersonaTable(scratchStack(t), "Orders", TableProps{
-		Fields:       map[string]FieldType{"orderId": String, "customerId": String, "state": String},
-		PrimaryIndex: Index{HashKey: "orderId"},
-		GlobalIndexes: map[string]GlobalIndex{
+	table, err := NewPersonaTable(scratchStack(t), "Orders", TableProps{Schema: dynamo.Table{
+		Fields:       map[string]dynamo.FieldType{"orderId": dynamo.String, "customerId": dynamo.String, "state": dynamo.String},
+		PrimaryIndex: dynamo.Index{HashKey: "orderId"},
+		GlobalIndexes: map[string]dynamo.GlobalIndex{
 			"ByCustomer": {HashKey: "customerId"},
 			"ByState":    {HashKey: "state"},
 		},
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -257,7 +257,7 @@ func (s *Session) startDynamoDB(ctx context.Context) error {
 	client := dynamodb.NewFromConfig(s.awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.Endpoint) })
 	// Tables kept from an earlier run are left as they are.
 	for _, t := range s.stack.Tables {
-		if err := localaws.CreateTable(ctx, client, t); err != nil {
+		if err := localaws.CreateTable(ctx, client, t.Name, t.Schema); err != nil {
 			return err
 		}
 	}

@@ -44,16 +44,17 @@ const maxReceives = 3
 // that a failing message reaches the dead-letter queue within seconds.
 func personaStack(stage string) *topology.Stack {
 	name := func(s string) string { return "persona-" + stage + "-" + s }
+	filter, _ := json.Marshal(persona.QueueFilter()) // a map of string slices: cannot fail
 	return &topology.Stack{
 		App: "persona", Stage: stage, Region: "us-east-1",
-		Tables: []topology.Table{persona.TableShape(name("persona"))},
+		Tables: []topology.Table{{LinkName: persona.TableLink, Name: name("persona"), Schema: persona.TableSchema()}},
 		Topics: []topology.Topic{{LinkName: persona.TopicLink, Name: name("tasks.fifo"), FIFO: true}},
 		Queues: []topology.Queue{
 			{LinkName: persona.QueueLink, Name: name("persona.fifo"), FIFO: true, VisibilityTimeoutSeconds: 2, RetentionSeconds: 345600,
 				DeadLetterQueue: name("persona-dlq.fifo"), MaxReceiveCount: maxReceives},
 			{Name: name("persona-dlq.fifo"), FIFO: true, VisibilityTimeoutSeconds: 30, RetentionSeconds: 1209600},
 		},
-		Subscriptions: []topology.Subscription{{Topic: name("tasks.fifo"), Queue: name("persona.fifo"), FilterPolicy: `{"queue":["persona"]}`, RawMessageDelivery: true}},
+		Subscriptions: []topology.Subscription{{Topic: name("tasks.fifo"), Queue: name("persona.fifo"), FilterPolicy: string(filter), RawMessageDelivery: true}},
 		Functions: []topology.Function{
 			{Name: name("list"), Package: "./lambdas/list", MemoryMB: 256, TimeoutSeconds: 10,
 				Links: []topology.Link{{Name: persona.TableLink, Access: "read"}}},
@@ -66,9 +67,9 @@ func personaStack(stage string) *topology.Stack {
 			{Name: name("hello"), Package: "./dev/testdata/hello", MemoryMB: 128, TimeoutSeconds: 5},
 		},
 		Routes: []topology.Route{
-			{RouteKey: "GET /personas", Function: name("list"), Authorized: true},
-			{RouteKey: "POST /personas", Function: name("request"), Authorized: true},
-			{RouteKey: "GET /personas/{personaId}", Function: name("get"), Authorized: true},
+			{RouteKey: persona.RouteList, Function: name("list"), Authorized: true},
+			{RouteKey: persona.RouteRequest, Function: name("request"), Authorized: true},
+			{RouteKey: persona.RouteGet, Function: name("get"), Authorized: true},
 			{RouteKey: "GET /hello", Function: name("hello")},
 		},
 		EventSources: []topology.EventSource{{Queue: name("persona.fifo"), Function: name("worker"), BatchSize: 10, ReportBatchItemFailures: true}},

@@ -23,21 +23,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// Routes served by the API handlers.
-const (
-	RouteList    = "GET /personas"
-	RouteRequest = "POST /personas"
-	RouteGet     = "GET /personas/{personaId}"
-)
-
-// Headers of the contract beyond Authorization and Content-Type: what a caller sends
-// and reads, which the API's CORS configuration lets a browser's script do.
-const (
-	HeaderIdempotencyKey     = "Idempotency-Key"     // request: makes POST /personas safe to retry
-	HeaderLocation           = "Location"            // response: the requested persona's URL
-	HeaderIdempotentReplayed = "Idempotent-Replayed" // response: "true" when a retry returned the stored persona
-)
-
 // Request limits.
 const (
 	// MaxBodyBytes bounds a POST /personas body; larger bodies get 413.

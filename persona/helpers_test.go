@@ -73,7 +73,7 @@ func newTestStore(tb testing.TB) (*Store, *dynamodb.Client) {
 	}
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
 	name := uniqueName("personas")
-	if err := localaws.CreateTable(context.Background(), db, TableShape(name)); err != nil {
+	if err := localaws.CreateTable(context.Background(), db, name, TableSchema()); err != nil {
 		tb.Fatal(err)
 	}
 	return NewStore(db, name), db

@@ -12,9 +12,6 @@ import (
 	"time"
 )
 
-// APIKeySecret is the linked secret the worker signs agent profiles with.
-const APIKeySecret = "MyApiKey"
-
 // Defaults an agent profile takes when the persona leaves them open.
 const (
 	DefaultModel       = "default"

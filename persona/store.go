@@ -47,7 +47,7 @@ func (s *Store) Create(ctx context.Context, p Persona) error {
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
 		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(personaId)"),
+		ConditionExpression: aws.String("attribute_not_exists(" + AttrID + ")"),
 	})
 	if isConditionFailed(err) {
 		return fmt.Errorf("creating persona %s: %w", p.ID, ErrExists)
@@ -94,7 +94,7 @@ func (s *Store) SetTaskState(ctx context.Context, id string, state TaskState, ta
 		TableName:                 aws.String(s.table),
 		Key:                       key(id),
 		UpdateExpression:          aws.String(update),
-		ConditionExpression:       aws.String("attribute_exists(personaId)"),
+		ConditionExpression:       aws.String("attribute_exists(" + AttrID + ")"),
 		ExpressionAttributeValues: values,
 	})
 	if isConditionFailed(err) {
@@ -125,7 +125,7 @@ func (s *Store) Transition(ctx context.Context, id string, t Transition) error {
 		":to":   &types.AttributeValueMemberS{Value: string(t.To)},
 		":now":  &types.AttributeValueMemberS{Value: FormatTime(t.Now)},
 	}
-	set := "SET personaStatus = :to, updatedAt = :now"
+	set := "SET " + AttrStatus + " = :to, updatedAt = :now"
 	remove := ""
 	if t.Reason != "" {
 		set += ", statusReason = :reason"
@@ -145,7 +145,7 @@ func (s *Store) Transition(ctx context.Context, id string, t Transition) error {
 		TableName:                 aws.String(s.table),
 		Key:                       key(id),
 		UpdateExpression:          aws.String(set + remove),
-		ConditionExpression:       aws.String("attribute_exists(personaId) AND personaStatus = :from"),
+		ConditionExpression:       aws.String("attribute_exists(" + AttrID + ") AND " + AttrStatus + " = :from"),
 		ExpressionAttributeValues: values,
 	})
 	if isConditionFailed(err) {
@@ -196,13 +196,13 @@ func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		IndexName:                 aws.String(UserIDIndex),
-		KeyConditionExpression:    aws.String("userId = :user"),
+		KeyConditionExpression:    aws.String(AttrUserID + " = :user"),
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(int32(q.Limit)),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":user": &types.AttributeValueMemberS{Value: q.UserID}},
 	}
 	if q.Status != "" {
-		in.FilterExpression = aws.String("personaStatus = :status")
+		in.FilterExpression = aws.String(AttrStatus + " = :status")
 		in.ExpressionAttributeValues[":status"] = &types.AttributeValueMemberS{Value: string(q.Status)}
 		in.Limit = aws.Int32(int32(max(q.Limit, filteredReadSize)))
 	}
@@ -234,28 +234,26 @@ func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	var next struct {
-		PersonaID string `dynamodbav:"personaId"`
-		CreatedAt string `dynamodbav:"createdAt"`
-	}
+	// The position holds a persona's keys, which decode as a Persona's do.
+	var next Persona
 	if err := attributevalue.UnmarshalMap(in.ExclusiveStartKey, &next); err != nil {
 		return Page{}, fmt.Errorf("decoding the listing position: %w", err)
 	}
-	page.Next = &Cursor{PersonaID: next.PersonaID, CreatedAt: next.CreatedAt}
+	page.Next = &Cursor{PersonaID: next.ID, CreatedAt: next.CreatedAt}
 	return page, nil
 }
 
 // indexKey is the position of a persona in UserIdIndex: the index's keys and the table's.
 func indexKey(user, id, createdAt string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		"personaId": &types.AttributeValueMemberS{Value: id},
-		"userId":    &types.AttributeValueMemberS{Value: user},
-		"createdAt": &types.AttributeValueMemberS{Value: createdAt},
+		AttrID:        &types.AttributeValueMemberS{Value: id},
+		AttrUserID:    &types.AttributeValueMemberS{Value: user},
+		AttrCreatedAt: &types.AttributeValueMemberS{Value: createdAt},
 	}
 }
 
 func key(id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"personaId": &types.AttributeValueMemberS{Value: id}}
+	return map[string]types.AttributeValue{AttrID: &types.AttributeValueMemberS{Value: id}}
 }
 
 func isConditionFailed(err error) bool {

@@ -1,33 +1,40 @@
 package persona
 
-import "github.com/personabackend/app/topology"
+import "github.com/personabackend/app/dynamo"
 
-// Names of the links the handlers read and of the table's indexes the store queries.
+// Key attributes of the persona table, as Persona's dynamodbav tags name them (a
+// test holds the tags to these names).
 const (
-	TableLink   = "PersonaTable"
-	TopicLink   = "TaskTopic"
-	QueueLink   = "PersonaQueue"
+	AttrID        = "personaId"
+	AttrUserID    = "userId"
+	AttrCreatedAt = "createdAt"
+	AttrStatus    = "personaStatus"
+)
+
+// Global indexes of the persona table.
+const (
+	// UserIDIndex lists a user's personas, newest first through createdAt, whose
+	// TimeLayout values sort lexically in time order.
 	UserIDIndex = "UserIdIndex"
+	// StatusIndex finds personas by status.
 	StatusIndex = "StatusIndex"
 )
 
-// TableShape returns the shape of persona table the Store relies on, named name:
-// the stack's PersonaTable must have these keys and indexes. createdAt sorts
-// UserIdIndex because its values are TimeLayout strings, whose lexical order is time order.
-func TableShape(name string) topology.Table {
-	return topology.Table{
-		LinkName: TableLink,
-		Name:     name,
-		Fields: map[string]string{
-			"personaId":     "string",
-			"userId":        "string",
-			"createdAt":     "string",
-			"personaStatus": "string",
+// TableSchema is the persona table: personas by id, by owner (newest first) and by
+// status. The stack declares the table with it, the Store queries what it declares,
+// and the dev mode and the tests create local tables from it.
+func TableSchema() dynamo.Table {
+	return dynamo.Table{
+		Fields: map[string]dynamo.FieldType{
+			AttrID:        dynamo.String,
+			AttrUserID:    dynamo.String,
+			AttrCreatedAt: dynamo.String,
+			AttrStatus:    dynamo.String,
 		},
-		HashKey: "personaId",
-		GlobalIndexes: []topology.Index{
-			{Name: UserIDIndex, HashKey: "userId", RangeKey: "createdAt", Projection: "ALL"},
-			{Name: StatusIndex, HashKey: "personaStatus", Projection: "ALL"},
+		PrimaryIndex: dynamo.Index{HashKey: AttrID},
+		GlobalIndexes: map[string]dynamo.GlobalIndex{
+			UserIDIndex: {HashKey: AttrUserID, RangeKey: AttrCreatedAt},
+			StatusIndex: {HashKey: AttrStatus},
 		},
 	}
 }

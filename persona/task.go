@@ -16,13 +16,6 @@ import (
 // TaskTypeProvision is the type of the task that asks the worker to provision a persona.
 const TaskTypeProvision = "persona.provision"
 
-// QueueAttribute and QueueName route a task: the persona queue's subscription
-// accepts only messages whose attribute "queue" is "persona".
-const (
-	QueueAttribute = "queue"
-	QueueName      = "persona"
-)
-
 // Task is the message published to the task topic and received by the worker.
 type Task struct {
 	Type        string `json:"type"`

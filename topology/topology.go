@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/personabackend/app/dynamo"
 )
 
 // FileName is the name of the topology file written beside each stack's cdk.tf.json.
@@ -30,25 +32,11 @@ type Stack struct {
 	Secrets       []Secret       `json:"secrets,omitempty"`
 }
 
-// Table is a DynamoDB table.
+// Table is a DynamoDB table: its name and the schema it was declared with.
 type Table struct {
-	LinkName      string            `json:"linkName"`
-	Name          string            `json:"name"`
-	Fields        map[string]string `json:"fields"` // attribute name to "string", "number" or "binary"
-	HashKey       string            `json:"hashKey"`
-	RangeKey      string            `json:"rangeKey,omitempty"`
-	GlobalIndexes []Index           `json:"globalIndexes,omitempty"`
-	TTLAttribute  string            `json:"ttlAttribute,omitempty"`
-}
-
-// Index is a global secondary index.
-type Index struct {
-	Name       string `json:"name"`
-	HashKey    string `json:"hashKey"`
-	RangeKey   string `json:"rangeKey,omitempty"`
-	Projection string `json:"projection"` // "ALL", "KEYS_ONLY" or "INCLUDE"
-	// NonKeyAttributes are the projected attributes when Projection is "INCLUDE".
-	NonKeyAttributes []string `json:"nonKeyAttributes,omitempty"`
+	LinkName string       `json:"linkName"`
+	Name     string       `json:"name"`
+	Schema   dynamo.Table `json:"schema"`
 }
 
 // Topic is an SNS topic. A FIFO topic with ContentBasedDeduplication takes a hash

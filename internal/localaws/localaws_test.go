@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/personabackend/app/dynamo"
 	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/internal/localaws/localawstest"
-	"github.com/personabackend/app/topology"
 )
 
 func TestDynaliteAnswersDynamoDBCallsOnLoopback(t *testing.T) {
@@ -63,13 +63,10 @@ func TestCreateTableMakesAnActiveTableWithItsIndexes(t *testing.T) {
 	srv := localawstest.Dynalite(t)
 	ctx := context.Background()
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
-	err := localaws.CreateTable(ctx, db, topology.Table{
-		Name:    "things",
-		Fields:  map[string]string{"id": "string", "owner": "string", "at": "number"},
-		HashKey: "id",
-		GlobalIndexes: []topology.Index{
-			{Name: "ByOwner", HashKey: "owner", RangeKey: "at", Projection: "ALL"},
-		},
+	err := localaws.CreateTable(ctx, db, "things", dynamo.Table{
+		Fields:        map[string]dynamo.FieldType{"id": dynamo.String, "owner": dynamo.String, "at": dynamo.Number},
+		PrimaryIndex:  dynamo.Index{HashKey: "id"},
+		GlobalIndexes: map[string]dynamo.GlobalIndex{"ByOwner": {HashKey: "owner", RangeKey: "at"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +84,7 @@ func TestCreateTableMakesAnActiveTableWithItsIndexes(t *testing.T) {
 func TestCreateTableLeavesATableKeptFromAnEarlierRunAsItIs(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	table := topology.Table{Name: "kept", HashKey: "id", Fields: map[string]string{"id": "string"}}
+	schema := dynamo.Table{Fields: map[string]dynamo.FieldType{"id": dynamo.String}, PrimaryIndex: dynamo.Index{HashKey: "id"}}
 	for run := 1; run <= 2; run++ {
 		srv, err := localaws.StartDynalite(ctx, localaws.DynaliteOptions{DataDir: dir})
 		if errors.Is(err, localaws.ErrToolMissing) {
@@ -97,7 +94,7 @@ func TestCreateTableLeavesATableKeptFromAnEarlierRunAsItIs(t *testing.T) {
 			t.Fatal(err)
 		}
 		db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
-		if err := localaws.CreateTable(ctx, db, table); err != nil {
+		if err := localaws.CreateTable(ctx, db, "kept", schema); err != nil {
 			srv.Stop()
 			t.Fatalf("run %d: %v", run, err)
 		}
@@ -178,14 +175,12 @@ func (r *recordingDB) DescribeTable(context.Context, *dynamodb.DescribeTableInpu
 	return &dynamodb.DescribeTableOutput{Table: &types.TableDescription{TableStatus: types.TableStatusActive}}, nil
 }
 
-// DynamoDB refuses a definition for an attribute no key uses; dynalite does not check.
-func TestCreateTableDefinesOnlyTheAttributesKeysUse(t *testing.T) {
+func TestCreateTableDefinesExactlyTheKeyAttributes(t *testing.T) {
 	db := &recordingDB{}
-	err := localaws.CreateTable(context.Background(), db, topology.Table{
-		Name:          "things",
-		Fields:        map[string]string{"id": "string", "owner": "string", "at": "number", "note": "string"},
-		HashKey:       "id",
-		GlobalIndexes: []topology.Index{{Name: "ByOwner", HashKey: "owner", RangeKey: "at", Projection: "ALL"}},
+	err := localaws.CreateTable(context.Background(), db, "things", dynamo.Table{
+		Fields:        map[string]dynamo.FieldType{"id": dynamo.String, "owner": dynamo.String, "at": dynamo.Number},
+		PrimaryIndex:  dynamo.Index{HashKey: "id"},
+		GlobalIndexes: map[string]dynamo.GlobalIndex{"ByOwner": {HashKey: "owner", RangeKey: "at", Projection: dynamo.Projection{Include: []string{"note"}}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -197,11 +192,20 @@ func TestCreateTableDefinesOnlyTheAttributesKeysUse(t *testing.T) {
 	if want := "at:N id:S owner:S"; strings.Join(got, " ") != want {
 		t.Errorf("attribute definitions %v, want %s", got, want)
 	}
+	if p := db.in.GlobalSecondaryIndexes[0].Projection; p.ProjectionType != types.ProjectionTypeInclude || strings.Join(p.NonKeyAttributes, ",") != "note" {
+		t.Errorf("projection = %+v, want INCLUDE of note", p)
+	}
 }
 
-func TestCreateTableRefusesAnUnknownFieldType(t *testing.T) {
-	err := localaws.CreateTable(context.Background(), nil, topology.Table{Name: "t", HashKey: "id", Fields: map[string]string{"id": "text"}})
-	if err == nil || !strings.Contains(err.Error(), `"text"`) {
-		t.Fatalf("err = %v, want one naming the type", err)
+// DynamoDB refuses a definition for an attribute no key uses; dynalite does not check,
+// so CreateTable does, as it refuses what else DynamoDB would.
+func TestCreateTableRefusesASchemaDynamoDBWouldRefuse(t *testing.T) {
+	for name, schema := range map[string]dynamo.Table{
+		"a field no key uses": {Fields: map[string]dynamo.FieldType{"id": dynamo.String, "note": dynamo.String}, PrimaryIndex: dynamo.Index{HashKey: "id"}},
+		"an unknown type":     {Fields: map[string]dynamo.FieldType{"id": "text"}, PrimaryIndex: dynamo.Index{HashKey: "id"}},
+	} {
+		if err := localaws.CreateTable(context.Background(), &recordingDB{}, "t", schema); err == nil || !strings.Contains(err.Error(), "table t:") {
+			t.Errorf("%s: err = %v, want the schema refused naming the table", name, err)
+		}
 	}
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/personabackend/app/topology"
+
+	"github.com/personabackend/app/dynamo"
 )
 
 // TableCreator is the part of the DynamoDB client CreateTable uses.
@@ -19,74 +19,60 @@ type TableCreator interface {
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
 
-var attributeTypes = map[string]types.ScalarAttributeType{
-	"string": types.ScalarAttributeTypeS,
-	"number": types.ScalarAttributeTypeN,
-	"binary": types.ScalarAttributeTypeB,
-}
-
-// CreateTable creates the table t describes, with its global indexes, and waits until
-// it is ACTIVE. A table of that name that exists already is left as it is, so data
-// kept on disk from an earlier run survives.
-func CreateTable(ctx context.Context, db TableCreator, t topology.Table) error {
-	in, err := createTableInput(t)
-	if err != nil {
-		return err
+// CreateTable creates the table named name with schema's keys and global indexes, and
+// waits until it is ACTIVE. A table of that name that exists already is left as it
+// is, so data kept on disk from an earlier run survives.
+func CreateTable(ctx context.Context, db TableCreator, name string, schema dynamo.Table) error {
+	if err := schema.Validate(); err != nil {
+		return fmt.Errorf("table %s: %w", name, err)
 	}
-	_, err = db.CreateTable(ctx, in)
+	_, err := db.CreateTable(ctx, createTableInput(name, schema))
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("creating table %s: %w", t.Name, err)
+		return fmt.Errorf("creating table %s: %w", name, err)
 	}
 	waiter := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
 		o.MinDelay = 10 * time.Millisecond
 		o.MaxDelay = 200 * time.Millisecond
 	})
-	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)}, 30*time.Second); err != nil {
-		return fmt.Errorf("waiting for table %s: %w", t.Name, err)
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
+		return fmt.Errorf("waiting for table %s: %w", name, err)
 	}
 	return nil
 }
 
-func createTableInput(t topology.Table) (*dynamodb.CreateTableInput, error) {
-	used := map[string]bool{}
+// createTableInput declares exactly the key attributes: Validate has checked that
+// every field is a key, as DynamoDB requires.
+func createTableInput(name string, schema dynamo.Table) *dynamodb.CreateTableInput {
 	key := func(hash, rng string) []types.KeySchemaElement {
-		used[hash] = true
 		ks := []types.KeySchemaElement{{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash}}
 		if rng != "" {
-			used[rng] = true
 			ks = append(ks, types.KeySchemaElement{AttributeName: aws.String(rng), KeyType: types.KeyTypeRange})
 		}
 		return ks
 	}
 	in := &dynamodb.CreateTableInput{
-		TableName:   aws.String(t.Name),
+		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
-		KeySchema:   key(t.HashKey, t.RangeKey),
+		KeySchema:   key(schema.PrimaryIndex.HashKey, schema.PrimaryIndex.RangeKey),
 	}
-	for _, ix := range t.GlobalIndexes {
-		proj := &types.Projection{ProjectionType: types.ProjectionType(ix.Projection)}
-		if ix.Projection == string(types.ProjectionTypeInclude) {
-			proj.NonKeyAttributes = ix.NonKeyAttributes
+	for _, field := range schema.FieldNames() {
+		typ, _ := schema.Fields[field].AttributeType()
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
+			AttributeName: aws.String(field), AttributeType: types.ScalarAttributeType(typ),
+		})
+	}
+	for _, indexName := range schema.IndexNames() {
+		gi := schema.GlobalIndexes[indexName]
+		proj := &types.Projection{ProjectionType: types.ProjectionType(gi.Projection.Type())}
+		if len(gi.Projection.Include) > 0 {
+			proj.NonKeyAttributes = gi.Projection.Include
 		}
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
-			IndexName:  aws.String(ix.Name),
-			KeySchema:  key(ix.HashKey, ix.RangeKey),
+			IndexName:  aws.String(indexName),
+			KeySchema:  key(gi.HashKey, gi.RangeKey),
 			Projection: proj,
 		})
 	}
-	// DynamoDB refuses attribute definitions that no key uses.
-	names := make([]string, 0, len(used))
-	for name := range used {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		typ, ok := attributeTypes[t.Fields[name]]
-		if !ok {
-			return nil, fmt.Errorf("table %s: key attribute %s has type %q; want string, number or binary", t.Name, name, t.Fields[name])
-		}
-		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: typ})
-	}
-	return in, nil
+	return in
 }

@@ -30,7 +30,7 @@ func TestTheBootstrapListsTheCallersPersonas(t *testing.T) {
 	ctx := context.Background()
 	srv := localawstest.Dynalite(t)
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
-	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
+	if err := localaws.CreateTable(ctx, db, "personas", persona.TableSchema()); err != nil {
 		t.Fatal(err)
 	}
 	store := persona.NewStore(db, "personas")

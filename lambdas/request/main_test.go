@@ -33,7 +33,7 @@ func TestTheBootstrapStoresAPersonaAndItsTaskReachesThePersonaQueue(t *testing.T
 	ctx := context.Background()
 	dynalite, moto := localawstest.Dynalite(t), localawstest.Moto(t)
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
-	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
+	if err := localaws.CreateTable(ctx, db, "personas", persona.TableSchema()); err != nil {
 		t.Fatal(err)
 	}
 	topics := sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(moto.Endpoint) })

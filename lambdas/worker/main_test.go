@@ -94,7 +94,7 @@ func newTable(t *testing.T, ids ...string) (*persona.Store, string) {
 	ctx := context.Background()
 	dynalite := localawstest.Dynalite(t)
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
-	if err := localaws.CreateTable(ctx, db, persona.TableShape("personas")); err != nil {
+	if err := localaws.CreateTable(ctx, db, "personas", persona.TableSchema()); err != nil {
 		t.Fatal(err)
 	}
 	store := persona.NewStore(db, "personas")

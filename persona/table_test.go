@@ -1,0 +1,43 @@
+package persona
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/personabackend/app/dynamo"
+)
+
+// Persona's dynamodbav tags and the table schema name the same attributes: a stored
+// persona carries every key attribute the schema declares, with the declared type.
+func TestAStoredPersonaCarriesEveryKeyTheTableSchemaDeclares(t *testing.T) {
+	schema := TableSchema()
+	if err := schema.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	item, err := attributevalue.MarshalMap(samplePersona("p1", "user-a", StatusRequested, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range schema.FieldNames() {
+		v, ok := item[field]
+		if !ok {
+			t.Errorf("a stored persona has no attribute %q, which the schema declares as a key", field)
+			continue
+		}
+		var typeOK bool
+		switch schema.Fields[field] {
+		case dynamo.String:
+			_, typeOK = v.(*types.AttributeValueMemberS)
+		case dynamo.Number:
+			_, typeOK = v.(*types.AttributeValueMemberN)
+		case dynamo.Binary:
+			_, typeOK = v.(*types.AttributeValueMemberB)
+		}
+		if !typeOK {
+			t.Errorf("attribute %q is stored as %T, the schema declares %s", field, v, schema.Fields[field])
+		}
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -360,6 +359,33 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// arity says how many positional arguments a command takes, and what they are.
+type arity struct {
+	min, max int    // max -1: any number
+	expected string // e.g. "one NAME", for the usage error
+}
+
+// noArgs is the arity of a command that takes flags only.
+var noArgs = arity{}
+
+// parseLine parses a command line: the flags that define adds to a fresh set, and
+// positional arguments within a. Every command starts with it.
+func parseLine(name string, args []string, a arity, define func(*flag.FlagSet)) ([]string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	define(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case a.max == 0 && len(pos) > 0:
+		return nil, usagef("unexpected arguments %q", pos)
+	case len(pos) < a.min || (a.max >= 0 && len(pos) > a.max):
+		return nil, usagef("expected %s, got %d arguments", a.expected, len(pos))
+	}
+	return pos, nil
+}
+
 // stageFlag validates the --stage flag's value.
 func (t *tool) stageFlag(stage string) (StageInfo, error) {
 	if stage == "" {
@@ -376,16 +402,6 @@ func (t *tool) stageFlag(stage string) (StageInfo, error) {
 func isTerminal(v any) bool {
 	f, ok := v.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // PrintFlags lists the flags of fs as this tool writes them, with two dashes

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/joho/godotenv"
@@ -75,7 +77,7 @@ func statementAt(lines []string, start int) (names []string, end int, err error)
 		chunk.WriteString(lines[end])
 		values, perr := godotenv.Unmarshal(chunk.String())
 		if perr == nil {
-			return sortedKeys(values), end + 1, nil
+			return slices.Sorted(maps.Keys(values)), end + 1, nil
 		}
 		if err == nil {
 			err = perr

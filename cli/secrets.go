@@ -149,62 +149,57 @@ func declaredList(declared []topology.Secret) string {
 	return "the app declares " + strings.Join(names, ", ")
 }
 
-type secretsFlags struct {
-	fs       *flag.FlagSet
-	stage    *string
-	fallback *bool
-	store    *string
-}
-
-func newSecretsFlags(name string) secretsFlags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	return secretsFlags{
-		fs:       fs,
-		stage:    fs.String("stage", "", "the stage"),
-		fallback: fs.Bool("fallback", false, "the fallback value for stages without their own"),
-		store:    fs.String("store", "", "ssm or local"),
+// secretsArgs parses the command line of a secrets command: --stage or --fallback,
+// --store, the flags that define adds (if any), and positional arguments within a.
+// It returns the validated target, with its store open, and the positional arguments.
+func (t *tool) secretsArgs(ctx context.Context, name string, args []string, a arity, define func(*flag.FlagSet)) (*secretsTarget, []string, error) {
+	s := &secretsTarget{}
+	var store string
+	pos, err := parseLine(name, args, a, func(fs *flag.FlagSet) {
+		fs.StringVar(&s.stage, "stage", "", "the stage")
+		fs.BoolVar(&s.fallback, "fallback", false, "the fallback value for stages without their own")
+		fs.StringVar(&store, "store", "", "ssm or local")
+		if define != nil {
+			define(fs)
+		}
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	if err := t.target(ctx, s, store); err != nil {
+		return nil, nil, err
+	}
+	return s, pos, nil
 }
 
-// target validates the flags and opens the store.
-func (t *tool) target(ctx context.Context, f secretsFlags) (*secretsTarget, error) {
-	s := &secretsTarget{stage: *f.stage, fallback: *f.fallback}
+// target validates s, the stage or fallback a command names, and opens the store.
+func (t *tool) target(ctx context.Context, s *secretsTarget, store string) error {
 	if s.stage == "" && !s.fallback {
-		return nil, usagef("give --stage STAGE, or --fallback for the value shared by all stages")
+		return usagef("give --stage STAGE, or --fallback for the value shared by all stages")
 	}
 	if s.stage != "" && s.fallback {
-		return nil, usagef("give --stage STAGE or --fallback, not both: --fallback is the value shared by all stages")
+		return usagef("give --stage STAGE or --fallback, not both: --fallback is the value shared by all stages")
 	}
 	if s.stage != "" {
 		if _, err := t.project.Stage(s.stage); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	declared, err := t.project.Secrets(s.stage)
 	if err != nil {
-		return nil, fmt.Errorf("reading the declared secrets: %w", err)
+		return fmt.Errorf("reading the declared secrets: %w", err)
 	}
 	s.declared = declared
-	kind, err := storeKind(*f.store, s.stage)
-	if err != nil {
-		return nil, err
-	}
-	if s.store, s.storeName, err = openStore(ctx, kind); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-func (t *tool) secretsSet(ctx context.Context, args []string) error {
-	f := newSecretsFlags("secrets set")
-	pos, err := parse(f.fs, args)
+	kind, err := storeKind(store, s.stage)
 	if err != nil {
 		return err
 	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usagef("expected NAME and an optional VALUE, got %d arguments", len(pos))
-	}
-	s, err := t.target(ctx, f)
+	s.store, s.storeName, err = openStore(ctx, kind)
+	return err
+}
+
+func (t *tool) secretsSet(ctx context.Context, args []string) error {
+	s, pos, err := t.secretsArgs(ctx, "secrets set", args, arity{min: 1, max: 2, expected: "NAME and an optional VALUE"}, nil)
 	if err != nil {
 		return err
 	}
@@ -251,15 +246,7 @@ func (t *tool) readValue(name string) (string, error) {
 }
 
 func (t *tool) secretsLoad(ctx context.Context, args []string) error {
-	f := newSecretsFlags("secrets load")
-	pos, err := parse(f.fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("expected one FILE (or - for standard input), got %d arguments", len(pos))
-	}
-	s, err := t.target(ctx, f)
+	s, pos, err := t.secretsArgs(ctx, "secrets load", args, arity{min: 1, max: 1, expected: "one FILE (or - for standard input)"}, nil)
 	if err != nil {
 		return err
 	}
@@ -302,16 +289,10 @@ func (t *tool) secretsLoad(ctx context.Context, args []string) error {
 }
 
 func (t *tool) secretsList(ctx context.Context, args []string) error {
-	f := newSecretsFlags("secrets list")
-	reveal := f.fs.Bool("reveal", false, "show values")
-	pos, err := parse(f.fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected arguments %q", pos)
-	}
-	s, err := t.target(ctx, f)
+	var reveal bool
+	s, _, err := t.secretsArgs(ctx, "secrets list", args, noArgs, func(fs *flag.FlagSet) {
+		fs.BoolVar(&reveal, "reveal", false, "show values")
+	})
 	if err != nil {
 		return err
 	}
@@ -342,7 +323,7 @@ func (t *tool) secretsList(ctx context.Context, args []string) error {
 		case v.Source == secretstore.Fallback:
 			status = "fallback"
 		}
-		if *reveal && v.Source != secretstore.Missing {
+		if reveal && v.Source != secretstore.Missing {
 			shown = v.Value
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, status, shown)
@@ -355,15 +336,7 @@ func (t *tool) secretsList(ctx context.Context, args []string) error {
 }
 
 func (t *tool) secretsRemove(ctx context.Context, args []string) error {
-	f := newSecretsFlags("secrets remove")
-	pos, err := parse(f.fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("expected one NAME, got %d arguments", len(pos))
-	}
-	s, err := t.target(ctx, f)
+	s, pos, err := t.secretsArgs(ctx, "secrets remove", args, arity{min: 1, max: 1, expected: "one NAME"}, nil)
 	if err != nil {
 		return err
 	}

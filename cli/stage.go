@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/personabackend/app/build"
@@ -91,22 +93,20 @@ Examples:
 }
 
 // stageArgs parses the command line of a stage operation: --stage, the flags that
-// define adds, and as many positional arguments as maxArgs allows (-1: any number).
-// It returns the validated stage and the positional arguments.
-func (t *tool) stageArgs(name string, args []string, maxArgs int, define func(*flag.FlagSet)) (StageInfo, []string, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	stage := fs.String("stage", "", "the stage")
-	if define != nil {
-		define(fs)
-	}
-	pos, err := parse(fs, args)
+// define adds (if any), and positional arguments within a. It returns the validated
+// stage and the positional arguments.
+func (t *tool) stageArgs(name string, args []string, a arity, define func(*flag.FlagSet)) (StageInfo, []string, error) {
+	var stage string
+	pos, err := parseLine(name, args, a, func(fs *flag.FlagSet) {
+		fs.StringVar(&stage, "stage", "", "the stage")
+		if define != nil {
+			define(fs)
+		}
+	})
 	if err != nil {
 		return StageInfo{}, nil, err
 	}
-	if maxArgs >= 0 && len(pos) > maxArgs {
-		return StageInfo{}, nil, usagef("unexpected arguments %q", pos[maxArgs:])
-	}
-	info, err := t.stageFlag(*stage)
+	info, err := t.stageFlag(stage)
 	return info, pos, err
 }
 
@@ -215,7 +215,7 @@ func (t *tool) failed(ctx context.Context, what string, info StageInfo, tf *terr
 }
 
 func (t *tool) deploy(ctx context.Context, args []string) error {
-	info, _, err := t.stageArgs("deploy", args, 0, nil)
+	info, _, err := t.stageArgs("deploy", args, noArgs, nil)
 	if err != nil {
 		return err
 	}
@@ -267,7 +267,7 @@ func (t *tool) checkSecrets(ctx context.Context, stage string) error {
 }
 
 func (t *tool) diff(ctx context.Context, args []string) error {
-	info, _, err := t.stageArgs("diff", args, 0, nil)
+	info, _, err := t.stageArgs("diff", args, noArgs, nil)
 	if err != nil {
 		return err
 	}
@@ -283,7 +283,7 @@ func (t *tool) diff(ctx context.Context, args []string) error {
 
 func (t *tool) outputs(ctx context.Context, args []string) error {
 	var asJSON bool
-	info, _, err := t.stageArgs("outputs", args, 0, func(fs *flag.FlagSet) {
+	info, _, err := t.stageArgs("outputs", args, noArgs, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	})
 	if err != nil {
@@ -338,7 +338,7 @@ func (t *tool) readOutputs(ctx context.Context, info StageInfo) (map[string]terr
 
 // printOutputs prints "name = value" lines, strings unquoted and sensitive values masked.
 func printOutputs(w io.Writer, outputs map[string]terraform.Output) {
-	for _, name := range sortedKeys(outputs) {
+	for _, name := range slices.Sorted(maps.Keys(outputs)) {
 		out := outputs[name]
 		value := string(out.Value)
 		var s string
@@ -354,7 +354,7 @@ func printOutputs(w io.Writer, outputs map[string]terraform.Output) {
 
 func (t *tool) remove(ctx context.Context, args []string) error {
 	var force bool
-	info, _, err := t.stageArgs("remove", args, 0, func(fs *flag.FlagSet) {
+	info, _, err := t.stageArgs("remove", args, noArgs, func(fs *flag.FlagSet) {
 		fs.BoolVar(&force, "force", false, "remove a protected stage")
 	})
 	if err != nil {
@@ -439,7 +439,7 @@ func keptMessage(run *stageRun, kept []keptResource) string {
 }
 
 func (t *tool) state(ctx context.Context, args []string) error {
-	info, pos, err := t.stageArgs("state", args, -1, nil)
+	info, pos, err := t.stageArgs("state", args, arity{max: -1}, nil)
 	if err != nil {
 		return err
 	}

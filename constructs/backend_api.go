@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,7 +174,7 @@ func (a *BackendApi) putCORS() {
 	}
 	methods := a.cors.AllowMethods
 	if a.methods != nil {
-		methods = sortedKeys(a.methods)
+		methods = slices.Sorted(maps.Keys(a.methods))
 	}
 	config := &apigatewayv2api.Apigatewayv2ApiCorsConfiguration{
 		AllowOrigins: jsii.Strings(origins...),

@@ -11,11 +11,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -352,10 +352,10 @@ func (a *App) Synth() (result SynthResult, err error) {
 	if err := a.Declare(attach); err != nil {
 		return result, fmt.Errorf("attaching function code (Synth runs once per App): %w", err)
 	}
-	for _, pkg := range sortedKeys(artifacts) {
+	for _, pkg := range slices.Sorted(maps.Keys(artifacts)) {
 		result.Functions = append(result.Functions, artifacts[pkg])
 	}
-	for _, dir := range sortedKeys(sites) {
+	for _, dir := range slices.Sorted(maps.Keys(sites)) {
 		result.Sites = append(result.Sites, sites[dir])
 	}
 	for _, s := range a.stacks {
@@ -469,15 +469,6 @@ func firstNonEmpty(values ...string) string {
 		}
 	}
 	return ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // kebab turns a construct id such as "PersonaQueue" into "persona-queue".

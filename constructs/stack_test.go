@@ -3,6 +3,7 @@ package constructs
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -169,7 +170,7 @@ func (g stackGraph) cycle() []string {
 		state[addr] = done
 		return nil
 	}
-	for _, addr := range sortedKeys(g.refs) {
+	for _, addr := range slices.Sorted(maps.Keys(g.refs)) {
 		if c := visit(addr); c != nil {
 			return c
 		}
@@ -181,7 +182,7 @@ func TestEveryReferenceResolvesWithinItsStack(t *testing.T) {
 	for _, stage := range []string{"dev", "prod"} {
 		g := graphOf(stackFor(t, stage).doc)
 		count := 0
-		for _, from := range sortedKeys(g.refs) {
+		for _, from := range slices.Sorted(maps.Keys(g.refs)) {
 			for _, to := range g.refs[from] {
 				count++
 				if !g.declared[to] {

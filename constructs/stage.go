@@ -2,8 +2,9 @@ package constructs
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -52,12 +53,7 @@ var builtInStages = map[string]Stage{
 
 // BuiltInStageNames lists the shared stages: dev, prod, staging.
 func BuiltInStageNames() []string {
-	names := make([]string, 0, len(builtInStages))
-	for name := range builtInStages {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(builtInStages))
 }
 
 // LookupStage returns the settings of the stage called name. A name that is not

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -459,7 +461,7 @@ func (a *App) scanSite(dir string, immutable []string) (*siteScan, error) {
 func publicConfigJSON(config map[string]any) (string, error) {
 	var b strings.Builder
 	b.WriteByte('{')
-	for i, key := range sortedKeys(config) {
+	for i, key := range slices.Sorted(maps.Keys(config)) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -510,7 +512,7 @@ func contentSecurityPolicy(scan *siteScan) string {
 
 // checkPublicConfig refuses what must not, or cannot, be written to config.json.
 func checkPublicConfig(id string, config map[string]any) error {
-	for _, key := range sortedKeys(config) {
+	for _, key := range slices.Sorted(maps.Keys(config)) {
 		if !configKeyPattern.MatchString(key) {
 			return fmt.Errorf("static site %s: public config key %q: use letters, digits and underscores, starting with a letter", id, key)
 		}

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"mime"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -172,8 +174,8 @@ func scanSite(dir string, immutable []string) (*siteScan, error) {
 		}
 	}
 	sort.Slice(scan.Files, func(i, j int) bool { return scan.Files[i].Key < scan.Files[j].Key })
-	scan.ScriptHashes = sortedKeys(scripts)
-	scan.StyleHashes = sortedKeys(styles)
+	scan.ScriptHashes = slices.Sorted(maps.Keys(scripts))
+	scan.StyleHashes = slices.Sorted(maps.Keys(styles))
 	return scan, nil
 }
 

@@ -3,8 +3,10 @@ package constructs
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -154,8 +156,8 @@ func TestTheCSPAllowsExactlyThePagesInlineScriptsAndStyles(t *testing.T) {
 				for _, text := range texts {
 					want[hashOf(text)] = true
 				}
-				if strings.Join(sortedKeys(got), " ") != strings.Join(sortedKeys(want), " ") {
-					t.Errorf("%s hashes = %v, want those of %q", kind, sortedKeys(got), texts)
+				if strings.Join(slices.Sorted(maps.Keys(got)), " ") != strings.Join(slices.Sorted(maps.Keys(want)), " ") {
+					t.Errorf("%s hashes = %v, want those of %q", kind, slices.Sorted(maps.Keys(got)), texts)
 				}
 			}
 			check("script", scripts, tc.scripts)

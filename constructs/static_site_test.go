@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -204,7 +206,7 @@ func TestTheHeadersPolicySetsHSTSNosniffReferrerFrameDenialAndTheCSP(t *testing.
 	// style attribute; its JSON data block and external scripts need nothing.
 	want := contentSecurityPolicy(&siteScan{
 		ScriptHashes:    []string{hashOf("(self.__next_f=self.__next_f||[]).push([0])")},
-		StyleHashes:     sortedKeys(map[string]bool{hashOf("body{margin:0}"): true, hashOf("color:#555"): true}),
+		StyleHashes:     slices.Sorted(maps.Keys(map[string]bool{hashOf("body{margin:0}"): true, hashOf("color:#555"): true})),
 		StyleAttributes: true,
 	})
 	if csp != want {
@@ -285,7 +287,7 @@ func TestEachBuiltFileIsOneObjectWithItsTypeCachingAndContentHash(t *testing.T) 
 		t.Fatal(err)
 	}
 	if len(each) != built {
-		t.Errorf("%d objects for %d built files: %v", len(each), built, sortedKeys(each))
+		t.Errorf("%d objects for %d built files: %v", len(each), built, slices.Sorted(maps.Keys(each)))
 	}
 	for key, want := range map[string][2]string{
 		"index.html":                           {"text/html; charset=utf-8", "no-cache"},
@@ -472,7 +474,7 @@ func TestASiteWithABuildIsBuiltAtSynthAndServedFromItsOutput(t *testing.T) {
 	}
 	for name, objects := range doc.Resource["aws_s3_object"] {
 		if strings.HasPrefix(name, "Web_files_") && len(objects.ForEach) != 5 {
-			t.Errorf("objects = %v, want the 5 built files", sortedKeys(objects.ForEach))
+			t.Errorf("objects = %v, want the 5 built files", slices.Sorted(maps.Keys(objects.ForEach)))
 		}
 	}
 }

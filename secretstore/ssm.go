@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,11 +56,7 @@ func (s *SSM) Get(ctx context.Context, parameters []string) (map[string]string, 
 // in name order; if one fails, the error names the parameters already written (they stay
 // written) and those not written.
 func (s *SSM) Put(ctx context.Context, values map[string]string) error {
-	names := make([]string, 0, len(values))
-	for name := range values {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(values))
 	for i, name := range names {
 		_, err := s.client.PutParameter(ctx, &ssm.PutParameterInput{
 			Name:      aws.String(name),

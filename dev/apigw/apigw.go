@@ -13,10 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
+	"github.com/personabackend/app/internal/apiroute"
 	"github.com/personabackend/app/topology"
 )
 
@@ -45,114 +47,27 @@ type Invocation struct {
 
 // Server is an http.Handler for a stack's routes.
 type Server struct {
-	routes []route
+	router *apiroute.Router
+	routes map[string]topology.Route // by route key
 	invoke Invoker
 	report func(Invocation)
 	apiID  string
 }
 
-type route struct {
-	key        string
-	method     string // "" for ANY
-	segments   []string
-	isDefault  bool
-	function   string
-	authorized bool
-}
-
 // New returns a server for routes; report, if not nil, is called after every request.
 func New(routes []topology.Route, invoke Invoker, report func(Invocation)) (*Server, error) {
-	s := &Server{invoke: invoke, report: report, apiID: "local"}
+	s := &Server{invoke: invoke, report: report, apiID: "local", routes: map[string]topology.Route{}}
+	keys := make([]string, 0, len(routes))
 	for _, r := range routes {
-		rt := route{key: r.RouteKey, function: r.Function, authorized: r.Authorized}
-		if r.RouteKey == "$default" {
-			rt.isDefault = true
-		} else {
-			method, path, ok := strings.Cut(r.RouteKey, " ")
-			if !ok || !strings.HasPrefix(path, "/") {
-				return nil, fmt.Errorf("route %q: want \"METHOD /path\" or \"$default\"", r.RouteKey)
-			}
-			if method != "ANY" {
-				rt.method = method
-			}
-			rt.segments = splitPath(path)
-		}
-		s.routes = append(s.routes, rt)
+		s.routes[r.RouteKey] = r
+		keys = append(keys, r.RouteKey)
 	}
+	router, err := apiroute.New(keys...)
+	if err != nil {
+		return nil, err
+	}
+	s.router = router
 	return s, nil
-}
-
-func splitPath(p string) []string {
-	p = strings.Trim(p, "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
-}
-
-// match picks the route for a request as API Gateway does: the most specific path
-// (literal segments before parameters before greedy ones), a method over ANY,
-// and $default last.
-func (s *Server) match(method, path string) (route, map[string]string, bool) {
-	segs := splitPath(path)
-	best, bestScore := -1, -1
-	var bestParams map[string]string
-	for i, r := range s.routes {
-		if r.isDefault || (r.method != "" && r.method != method) {
-			continue
-		}
-		params, score, ok := matchSegments(r.segments, segs)
-		if !ok {
-			continue
-		}
-		score *= 2
-		if r.method != "" {
-			score++
-		}
-		if score > bestScore {
-			best, bestScore, bestParams = i, score, params
-		}
-	}
-	if best >= 0 {
-		return s.routes[best], bestParams, true
-	}
-	for _, r := range s.routes {
-		if r.isDefault {
-			return r, nil, true
-		}
-	}
-	return route{}, nil, false
-}
-
-func matchSegments(pattern, segs []string) (map[string]string, int, bool) {
-	params := map[string]string{}
-	score := 0
-	for i, p := range pattern {
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "+}") {
-			if i >= len(segs) {
-				return nil, 0, false
-			}
-			params[strings.TrimSuffix(strings.TrimPrefix(p, "{"), "+}")] = strings.Join(segs[i:], "/")
-			return params, score, true
-		}
-		if i >= len(segs) {
-			return nil, 0, false
-		}
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
-			params[p[1:len(p)-1]] = segs[i]
-			score += 1
-			continue
-		}
-		if p != segs[i] {
-			return nil, 0, false
-		}
-		score += 3
-	}
-	if len(pattern) != len(segs) {
-		return nil, 0, false
-	}
-	// Longer literal matches are more specific; weigh them by length.
-	return params, score*100 + len(pattern), true
 }
 
 func writeMessage(w http.ResponseWriter, status int, message string) {
@@ -171,16 +86,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.report(inv)
 		}
 	}()
-	rt, params, ok := s.match(r.Method, r.URL.Path)
+	key, params, ok := s.router.Match(r.Method, r.URL.EscapedPath())
 	if !ok {
 		inv.Status = http.StatusNotFound
 		writeMessage(w, inv.Status, "Not Found")
 		return
 	}
-	inv.RouteKey = rt.key
+	rt := s.routes[key]
+	inv.RouteKey = key
 	var claims map[string]string
 	var scopes []string
-	if rt.authorized {
+	if rt.Authorized {
 		var err error
 		claims, scopes, err = DevClaims(r.Header.Get("Authorization"))
 		if err != nil {
@@ -201,8 +117,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	payload, _ := json.Marshal(event) // strings, maps and numbers only: cannot fail
-	inv.Function = rt.function
-	out, err := s.invoke.Invoke(r.Context(), rt.function, payload)
+	inv.Function = rt.Function
+	out, err := s.invoke.Invoke(r.Context(), rt.Function, payload)
 	if err != nil {
 		inv.Err = err
 		inv.Status = http.StatusInternalServerError
@@ -217,7 +133,7 @@ const maxBody = 10 << 20
 
 var errTooLarge = errors.New("request body larger than API Gateway accepts")
 
-func (s *Server) event(r *http.Request, rt route, params map[string]string, claims map[string]string, scopes []string, now time.Time) (events.APIGatewayV2HTTPRequest, error) {
+func (s *Server) event(r *http.Request, rt topology.Route, params map[string]string, claims map[string]string, scopes []string, now time.Time) (events.APIGatewayV2HTTPRequest, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return events.APIGatewayV2HTTPRequest{}, err
@@ -257,14 +173,14 @@ func (s *Server) event(r *http.Request, rt route, params map[string]string, clai
 	}
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
-		RouteKey:              rt.key,
+		RouteKey:              rt.RouteKey,
 		RawPath:               r.URL.Path,
 		RawQueryString:        r.URL.RawQuery,
 		Cookies:               cookies,
 		Headers:               headers,
 		QueryStringParameters: query,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey:     rt.key,
+			RouteKey:     rt.RouteKey,
 			AccountID:    "000000000000",
 			Stage:        "$default",
 			RequestID:    uuid.NewString(),
@@ -355,12 +271,7 @@ func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) 
 		body = data
 	}
 	h := w.Header()
-	names := make([]string, 0, len(resp.MultiValueHeaders))
-	for name := range resp.MultiValueHeaders {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(resp.MultiValueHeaders)) {
 		for _, v := range resp.MultiValueHeaders[name] {
 			h.Add(name, v)
 		}

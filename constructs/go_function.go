@@ -60,32 +60,9 @@ type GoFunction struct {
 // NewGoFunction declares a function and starts building its code in the background;
 // the build is waited for when the app synthesizes.
 func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, error) {
-	if props.Package == "" {
-		return nil, fmt.Errorf("function %s: Package is required (the main package, e.g. ./lambdas/list)", id)
-	}
-	short := firstNonEmpty(props.Name, kebab(id))
-	name := stack.ResourceName(short)
-	for _, other := range stack.functions {
-		if other.name == name {
-			return nil, fmt.Errorf("function %s: another function of the stack is already named %q: give one of them another Name", id, name)
-		}
-	}
-	if len(name) > 64 {
-		return nil, fmt.Errorf("function name %q is longer than Lambda's 64 characters: shorten the function or stage name", name)
-	}
-	memory := props.MemoryMB
-	if memory == 0 {
-		memory = stack.stage.FunctionMemoryMB
-	}
-	timeout := props.Timeout
-	if timeout == 0 {
-		timeout = stack.stage.FunctionTimeout
-	}
-	if memory < 128 || memory > 10240 {
-		return nil, fmt.Errorf("function %s: memory %d MB is outside Lambda's 128-10240 MB", name, memory)
-	}
-	if timeout < time.Second || timeout > 15*time.Minute || timeout%time.Second != 0 {
-		return nil, fmt.Errorf("function %s: timeout %s must be whole seconds within Lambda's 1s-15m", name, timeout)
+	name, memory, timeout, err := stack.functionSettings(id, props)
+	if err != nil {
+		return nil, err
 	}
 	if !stack.app.declareOnly {
 		stack.app.builder.Start(stack.app.ctx, props.Package)
@@ -96,21 +73,10 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 		Name:            jsii.String("/aws/lambda/" + name),
 		RetentionInDays: jsii.Number(float64(stack.stage.LogRetentionDays)),
 	})
-	assumeRole, err := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Action":    "sts:AssumeRole",
-			"Principal": map[string]string{"Service": "lambda.amazonaws.com"},
-		}},
-	})
+	role, err := lambdaRole(scope, name)
 	if err != nil {
 		return nil, err
 	}
-	role := iamrole.NewIamRole(scope, jsii.String("role"), &iamrole.IamRoleConfig{
-		Name:             jsii.String(name),
-		AssumeRolePolicy: jsii.String(string(assumeRole)),
-	})
 	fn := &GoFunction{
 		stack:   stack,
 		name:    name,
@@ -166,6 +132,57 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 		}
 	}
 	return fn, nil
+}
+
+// functionSettings returns the deployed name, memory and timeout of a function: the
+// props', else the stage's, within Lambda's limits and unique in the stack.
+func (s *Stack) functionSettings(id string, props FunctionProps) (name string, memory int, timeout time.Duration, err error) {
+	if props.Package == "" {
+		return "", 0, 0, fmt.Errorf("function %s: Package is required (the main package, e.g. ./lambdas/list)", id)
+	}
+	name = s.ResourceName(firstNonEmpty(props.Name, kebab(id)))
+	for _, other := range s.functions {
+		if other.name == name {
+			return "", 0, 0, fmt.Errorf("function %s: another function of the stack is already named %q: give one of them another Name", id, name)
+		}
+	}
+	if len(name) > 64 {
+		return "", 0, 0, fmt.Errorf("function name %q is longer than Lambda's 64 characters: shorten the function or stage name", name)
+	}
+	memory = props.MemoryMB
+	if memory == 0 {
+		memory = s.stage.FunctionMemoryMB
+	}
+	timeout = props.Timeout
+	if timeout == 0 {
+		timeout = s.stage.FunctionTimeout
+	}
+	if memory < 128 || memory > 10240 {
+		return "", 0, 0, fmt.Errorf("function %s: memory %d MB is outside Lambda's 128-10240 MB", name, memory)
+	}
+	if timeout < time.Second || timeout > 15*time.Minute || timeout%time.Second != 0 {
+		return "", 0, 0, fmt.Errorf("function %s: timeout %s must be whole seconds within Lambda's 1s-15m", name, timeout)
+	}
+	return name, memory, timeout, nil
+}
+
+// lambdaRole declares the function's execution role, which only Lambda may assume.
+func lambdaRole(scope constructs.Construct, name string) (iamrole.IamRole, error) {
+	assumeRole, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Effect":    "Allow",
+			"Action":    "sts:AssumeRole",
+			"Principal": map[string]string{"Service": "lambda.amazonaws.com"},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return iamrole.NewIamRole(scope, jsii.String("role"), &iamrole.IamRoleConfig{
+		Name:             jsii.String(name),
+		AssumeRolePolicy: jsii.String(string(assumeRole)),
+	}), nil
 }
 
 // Link gives the function access to r: its properties in the environment and

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdaeventsourcemapping"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopic"
@@ -99,6 +100,37 @@ type QueueSubscriptionProps struct {
 	Retention time.Duration
 }
 
+// withDefaults fills in the defaults, checks the props against SQS's limits, and
+// returns them with the filter policy as JSON.
+func (p QueueSubscriptionProps) withDefaults() (QueueSubscriptionProps, []byte, error) {
+	if len(p.Filter) == 0 {
+		return p, nil, fmt.Errorf("a Filter is required, e.g. {\"queue\": [\"persona\"]}, so the queue gets only its own tasks")
+	}
+	filter, err := json.Marshal(p.Filter)
+	if err != nil {
+		return p, nil, fmt.Errorf("encoding the filter policy: %w", err)
+	}
+	if p.BatchSize == 0 {
+		p.BatchSize = 10
+	}
+	if p.BatchSize < 1 || p.BatchSize > 10 {
+		return p, nil, fmt.Errorf("batch size %d: SQS delivers 1 to 10 messages per batch", p.BatchSize)
+	}
+	if p.MaxReceives == 0 {
+		p.MaxReceives = 3
+	}
+	if p.MaxReceives < 1 || p.MaxReceives > 1000 {
+		return p, nil, fmt.Errorf("max receives %d is outside SQS's 1-1000", p.MaxReceives)
+	}
+	if p.Retention == 0 {
+		p.Retention = 4 * 24 * time.Hour
+	}
+	if p.Retention < time.Minute || p.Retention > 14*24*time.Hour || p.Retention%time.Second != 0 {
+		return p, nil, fmt.Errorf("retention %s must be whole seconds within SQS's 1 minute to 14 days", p.Retention)
+	}
+	return p, filter, nil
+}
+
 // Queue is an SQS queue subscribed to a topic, with its dead-letter queue and worker.
 type Queue struct {
 	topo   topology.Queue
@@ -114,34 +146,11 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 	if err := validateLinkName(id); err != nil {
 		return nil, fmt.Errorf("queue %s: %w", id, err)
 	}
-	if len(props.Filter) == 0 {
-		return nil, fmt.Errorf("queue %s: a Filter is required, e.g. {\"queue\": [\"persona\"]}, so the queue gets only its own tasks", id)
-	}
-	filter, err := json.Marshal(props.Filter)
+	props, filter, err := props.withDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("queue %s: encoding the filter policy: %w", id, err)
+		return nil, fmt.Errorf("queue %s: %w", id, err)
 	}
-	batch := props.BatchSize
-	if batch == 0 {
-		batch = 10
-	}
-	if batch < 1 || batch > 10 {
-		return nil, fmt.Errorf("queue %s: batch size %d: SQS delivers 1 to 10 messages per batch", id, batch)
-	}
-	maxReceives := props.MaxReceives
-	if maxReceives == 0 {
-		maxReceives = 3
-	}
-	if maxReceives < 1 || maxReceives > 1000 {
-		return nil, fmt.Errorf("queue %s: max receives %d is outside SQS's 1-1000", id, maxReceives)
-	}
-	retention := props.Retention
-	if retention == 0 {
-		retention = 4 * 24 * time.Hour
-	}
-	if retention < time.Minute || retention > 14*24*time.Hour || retention%time.Second != 0 {
-		return nil, fmt.Errorf("queue %s: retention %s must be whole seconds within SQS's 1 minute to 14 days", id, retention)
-	}
+	batch, maxReceives, retention := props.BatchSize, props.MaxReceives, props.Retention
 
 	stack := o.stack
 	short := firstNonEmpty(props.Name, kebab(id))
@@ -184,34 +193,9 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 		RedrivePolicy:            jsii.String(string(redrive)),
 		SqsManagedSseEnabled:     jsii.Bool(true),
 	})
-	policy, err := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Sid":       "TopicSendsMessages",
-			"Effect":    "Allow",
-			"Principal": map[string]string{"Service": "sns.amazonaws.com"},
-			"Action":    "sqs:SendMessage",
-			"Resource":  *queue.Arn(),
-			"Condition": map[string]any{"ArnEquals": map[string]string{"aws:SourceArn": o.Arn()}},
-		}},
-	})
-	if err != nil {
+	if err := o.subscribe(scope, queue, filter); err != nil {
 		return nil, err
 	}
-	queuePolicy := sqsqueuepolicy.NewSqsQueuePolicy(scope, jsii.String("policy"), &sqsqueuepolicy.SqsQueuePolicyConfig{
-		QueueUrl: queue.Url(),
-		Policy:   jsii.String(string(policy)),
-	})
-	snstopicsubscription.NewSnsTopicSubscription(scope, jsii.String("subscription"), &snstopicsubscription.SnsTopicSubscriptionConfig{
-		TopicArn:           o.topic.Arn(),
-		Protocol:           jsii.String("sqs"),
-		Endpoint:           queue.Arn(),
-		FilterPolicy:       jsii.String(string(filter)),
-		FilterPolicyScope:  jsii.String("MessageAttributes"),
-		RawMessageDelivery: jsii.Bool(true),
-		// Messages published before the queue accepts them would be lost.
-		DependsOn: &[]cdktf.ITerraformDependable{queuePolicy},
-	})
 
 	q := &Queue{
 		topo: topology.Queue{
@@ -254,6 +238,40 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 		Queue: name, Function: worker.Name(), BatchSize: batch, ReportBatchItemFailures: true,
 	})
 	return q, nil
+}
+
+// subscribe lets the topic, and only it, send to queue, and subscribes queue to the
+// topic's messages that match filter, delivered raw.
+func (o *TaskOrchestrator) subscribe(scope constructs.Construct, queue sqsqueue.SqsQueue, filter []byte) error {
+	policy, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Sid":       "TopicSendsMessages",
+			"Effect":    "Allow",
+			"Principal": map[string]string{"Service": "sns.amazonaws.com"},
+			"Action":    "sqs:SendMessage",
+			"Resource":  *queue.Arn(),
+			"Condition": map[string]any{"ArnEquals": map[string]string{"aws:SourceArn": o.Arn()}},
+		}},
+	})
+	if err != nil {
+		return err
+	}
+	queuePolicy := sqsqueuepolicy.NewSqsQueuePolicy(scope, jsii.String("policy"), &sqsqueuepolicy.SqsQueuePolicyConfig{
+		QueueUrl: queue.Url(),
+		Policy:   jsii.String(string(policy)),
+	})
+	snstopicsubscription.NewSnsTopicSubscription(scope, jsii.String("subscription"), &snstopicsubscription.SnsTopicSubscriptionConfig{
+		TopicArn:           o.topic.Arn(),
+		Protocol:           jsii.String("sqs"),
+		Endpoint:           queue.Arn(),
+		FilterPolicy:       jsii.String(string(filter)),
+		FilterPolicyScope:  jsii.String("MessageAttributes"),
+		RawMessageDelivery: jsii.Bool(true),
+		// Messages published before the queue accepts them would be lost.
+		DependsOn: &[]cdktf.ITerraformDependable{queuePolicy},
+	})
+	return nil
 }
 
 func fifoOrNil(fifo bool) any {

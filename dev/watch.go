@@ -2,6 +2,7 @@ package dev
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
@@ -106,3 +107,23 @@ func (w *watcher) run(ctx context.Context, rebuild func([]string), logf func(str
 }
 
 func (w *watcher) close() error { return w.fs.Close() }
+
+// watch rebuilds functions when their sources change.
+func (s *Session) watch(sources map[string][]string) error {
+	w, err := newWatcher()
+	if err != nil {
+		return fmt.Errorf("watching sources: %w", err)
+	}
+	s.closers = append(s.closers, func() { w.close() })
+	for _, fn := range s.stack.Functions {
+		if err := w.set(fn.Name, sources[fn.Package]); err != nil {
+			return fmt.Errorf("watching the sources of %s: %w", fn.Name, err)
+		}
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		w.run(s.runCtx, func(fns []string) { s.rebuild(s.runCtx, w, fns) }, s.log.printf)
+	}()
+	return nil
+}

@@ -1,0 +1,87 @@
+package dev
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/personabackend/app/dev/queues"
+	"github.com/personabackend/app/dev/ssmlocal"
+	"github.com/personabackend/app/internal/localaws"
+)
+
+func (s *Session) startDynamoDB(ctx context.Context) error {
+	dbDir := filepath.Join(s.stateDir(), "dynamodb")
+	if s.opts.Fresh {
+		if err := os.RemoveAll(dbDir); err != nil {
+			return fmt.Errorf("clearing %s: %w", dbDir, err)
+		}
+	}
+	db, err := localaws.StartDynalite(ctx, localaws.DynaliteOptions{Root: s.opts.Root, DataDir: dbDir})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, db.Stop)
+	s.DynamoDBEndpoint = db.Endpoint
+	client := dynamodb.NewFromConfig(s.awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.Endpoint) })
+	// Tables kept from an earlier run are left as they are.
+	for _, t := range s.stack.Tables {
+		if err := localaws.CreateTable(ctx, client, t.Name, t.Schema); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Session) awsConfig() aws.Config { return localaws.Config(s.stack.Region) }
+
+// startAWS serves the local SNS, SQS and SSM on one loopback port.
+func (s *Session) startAWS() error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the local SNS/SQS/SSM server: %w", err)
+	}
+	s.AWSEndpoint = "http://" + l.Addr().String()
+	s.broker = queues.New(s.stack.Region, s.AWSEndpoint)
+	if err := s.broker.Load(s.stack); err != nil {
+		l.Close()
+		return err
+	}
+	ssm := ssmlocal.New(s.opts.Secrets, s.stack.Region)
+	s.serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.") {
+			ssm.ServeHTTP(w, r)
+			return
+		}
+		s.broker.ServeHTTP(w, r)
+	}))
+	s.env = endpoints{dynamodb: s.DynamoDBEndpoint, aws: s.AWSEndpoint}
+	return nil
+}
+
+func (s *Session) startPollers() error {
+	client := sqs.NewFromConfig(s.awsConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.AWSEndpoint) })
+	for _, src := range s.stack.EventSources {
+		if _, ok := s.stack.Function(src.Function); !ok {
+			return fmt.Errorf("event source %s feeds function %s, which the stack does not declare", src.Queue, src.Function)
+		}
+		p := &poller{
+			source: src, queueURL: s.broker.QueueURL(src.Queue), queueARN: s.broker.QueueARN(src.Queue), region: s.stack.Region,
+			client: client, invoke: s, logf: s.log.printf,
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			p.run(s.runCtx)
+		}()
+	}
+	return nil
+}

@@ -211,6 +211,11 @@ func startStage(t testing.TB, root, stage string, log io.Writer) *Session {
 	return s
 }
 
+// settleLimit bounds what the tests wait for (a persona provisioned, a rebuild after an
+// edit): generous, since a cold Go build on a busy two-core machine can take a minute;
+// the tests poll, so they wait only as long as the work takes.
+const settleLimit = 2 * time.Minute
+
 func eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -272,7 +277,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 			t.Fatal(err)
 		}
 		var last string
-		eventually(t, 20*time.Second, "the persona did not become ready", func() bool {
+		eventually(t, settleLimit, "the persona did not become ready", func() bool {
 			_, body := api.do("GET", "/personas", ada, "", "")
 			last = body
 			var list persona.ListResponse
@@ -315,7 +320,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 			t.Fatal(err)
 		}
 		var dead []sqstypes.Message
-		eventually(t, 20*time.Second, "the failing message did not reach the dead-letter queue", func() bool {
+		eventually(t, settleLimit, "the failing message did not reach the dead-letter queue", func() bool {
 			out, err := sqsClient.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
 				QueueUrl: aws.String(s.QueueURL("persona-e2e-persona-dlq.fifo")), MaxNumberOfMessages: 10,
 			})
@@ -346,7 +351,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 		if err := os.WriteFile(file, bytes.Replace(src, []byte(`"hello v1"`), []byte(`"hello v2"`), 1), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 15*time.Second, "the edit was not picked up", func() bool {
+		eventually(t, settleLimit, "the edit was not picked up", func() bool {
 			_, body := api.do("GET", "/hello", "", "", "")
 			return body == "hello v2"
 		})
@@ -355,7 +360,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 		if err := os.WriteFile(file, []byte("package main\n\nfunc main() {"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 15*time.Second, "a broken edit was not reported", func() bool {
+		eventually(t, settleLimit, "a broken edit was not reported", func() bool {
 			return strings.Contains(log.String(), "persona-e2e-hello: build failed, still serving the previous build")
 		})
 		if status, body := api.do("GET", "/hello", "", "", ""); status != 200 || body != "hello v2" {

@@ -23,6 +23,11 @@ import (
 // invokePath is where the emulator accepts invocations.
 const invokePath = "/2015-03-31/functions/function/invocations"
 
+// emulatorStartLimit bounds an emulator's start; one that exits is reported at once.
+// It is generous: on a busy machine (dev warming every function while builds run)
+// a start can take many seconds, and failing it would fail the whole dev start.
+const emulatorStartLimit = time.Minute
+
 // Config describes one function's pool.
 type Config struct {
 	Name      string   // function name, used in logs and errors
@@ -280,7 +285,7 @@ func (p *Pool) startOnce(ctx context.Context) (*process, error) {
 		close(proc.done)
 		p.wg.Done()
 	}()
-	if err := localaws.WaitListening(ctx, addr, proc.done, 10*time.Second); err != nil {
+	if err := localaws.WaitListening(ctx, addr, proc.done, emulatorStartLimit); err != nil {
 		proc.stop()
 		return nil, fmt.Errorf("Lambda emulator for %s on %s: %w", p.cfg.Name, addr, err)
 	}

@@ -119,6 +119,12 @@ func StartDynalite(ctx context.Context, opts DynaliteOptions) (*Server, error) {
 	})
 }
 
+// serverStartLimit bounds a server's start. A server that exits is reported at once,
+// so the limit only ends a hung start; it is generous because a busy machine (a test
+// run starting many servers on two cores) can take tens of seconds to start node or
+// Python.
+const serverStartLimit = 2 * time.Minute
+
 // StartServer starts the server that command makes for a free loopback port and
 // returns once it accepts connections. Another process may take the port between
 // picking and binding it, so it tries a few ports.
@@ -156,7 +162,7 @@ func start(ctx context.Context, name string, cmd *exec.Cmd, port int) (*Server, 
 		_ = cmd.Wait()
 		close(srv.done)
 	}()
-	if err := WaitListening(ctx, "127.0.0.1:"+strconv.Itoa(port), srv.done, 15*time.Second); err != nil {
+	if err := WaitListening(ctx, "127.0.0.1:"+strconv.Itoa(port), srv.done, serverStartLimit); err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("%s on port %d: %w; its output:\n%s", name, port, err, out.String())
 	}
@@ -171,7 +177,14 @@ func WaitListening(ctx context.Context, addr string, exited <-chan struct{}, lim
 		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			conn.Close()
-			return nil
+			// Another process may have taken the port between picking and binding it:
+			// then the server has exited, failing to bind, and what answered is not it.
+			select {
+			case <-exited:
+				return errors.New("exited before listening (another process answers on its port)")
+			default:
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not listening after %s", limit)

@@ -3,6 +3,7 @@ package localaws_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -207,5 +208,21 @@ func TestCreateTableRefusesASchemaDynamoDBWouldRefuse(t *testing.T) {
 		if err := localaws.CreateTable(context.Background(), &recordingDB{}, "t", schema); err == nil || !strings.Contains(err.Error(), "table t:") {
 			t.Errorf("%s: err = %v, want the schema refused naming the table", name, err)
 		}
+	}
+}
+
+// Between picking a free port and binding it, another process may take it: the server
+// then exits, and what answers on the port is someone else.
+func TestWaitListeningDoesNotTakeAnotherProcessForTheExitedServer(t *testing.T) {
+	other, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	exited := make(chan struct{})
+	close(exited)
+	err = localaws.WaitListening(context.Background(), other.Addr().String(), exited, time.Minute)
+	if err == nil || !strings.Contains(err.Error(), "another process answers on its port") {
+		t.Fatalf("err = %v, want the exit reported", err)
 	}
 }

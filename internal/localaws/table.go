@@ -35,7 +35,7 @@ func CreateTable(ctx context.Context, db TableCreator, name string, schema dynam
 		o.MinDelay = 10 * time.Millisecond
 		o.MaxDelay = 200 * time.Millisecond
 	})
-	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 2*time.Minute); err != nil {
 		return fmt.Errorf("waiting for table %s: %w", name, err)
 	}
 	return nil

@@ -90,9 +90,11 @@ func BuildBootstrap(tb testing.TB, pkg string) string {
 }
 
 // StartBootstrap runs a built bootstrap for the test and stops it when the test ends.
+// A bootstrap that exits is reported at once; one that never asks for an invocation
+// fails the test after a limit generous enough for a busy machine.
 func StartBootstrap(tb testing.TB, path string, env []string) *Function {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	f, err := StartFunction(ctx, path, env)
 	if err != nil {

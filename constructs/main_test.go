@@ -39,10 +39,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	// A stack left by an earlier synth, which this synth must remove.
-	if err := os.MkdirAll(filepath.Join(outdir, "stacks", testApp+"-old"), 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	// A stack and its HCL left by an earlier synth, which this synth (without HCL) must remove.
+	for _, stale := range []string{"stacks", "hcl"} {
+		if err := os.MkdirAll(filepath.Join(outdir, stale, testApp+"-old"), 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	synthesized.outdir = outdir
 	synthesized.err = synthTestApp(outdir)

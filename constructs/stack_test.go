@@ -3,6 +3,8 @@ package constructs
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -476,5 +478,8 @@ func TestTheOutputFolderHoldsExactlyTheStacksItsManifestLists(t *testing.T) {
 	slices.Sort(listed)
 	if !slices.Equal(present, listed) || !slices.Equal(present, []string{"shop-dev", "shop-prod"}) {
 		t.Errorf("stacks/ holds %v, the manifest lists %v; want shop-dev and shop-prod in both (shop-old removed)", present, listed)
+	}
+	if _, err := os.Stat(filepath.Join(synthesized.outdir, "hcl")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a synth without HCL left the HCL of an earlier one: %v", err)
 	}
 }

@@ -59,13 +59,19 @@ type Queue struct {
 	RetentionSeconds          int    `json:"retentionSeconds"`
 	DeadLetterQueue           string `json:"deadLetterQueue,omitempty"` // the dead-letter queue's Name
 	MaxReceiveCount           int    `json:"maxReceiveCount,omitempty"`
+	// MaximumMessageSize is the most bytes a message may hold, body and attributes
+	// together; 0 means SQS's default for a queue that sets none, 1 MiB.
+	MaximumMessageSize int `json:"maximumMessageSize,omitempty"`
 }
 
 // Subscription delivers a topic's messages that match FilterPolicy to a queue.
 type Subscription struct {
-	Topic              string `json:"topic"` // Topic.Name
-	Queue              string `json:"queue"` // Queue.Name
-	FilterPolicy       string `json:"filterPolicy,omitempty"`
+	Topic        string `json:"topic"` // Topic.Name
+	Queue        string `json:"queue"` // Queue.Name
+	FilterPolicy string `json:"filterPolicy,omitempty"`
+	// FilterPolicyScope says what FilterPolicy looks at: "MessageAttributes" (also
+	// when empty) or "MessageBody", the keys of a JSON body.
+	FilterPolicyScope  string `json:"filterPolicyScope,omitempty"`
 	RawMessageDelivery bool   `json:"rawMessageDelivery"`
 }
 

@@ -37,14 +37,20 @@ func TestFilterPolicyMatchesAsSNSDoes(t *testing.T) {
 		{"a numeric condition does not match a String attribute", `{"price":[{"numeric":[">",0]}]}`, map[string]Attribute{"price": str("5")}, false},
 		{"a String.Array matches when one element does", `{"tag":["b"]}`, map[string]Attribute{"tag": {DataType: "String.Array", StringValue: `["a","b"]`}}, true},
 		{"a String.Array fails when no element does", `{"tag":["c"]}`, map[string]Attribute{"tag": {DataType: "String.Array", StringValue: `["a","b"]`}}, false},
+		{"$or matches when one of its policies does", `{"$or":[{"queue":["persona"]},{"kind":["urgent"]}]}`, map[string]Attribute{"kind": str("urgent")}, true},
+		{"$or fails when none of its policies does", `{"$or":[{"queue":["persona"]},{"kind":["urgent"]}]}`, map[string]Attribute{"kind": str("later")}, false},
+		{"$or adds to the keys beside it", `{"source":["api"],"$or":[{"queue":["persona"]},{"kind":["urgent"]}]}`, map[string]Attribute{"source": str("cron"), "kind": str("urgent")}, false},
+		{"anything-but equals-ignore-case rejects a listed value in any case", `{"queue":[{"anything-but":{"equals-ignore-case":["Billing","audit"]}}]}`, map[string]Attribute{"queue": str("BILLING")}, false},
+		{"cidr matches an address inside the block", `{"ip":[{"cidr":"10.0.0.0/24"}]}`, map[string]Attribute{"ip": str("10.0.0.7")}, true},
+		{"cidr rejects an address outside the block", `{"ip":[{"cidr":"10.0.0.0/24"}]}`, map[string]Attribute{"ip": str("10.0.1.7")}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fp, err := parseFilterPolicy(tt.policy)
+			fp, err := parseFilterPolicy(tt.policy, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := fp.matches(tt.attrs); got != tt.want {
+			if got := fp.matches("ignored", tt.attrs); got != tt.want {
 				t.Errorf("policy %s on %v: got %v, want %v", tt.policy, tt.attrs, got, tt.want)
 			}
 		})
@@ -60,9 +66,45 @@ func TestFilterPolicyRejectsWhatSNSRejects(t *testing.T) {
 		`{"queue":[{"numeric":["~",1]}]}`,
 		`{"queue":[{"wildcard":"p*"}]}`,
 		`{"queue":[{"prefix":"a","suffix":"b"}]}`,
+		`{"task":{"queue":["persona"]}}`,
+		`{"$or":[{"queue":["persona"]}]}`,
+		`{"ip":[{"cidr":"10.0.0.0"}]}`,
 	} {
-		if _, err := parseFilterPolicy(policy); err == nil {
+		if _, err := parseFilterPolicy(policy, ScopeAttributes); err == nil {
 			t.Errorf("policy %s was accepted", policy)
 		}
+	}
+	if _, err := parseFilterPolicy(`{"queue":["persona"]}`, "Body"); err == nil {
+		t.Error("an unknown scope was accepted")
+	}
+}
+
+func TestABodyFilterPolicyMatchesTheKeysOfAJSONBody(t *testing.T) {
+	tests := []struct {
+		name, policy, body string
+		want               bool
+	}{
+		{"a top-level key matches", `{"queue":["persona"]}`, `{"queue":"persona"}`, true},
+		{"a nested key matches", `{"task":{"queue":["persona"]}}`, `{"task":{"queue":"persona","id":1}}`, true},
+		{"a nested key with another value fails", `{"task":{"queue":["persona"]}}`, `{"task":{"queue":"billing"}}`, false},
+		{"a nested key under an array matches any element", `{"tasks":{"queue":["persona"]}}`, `{"tasks":[{"queue":"billing"},{"queue":"persona"}]}`, true},
+		{"an array of values matches when one does", `{"tags":["b"]}`, `{"tags":["a","b"]}`, true},
+		{"numbers in the body match numeric conditions", `{"price":[{"numeric":[">",10]}]}`, `{"price":12.5}`, true},
+		{"exists false matches a body without the key", `{"queue":[{"exists":false}]}`, `{"other":1}`, true},
+		{"$or looks at the body", `{"$or":[{"queue":["persona"]},{"kind":["urgent"]}]}`, `{"kind":"urgent"}`, true},
+		{"a body that is not JSON matches nothing", `{"queue":["persona"]}`, `queue persona`, false},
+		{"message attributes do not count", `{"queue":["persona"]}`, `{}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fp, err := parseFilterPolicy(tt.policy, ScopeBody)
+			if err != nil {
+				t.Fatal(err)
+			}
+			attrs := map[string]Attribute{"queue": {DataType: "String", StringValue: "persona"}}
+			if got := fp.matches(tt.body, attrs); got != tt.want {
+				t.Errorf("policy %s on body %s: got %v, want %v", tt.policy, tt.body, got, tt.want)
+			}
+		})
 	}
 }

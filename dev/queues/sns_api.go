@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/personabackend/app/dev/iam"
 )
 
 // ServeHTTP answers SQS requests (JSON protocol, X-Amz-Target AmazonSQS.*) and
@@ -19,27 +21,37 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		writeSNSError(w, &apiError{code: "MalformedQueryString", message: err.Error(), sender: true})
+		writeSNSError(w, senderError("MalformedQueryString", "%v", err))
 		return
 	}
 	switch action := r.PostForm.Get("Action"); action {
 	case "Publish":
 		b.servePublish(w, r)
 	default:
-		writeSNSError(w, &apiError{code: "InvalidAction", message: fmt.Sprintf("the local SNS does not implement %q", action), sender: true})
+		writeSNSError(w, senderError("InvalidAction", "the local SNS does not implement %q", action))
 	}
 }
 
 func (b *Broker) servePublish(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
+	arn := f.Get("TopicArn")
+	if arn == "" {
+		arn = f.Get("TargetArn")
+	}
+	if arn == "" {
+		writeSNSError(w, snsInvalid("TopicArn or TargetArn Reason: no value for required parameter"))
+		return
+	}
+	if b.authz != nil {
+		if d := b.authz.Authorize(r, iam.Call{Action: "sns:Publish", Resource: arn}); d != nil {
+			writeSNSError(w, &apiError{code: "AuthorizationError", message: d.Message("SNS:Publish"), status: http.StatusForbidden, sender: true})
+			return
+		}
+	}
 	attrs, err := formAttributes(f.Get)
 	if err != nil {
 		writeSNSError(w, err)
 		return
-	}
-	arn := f.Get("TopicArn")
-	if arn == "" {
-		arn = f.Get("TargetArn")
 	}
 	out, err := b.publish(arn, publishInput{
 		Message:         f.Get("Message"),
@@ -73,13 +85,10 @@ func formAttributes(get func(string) string) (map[string]Attribute, error) {
 			return attrs, nil
 		}
 		a := Attribute{DataType: get(prefix + "Value.DataType"), StringValue: get(prefix + "Value.StringValue")}
-		if a.DataType == "" {
-			return nil, &apiError{code: "ParameterValueInvalid", message: fmt.Sprintf("The message attribute '%s' must contain non-empty message attribute type.", name), sender: true}
-		}
 		if bv := get(prefix + "Value.BinaryValue"); bv != "" {
 			data, err := base64.StdEncoding.DecodeString(bv)
 			if err != nil {
-				return nil, &apiError{code: "ParameterValueInvalid", message: fmt.Sprintf("The message attribute '%s' has an invalid binary value.", name), sender: true}
+				return nil, snsInvalidValue("The message attribute '%s' has an invalid binary value.", name)
 			}
 			a.BinaryValue = data
 		}
@@ -95,13 +104,11 @@ func writeSNSError(w http.ResponseWriter, err error) {
 	if !errors.As(err, &ae) {
 		ae = &apiError{code: "InternalError", message: err.Error()}
 	}
-	typ, status := "Sender", http.StatusBadRequest
-	switch {
-	case ae.code == "NotFound":
-		status = http.StatusNotFound
-	case !ae.sender:
-		typ, status = "Receiver", http.StatusInternalServerError
+	typ := "Receiver"
+	if ae.sender {
+		typ = "Sender"
 	}
+	status := ae.httpStatus()
 	type errorBody struct {
 		Type    string `xml:"Type"`
 		Code    string `xml:"Code"`

@@ -7,9 +7,90 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/personabackend/app/dev/iam"
 )
 
-// The SQS JSON protocol (awsJson1_0), as the AWS SDK for Go v2 speaks it.
+// The SQS JSON protocol (awsJson1_0), as the AWS SDK for Go v2 speaks it. Errors carry
+// the error shape in the body's __type and SQS's query-protocol code in the
+// x-amzn-query-error header, as SQS answers them.
+
+// sqsOperations are the SQS operations the broker serves, by name.
+var sqsOperations = map[string]func(*Broker, *http.Request) (any, error){
+	"GetQueueUrl":                  (*Broker).getQueueURL,
+	"GetQueueAttributes":           (*Broker).getQueueAttributes,
+	"SendMessage":                  (*Broker).sendMessage,
+	"SendMessageBatch":             (*Broker).sendMessageBatch,
+	"ReceiveMessage":               (*Broker).receiveMessage,
+	"DeleteMessage":                (*Broker).deleteMessage,
+	"DeleteMessageBatch":           (*Broker).deleteMessageBatch,
+	"ChangeMessageVisibility":      (*Broker).changeMessageVisibility,
+	"ChangeMessageVisibilityBatch": (*Broker).changeMessageVisibilityBatch,
+}
+
+func (b *Broker) serveSQS(w http.ResponseWriter, r *http.Request, op string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("x-amzn-RequestId", uuid.NewString())
+	serve, ok := sqsOperations[op]
+	if !ok {
+		writeSQSError(w, senderError("UnsupportedOperation", "the local SQS does not implement %s", op))
+		return
+	}
+	res, err := serve(b, r)
+	if err != nil {
+		writeSQSError(w, err)
+		return
+	}
+	json.NewEncoder(w).Encode(res)
+}
+
+func writeSQSError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{code: "InternalError", message: err.Error()}
+	}
+	party := "Receiver"
+	if ae.sender {
+		party = "Sender"
+	}
+	typ := "com.amazonaws.sqs#" + ae.code
+	if ae.code == "AccessDeniedException" {
+		typ = "com.amazon.coral.service#AccessDeniedException"
+	}
+	w.Header().Set("x-amzn-query-error", ae.queryCode()+";"+party)
+	w.WriteHeader(ae.httpStatus())
+	json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": ae.message})
+}
+
+func decode(r *http.Request, into any) error {
+	if err := json.NewDecoder(r.Body).Decode(into); err != nil {
+		return senderError("SerializationException", "malformed request body: %v", err)
+	}
+	return nil
+}
+
+// authorizedQueue checks that the caller may make action on the queue a URL (or a
+// name) names, then finds the queue. As SQS does, it answers AccessDenied before
+// saying whether the queue exists.
+func (b *Broker) authorizedQueue(r *http.Request, action, urlOrName string) (*queue, error) {
+	if urlOrName == "" {
+		return nil, missing("QueueUrl")
+	}
+	name := queueName(urlOrName)
+	if b.authz != nil {
+		if d := b.authz.Authorize(r, iam.Call{Action: action, Resource: b.QueueARN(name)}); d != nil {
+			// SQS writes the action in lower case: "sqs:sendmessage".
+			return nil, &apiError{code: "AccessDeniedException", message: d.Message(strings.ToLower(action)), status: http.StatusForbidden, sender: true}
+		}
+	}
+	q, ok := b.queue(name)
+	if !ok {
+		return nil, errQueueDoesNotExist
+	}
+	return q, nil
+}
 
 type jsonAttribute struct {
 	DataType    string `json:"DataType"`
@@ -17,18 +98,15 @@ type jsonAttribute struct {
 	BinaryValue []byte `json:"BinaryValue,omitempty"`
 }
 
-func fromJSONAttributes(in map[string]jsonAttribute) (map[string]Attribute, error) {
+func fromJSONAttributes(in map[string]jsonAttribute) map[string]Attribute {
 	if len(in) == 0 {
-		return nil, nil
+		return nil
 	}
 	out := make(map[string]Attribute, len(in))
 	for name, a := range in {
-		if a.DataType == "" {
-			return nil, invalid("The message attribute '%s' must contain a non-empty attribute type.", name)
-		}
 		out[name] = Attribute{DataType: a.DataType, StringValue: a.StringValue, BinaryValue: a.BinaryValue}
 	}
-	return out, nil
+	return out
 }
 
 func toJSONAttributes(in map[string]Attribute) map[string]jsonAttribute {
@@ -42,165 +120,157 @@ func toJSONAttributes(in map[string]Attribute) map[string]jsonAttribute {
 	return out
 }
 
-func (b *Broker) serveSQS(w http.ResponseWriter, r *http.Request, op string) {
-	res, err := b.sqsOperation(r, op)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+// batchFailure is a failed entry of a batch answer.
+type batchFailure struct {
+	Id, Code, Message string
+	SenderFault       bool
+}
+
+func failure(id string, err error) batchFailure {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{code: "InternalError", message: err.Error()}
+	}
+	return batchFailure{Id: id, Code: ae.queryCode(), Message: ae.message, SenderFault: ae.sender}
+}
+
+func (b *Broker) getQueueURL(r *http.Request) (any, error) {
+	var in struct{ QueueName string }
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	if in.QueueName == "" {
+		return nil, missing("QueueName")
+	}
+	if _, err := b.authorizedQueue(r, "sqs:GetQueueUrl", in.QueueName); err != nil {
+		return nil, err
+	}
+	return map[string]string{"QueueUrl": b.QueueURL(in.QueueName)}, nil
+}
+
+func (b *Broker) getQueueAttributes(r *http.Request) (any, error) {
+	var in struct {
+		QueueUrl       string
+		AttributeNames []string
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	q, err := b.authorizedQueue(r, "sqs:GetQueueAttributes", in.QueueUrl)
 	if err != nil {
-		var ae *apiError
-		if !errors.As(err, &ae) {
-			ae = &apiError{code: "InvalidParameterValue", message: err.Error(), sender: true}
-		}
-		party := "Sender"
-		status := http.StatusBadRequest
-		if !ae.sender && ae.code != "QueueDoesNotExist" {
-			party, status = "Receiver", http.StatusInternalServerError
-		}
-		w.Header().Set("x-amzn-query-error", ae.code+";"+party)
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.sqs#" + ae.code, "message": ae.message})
-		return
+		return nil, err
 	}
-	json.NewEncoder(w).Encode(res)
+	for _, n := range in.AttributeNames {
+		if !queueAttributeNames[n] {
+			return nil, senderError("InvalidAttributeName", "Unknown Attribute %s.", n)
+		}
+	}
+	all := b.queueAttributes(q)
+	out := map[string]string{}
+	for _, n := range in.AttributeNames {
+		if n == "All" {
+			out = all
+			break
+		}
+		if v, ok := all[n]; ok {
+			out[n] = v
+		}
+	}
+	return map[string]any{"Attributes": out}, nil
 }
 
-func decode(r *http.Request, into any) error {
-	if err := json.NewDecoder(r.Body).Decode(into); err != nil {
-		return &apiError{code: "InvalidParameterValue", message: fmt.Sprintf("malformed request body: %v", err), sender: true}
-	}
-	return nil
+// sendEntry is a message as SendMessage and SendMessageBatch's entries give it.
+type sendEntry struct {
+	Id                     string
+	MessageBody            string
+	MessageAttributes      map[string]jsonAttribute
+	MessageGroupId         string
+	MessageDeduplicationId string
+	DelaySeconds           int
 }
 
-func (b *Broker) sqsOperation(r *http.Request, op string) (any, error) {
-	switch op {
-	case "GetQueueUrl":
-		var in struct{ QueueName string }
-		if err := decode(r, &in); err != nil {
-			return nil, err
-		}
-		if _, ok := b.queue(in.QueueName); !ok {
-			return nil, &apiError{code: "QueueDoesNotExist", message: "The specified queue does not exist."}
-		}
-		return map[string]string{"QueueUrl": b.QueueURL(in.QueueName)}, nil
-	case "GetQueueAttributes":
-		var in struct {
-			QueueUrl       string
-			AttributeNames []string
-		}
-		if err := decode(r, &in); err != nil {
-			return nil, err
-		}
-		q, err := b.queueByURL(in.QueueUrl)
-		if err != nil {
-			return nil, err
-		}
-		all := b.queueAttributes(q)
-		out := map[string]string{}
-		for _, n := range in.AttributeNames {
-			if n == "All" {
-				out = all
-				break
-			}
-			if v, ok := all[n]; ok {
-				out[n] = v
-			}
-		}
-		return map[string]any{"Attributes": out}, nil
-	case "SendMessage":
-		var in struct {
-			QueueUrl               string
-			MessageBody            string
-			MessageAttributes      map[string]jsonAttribute
-			MessageGroupId         string
-			MessageDeduplicationId string
-			DelaySeconds           int
-		}
-		if err := decode(r, &in); err != nil {
-			return nil, err
-		}
-		q, err := b.queueByURL(in.QueueUrl)
-		if err != nil {
-			return nil, err
-		}
-		attrs, err := fromJSONAttributes(in.MessageAttributes)
-		if err != nil {
-			return nil, err
-		}
-		out, err := b.send(q, sendInput{Body: in.MessageBody, Attributes: attrs, GroupID: in.MessageGroupId, DeduplicationID: in.MessageDeduplicationId, DelaySeconds: in.DelaySeconds})
-		if err != nil {
-			return nil, err
-		}
-		res := map[string]string{"MessageId": out.MessageID, "MD5OfMessageBody": md5Hex(in.MessageBody)}
-		if s := md5OfAttributes(attrs); s != "" {
-			res["MD5OfMessageAttributes"] = s
-		}
-		if out.SequenceNumber != "" {
-			res["SequenceNumber"] = out.SequenceNumber
-		}
-		return res, nil
-	case "ReceiveMessage":
-		return b.receiveOperation(r)
-	case "DeleteMessage":
-		var in struct{ QueueUrl, ReceiptHandle string }
-		if err := decode(r, &in); err != nil {
-			return nil, err
-		}
-		q, err := b.queueByURL(in.QueueUrl)
-		if err != nil {
-			return nil, err
-		}
-		return struct{}{}, b.delete(q, in.ReceiptHandle)
-	case "DeleteMessageBatch":
-		var in struct {
-			QueueUrl string
-			Entries  []struct{ Id, ReceiptHandle string }
-		}
-		if err := decode(r, &in); err != nil {
-			return nil, err
-		}
-		q, err := b.queueByURL(in.QueueUrl)
-		if err != nil {
-			return nil, err
-		}
-		if len(in.Entries) == 0 {
-			return nil, &apiError{code: "EmptyBatchRequest", message: "There should be at least one DeleteMessageBatchRequestEntry in the request.", sender: true}
-		}
-		type failed struct {
-			Id, Code, Message string
-			SenderFault       bool
-		}
-		successful := []map[string]string{}
-		failures := []failed{}
-		for _, e := range in.Entries {
-			if err := b.delete(q, e.ReceiptHandle); err != nil {
-				var ae *apiError
-				errors.As(err, &ae)
-				failures = append(failures, failed{Id: e.Id, Code: ae.code, Message: ae.message, SenderFault: true})
-				continue
-			}
-			successful = append(successful, map[string]string{"Id": e.Id})
-		}
-		return map[string]any{"Successful": successful, "Failed": failures}, nil
-	case "ChangeMessageVisibility":
-		var in struct {
-			QueueUrl, ReceiptHandle string
-			VisibilityTimeout       int
-		}
-		if err := decode(r, &in); err != nil {
-			return nil, err
-		}
-		q, err := b.queueByURL(in.QueueUrl)
-		if err != nil {
-			return nil, err
-		}
-		if in.VisibilityTimeout < 0 || in.VisibilityTimeout > 43200 {
-			return nil, invalid("Value %d for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.", in.VisibilityTimeout)
-		}
-		return struct{}{}, b.changeVisibility(q, in.ReceiptHandle, time.Duration(in.VisibilityTimeout)*time.Second)
+func (e sendEntry) input() sendInput {
+	return sendInput{
+		Body: e.MessageBody, Attributes: fromJSONAttributes(e.MessageAttributes),
+		GroupID: e.MessageGroupId, DeduplicationID: e.MessageDeduplicationId, DelaySeconds: e.DelaySeconds,
 	}
-	return nil, &apiError{code: "UnsupportedOperation", message: fmt.Sprintf("the local SQS does not implement %s", op), sender: true}
 }
 
-func (b *Broker) receiveOperation(r *http.Request) (any, error) {
+// sendResult is what SQS answers for a sent message.
+func sendResult(in sendInput, out sendOutput) map[string]string {
+	res := map[string]string{"MessageId": out.MessageID, "MD5OfMessageBody": md5Hex(in.Body)}
+	if s := md5OfAttributes(in.Attributes); s != "" {
+		res["MD5OfMessageAttributes"] = s
+	}
+	if out.SequenceNumber != "" {
+		res["SequenceNumber"] = out.SequenceNumber
+	}
+	return res
+}
+
+func (b *Broker) sendMessage(r *http.Request) (any, error) {
+	var in struct {
+		QueueUrl string
+		sendEntry
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	q, err := b.authorizedQueue(r, "sqs:SendMessage", in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	msg := in.input()
+	out, err := b.send(q, msg)
+	if err != nil {
+		return nil, err
+	}
+	return sendResult(msg, out), nil
+}
+
+// maxBatchSize is the most bytes a batch's messages may hold together.
+const maxBatchSize = 1 << 20
+
+func (b *Broker) sendMessageBatch(r *http.Request) (any, error) {
+	var in struct {
+		QueueUrl string
+		Entries  []sendEntry
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	q, err := b.authorizedQueue(r, "sqs:SendMessage", in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(in.Entries))
+	size := 0
+	for i, e := range in.Entries {
+		ids[i] = e.Id
+		size += len(e.MessageBody) + attributesSize(fromJSONAttributes(e.MessageAttributes))
+	}
+	if err := checkBatchIDs(ids, "SendMessageBatchRequestEntry"); err != nil {
+		return nil, err
+	}
+	if size > maxBatchSize {
+		return nil, senderError("BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchSize, size)
+	}
+	successful, failed := []map[string]string{}, []batchFailure{}
+	for _, e := range in.Entries {
+		msg := e.input()
+		out, err := b.send(q, msg)
+		if err != nil {
+			failed = append(failed, failure(e.Id, err))
+			continue
+		}
+		res := sendResult(msg, out)
+		res["Id"] = e.Id
+		successful = append(successful, res)
+	}
+	return map[string]any{"Successful": successful, "Failed": failed}, nil
+}
+
+func (b *Broker) receiveMessage(r *http.Request) (any, error) {
 	var in struct {
 		QueueUrl                    string
 		MaxNumberOfMessages         *int
@@ -213,7 +283,7 @@ func (b *Broker) receiveOperation(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	q, err := b.queueByURL(in.QueueUrl)
+	q, err := b.authorizedQueue(r, "sqs:ReceiveMessage", in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
@@ -221,15 +291,18 @@ func (b *Broker) receiveOperation(r *http.Request) (any, error) {
 	if in.MaxNumberOfMessages != nil {
 		max = *in.MaxNumberOfMessages
 	}
-	if max < 1 || max > 10 {
-		return nil, invalid("Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", max)
+	if max < 1 || max > maxBatchEntries {
+		return nil, invalidValue("MaxNumberOfMessages", max, "Must be between 1 and 10, if provided.")
 	}
-	if in.WaitTimeSeconds < 0 || in.WaitTimeSeconds > 20 {
-		return nil, invalid("Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", in.WaitTimeSeconds)
+	if in.WaitTimeSeconds < 0 || in.WaitTimeSeconds > maxWaitSeconds {
+		return nil, invalidValue("WaitTimeSeconds", in.WaitTimeSeconds, "Must be >= 0 and <= 20, if provided.")
 	}
 	visibility := q.def.VisibilityTimeoutSeconds
 	if in.VisibilityTimeout != nil {
 		visibility = *in.VisibilityTimeout
+	}
+	if visibility < 0 || visibility > maxVisibility {
+		return nil, invalidValue("VisibilityTimeout", visibility, fmt.Sprintf("Must be >= 0 and <= %d, if provided.", maxVisibility))
 	}
 	got := b.receive(r.Context(), q, max, time.Duration(visibility)*time.Second, time.Duration(in.WaitTimeSeconds)*time.Second)
 	sysNames := append(in.AttributeNames, in.MessageSystemAttributeNames...)
@@ -285,4 +358,94 @@ func pickSystem(attrs map[string]string, names []string) map[string]string {
 		}
 	}
 	return out
+}
+
+func (b *Broker) deleteMessage(r *http.Request) (any, error) {
+	var in struct{ QueueUrl, ReceiptHandle string }
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	q, err := b.authorizedQueue(r, "sqs:DeleteMessage", in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, b.delete(q, in.ReceiptHandle)
+}
+
+func (b *Broker) deleteMessageBatch(r *http.Request) (any, error) {
+	var in struct {
+		QueueUrl string
+		Entries  []struct{ Id, ReceiptHandle string }
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	q, err := b.authorizedQueue(r, "sqs:DeleteMessage", in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(in.Entries))
+	for i, e := range in.Entries {
+		ids[i] = e.Id
+	}
+	if err := checkBatchIDs(ids, "DeleteMessageBatchRequestEntry"); err != nil {
+		return nil, err
+	}
+	successful, failed := []map[string]string{}, []batchFailure{}
+	for _, e := range in.Entries {
+		if err := b.delete(q, e.ReceiptHandle); err != nil {
+			failed = append(failed, failure(e.Id, err))
+			continue
+		}
+		successful = append(successful, map[string]string{"Id": e.Id})
+	}
+	return map[string]any{"Successful": successful, "Failed": failed}, nil
+}
+
+func (b *Broker) changeMessageVisibility(r *http.Request) (any, error) {
+	var in struct {
+		QueueUrl, ReceiptHandle string
+		VisibilityTimeout       int
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	q, err := b.authorizedQueue(r, "sqs:ChangeMessageVisibility", in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, b.changeVisibility(q, in.ReceiptHandle, time.Duration(in.VisibilityTimeout)*time.Second)
+}
+
+func (b *Broker) changeMessageVisibilityBatch(r *http.Request) (any, error) {
+	var in struct {
+		QueueUrl string
+		Entries  []struct {
+			Id, ReceiptHandle string
+			VisibilityTimeout int
+		}
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	q, err := b.authorizedQueue(r, "sqs:ChangeMessageVisibility", in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(in.Entries))
+	for i, e := range in.Entries {
+		ids[i] = e.Id
+	}
+	if err := checkBatchIDs(ids, "ChangeMessageVisibilityBatchRequestEntry"); err != nil {
+		return nil, err
+	}
+	successful, failed := []map[string]string{}, []batchFailure{}
+	for _, e := range in.Entries {
+		if err := b.changeVisibility(q, e.ReceiptHandle, time.Duration(e.VisibilityTimeout)*time.Second); err != nil {
+			failed = append(failed, failure(e.Id, err))
+			continue
+		}
+		successful = append(successful, map[string]string{"Id": e.Id})
+	}
+	return map[string]any{"Successful": successful, "Failed": failed}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/personabackend/app/dev/iam"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/resource"
 	"github.com/personabackend/app/topology"
@@ -66,7 +67,7 @@ func linkValue(s *topology.Stack, name string, b *queues.Broker) (string, error)
 	var v any
 	for _, t := range s.Tables {
 		if t.LinkName == name {
-			v = t.LinkProperties(fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", s.Region, queues.Account, t.Name))
+			v = t.LinkProperties(fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", s.Region, iam.LocalAccount, t.Name))
 		}
 	}
 	for _, t := range s.Topics {

@@ -55,7 +55,7 @@ func (s *Session) startAWS() error {
 		l.Close()
 		return err
 	}
-	ssm := ssmlocal.New(s.opts.Secrets, s.stack.Region)
+	ssm := ssmlocal.New(ssmlocal.SecureStrings(s.opts.Secrets), s.stack.Region)
 	s.serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.") {
 			ssm.ServeHTTP(w, r)

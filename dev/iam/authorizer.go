@@ -8,6 +8,9 @@ import (
 	"sync"
 )
 
+// LocalAccount is the account of every ARN in the local dev mode.
+const LocalAccount = "000000000000"
+
 // Principal is a caller with a policy of its own: in the dev mode, a function
 // running with its role's permissions.
 type Principal struct {
@@ -89,6 +92,24 @@ func (a *Authorizer) Authorize(r *http.Request, call Call) *Denial {
 		a.onDeny(denial)
 	}
 	return denial
+}
+
+// Use records which of the caller's grants cover a call that another policy allows
+// anyway (a KMS key policy, say), without deciding it or reporting a denial.
+func (a *Authorizer) Use(r *http.Request, call Call) {
+	a.mu.Lock()
+	p, ok := a.principals[AccessKeyID(r)]
+	a.mu.Unlock()
+	if !ok {
+		return
+	}
+	if d := p.Policy.Evaluate(call); d.Allowed {
+		a.mu.Lock()
+		for _, g := range d.Grants {
+			p.used[g] = true
+		}
+		a.mu.Unlock()
+	}
 }
 
 // Unused is what a principal was granted and never used.

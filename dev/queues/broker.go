@@ -17,9 +17,6 @@ import (
 	"github.com/personabackend/app/topology"
 )
 
-// Account is the account ID in every local ARN.
-const Account = "000000000000"
-
 // DeduplicationWindow is how long SNS and SQS FIFO remember a deduplication ID.
 const DeduplicationWindow = 5 * time.Minute
 
@@ -150,17 +147,17 @@ func (b *Broker) Subscribe(s topology.Subscription) error {
 
 // TopicARN is the local ARN of the topic named name.
 func (b *Broker) TopicARN(name string) string {
-	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", b.region, Account, name)
+	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", b.region, iam.LocalAccount, name)
 }
 
 // QueueARN is the local ARN of the queue named name.
 func (b *Broker) QueueARN(name string) string {
-	return fmt.Sprintf("arn:aws:sqs:%s:%s:%s", b.region, Account, name)
+	return fmt.Sprintf("arn:aws:sqs:%s:%s:%s", b.region, iam.LocalAccount, name)
 }
 
 // QueueURL is the local URL of the queue named name.
 func (b *Broker) QueueURL(name string) string {
-	return b.baseURL + "/" + Account + "/" + name
+	return b.baseURL + "/" + iam.LocalAccount + "/" + name
 }
 
 func (b *Broker) queue(name string) (*queue, bool) {

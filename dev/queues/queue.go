@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/personabackend/app/dev/iam"
 	"github.com/personabackend/app/topology"
 )
 
@@ -278,7 +279,7 @@ func (m *message) systemAttributes() map[string]string {
 	a := map[string]string{
 		"ApproximateReceiveCount":          strconv.Itoa(m.receiveCount),
 		"SentTimestamp":                    strconv.FormatInt(m.sentAt.UnixMilli(), 10),
-		"SenderId":                         Account,
+		"SenderId":                         iam.LocalAccount,
 		"ApproximateFirstReceiveTimestamp": strconv.FormatInt(m.firstReceive.UnixMilli(), 10),
 	}
 	if m.groupID != "" {

@@ -1,0 +1,162 @@
+package dynamoproxy
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/personabackend/app/dev/iam"
+	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/topology"
+)
+
+// personas is a table shaped like the persona table.
+var personas = topology.Table{
+	Name: "personas", HashKey: "personaId",
+	Fields:        map[string]string{"personaId": "string", "userId": "string", "createdAt": "string"},
+	GlobalIndexes: []topology.Index{{Name: "UserIdIndex", HashKey: "userId", RangeKey: "createdAt", Projection: "ALL"}},
+}
+
+// serve starts dynalite with the personas table behind a proxy and returns a client
+// signing with accessKey.
+func serve(t *testing.T, accessKey string, opts ...Option) *dynamodb.Client {
+	t.Helper()
+	db := localaws.Dynalite(t)
+	srv := httptest.NewServer(New(db.Endpoint, "us-east-1", opts...))
+	t.Cleanup(srv.Close)
+	client := func(key string) *dynamodb.Client {
+		return dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(key, "secret", "")},
+			func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	}
+	if err := localaws.CreateTable(context.Background(), client("developer"), personas); err != nil {
+		t.Fatal(err)
+	}
+	return client(accessKey)
+}
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func validation(t *testing.T, err error) string {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
+		t.Fatalf("got %v, want ValidationException", err)
+	}
+	return ae.ErrorMessage()
+}
+
+func TestAnEmptyKeyValueIsRefusedWithDynamoDBsMessage(t *testing.T) {
+	db := serve(t, "developer")
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"an item with an empty table key", func() error {
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("personas"), Item: map[string]types.AttributeValue{"personaId": s(""), "userId": s("u")}})
+			return err
+		}, "The AttributeValue for a key attribute cannot contain an empty string value. Key: personaId"},
+		{"an item with an empty index key", func() error {
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("personas"), Item: map[string]types.AttributeValue{"personaId": s("p"), "userId": s(""), "createdAt": s("t")}})
+			return err
+		}, "A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: UserIdIndex, IndexKey: userId"},
+		{"an update setting an index key through AttributeUpdates", func() error {
+			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("personas"), Key: map[string]types.AttributeValue{"personaId": s("p")},
+				AttributeUpdates: map[string]types.AttributeValueUpdate{"createdAt": {Action: types.AttributeActionPut, Value: s("")}}})
+			return err
+		}, "IndexName: UserIdIndex, IndexKey: createdAt"},
+		{"an update setting an index key among other actions", func() error {
+			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("personas"), Key: map[string]types.AttributeValue{"personaId": s("p")},
+				UpdateExpression:          aws.String("SET note = if_not_exists(note, :n), userId = :u REMOVE old"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":n": s(""), ":u": s("")}})
+			return err
+		}, "IndexName: UserIdIndex, IndexKey: userId"},
+		{"a query comparing an index key with an empty value", func() error {
+			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("personas"), IndexName: aws.String("UserIdIndex"),
+				KeyConditionExpression:    aws.String("userId = :u AND begins_with(createdAt, :c)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":u": s("ada"), ":c": s("")}})
+			return err
+		}, "IndexName: UserIdIndex, IndexKey: createdAt"},
+		{"a batch get with an empty key", func() error {
+			_, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+				"personas": {Keys: []map[string]types.AttributeValue{{"personaId": s("p")}, {"personaId": s("")}}},
+			}})
+			return err
+		}, "Key: personaId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := validation(t, tt.call()); !strings.HasPrefix(got, "One or more parameter values are not valid. ") || !strings.Contains(got, tt.want) {
+				t.Errorf("message %q, want it to say %q", got, tt.want)
+			}
+		})
+	}
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("personas"), Item: map[string]types.AttributeValue{"personaId": s("p"), "note": s("")}}); err != nil {
+		t.Errorf("an empty string in an attribute that is no key: %v", err)
+	}
+}
+
+func TestARecreatedTableIsCheckedWithItsNewKeys(t *testing.T) {
+	db := serve(t, "developer")
+	ctx := context.Background()
+	if _, err := db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("personas")}); err != nil {
+		t.Fatal(err)
+	}
+	renamed := personas
+	renamed.GlobalIndexes = []topology.Index{{Name: "ByOwner", HashKey: "ownerId", Projection: "ALL"}}
+	renamed.Fields = map[string]string{"personaId": "string", "ownerId": "string"}
+	if err := localaws.CreateTable(ctx, db, renamed); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("personas"), Item: map[string]types.AttributeValue{"personaId": s("p"), "ownerId": s(""), "userId": s("")}})
+	if got := validation(t, err); !strings.Contains(got, "IndexName: ByOwner, IndexKey: ownerId") {
+		t.Errorf("message %q, want the new index named", got)
+	}
+}
+
+func TestAFunctionMakesOnlyTheCallsItsPolicyAllows(t *testing.T) {
+	table := "arn:aws:dynamodb:us-east-1:000000000000:table/personas"
+	policy, err := iam.NewPolicy([]iam.Statement{
+		{Effect: iam.Allow, Actions: []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}, Resources: []string{table, table + "/index/*"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var denied []string
+	authz := iam.NewAuthorizer(func(d *iam.Denial) { denied = append(denied, d.Call.Action+" "+d.Call.Resource) })
+	authz.Add("ASIALIST", iam.Principal{Name: "list", ARN: "arn:aws:sts::000000000000:assumed-role/list/list", Policy: policy})
+	db := serve(t, "ASIALIST", WithAuthorizer(authz))
+	ctx := context.Background()
+
+	if _, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("personas"), IndexName: aws.String("UserIdIndex"),
+		KeyConditionExpression: aws.String("userId = :u"), ExpressionAttributeValues: map[string]types.AttributeValue{":u": s("ada")}}); err != nil {
+		t.Errorf("a query of an index the policy covers: %v", err)
+	}
+	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("personas"), Item: map[string]types.AttributeValue{"personaId": s("p")}})
+	var ae smithy.APIError
+	want := "User: arn:aws:sts::000000000000:assumed-role/list/list is not authorized to perform: dynamodb:PutItem on resource: " + table + " because no identity-based policy allows the dynamodb:PutItem action"
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || ae.ErrorMessage() != want {
+		t.Errorf("PutItem: got %v, want AccessDeniedException saying %q", err, want)
+	}
+	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String("personas"), Key: map[string]types.AttributeValue{"personaId": s("p")}, ConditionExpression: aws.String("attribute_exists(personaId)")}},
+	}})
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || !strings.Contains(ae.ErrorMessage(), "dynamodb:ConditionCheckItem") {
+		t.Errorf("a transaction's condition check: got %v, want AccessDeniedException for dynamodb:ConditionCheckItem", err)
+	}
+	if want := []string{"dynamodb:PutItem " + table, "dynamodb:ConditionCheckItem " + table}; strings.Join(denied, "|") != strings.Join(want, "|") {
+		t.Errorf("denials heard: %v, want %v", denied, want)
+	}
+	if unused := authz.Unused(); len(unused) != 1 || strings.Join(unused[0].Actions, ",") != "dynamodb:getitem,dynamodb:batchgetitem" {
+		t.Errorf("unused grants %+v, want GetItem and BatchGetItem", unused)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +19,9 @@ var (
 	ErrExists        = errors.New("persona already exists")
 	ErrNotFound      = errors.New("persona not found")
 	ErrStatusChanged = errors.New("persona status changed meanwhile")
+	// ErrEmptyKey means a key attribute of the table or an index would be an empty
+	// string, which DynamoDB refuses with a ValidationException.
+	ErrEmptyKey = errors.New("an empty string in a key attribute")
 )
 
 // DynamoDB is the part of the DynamoDB client the store uses.
@@ -43,6 +48,9 @@ func (s *Store) Create(ctx context.Context, p Persona) error {
 	item, err := attributevalue.MarshalMap(p)
 	if err != nil {
 		return fmt.Errorf("encoding persona %s: %w", p.ID, err)
+	}
+	if err := checkKeys(item); err != nil {
+		return fmt.Errorf("creating persona %q: %w", p.ID, err)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
@@ -120,6 +128,9 @@ type Transition struct {
 // persona's status is no longer t.From (another delivery of the same task moved it), and
 // ErrNotFound when there is no such persona.
 func (s *Store) Transition(ctx context.Context, id string, t Transition) error {
+	if t.To == "" {
+		return fmt.Errorf("moving persona %s from %s: %w (the new status)", id, t.From, ErrEmptyKey)
+	}
 	values := map[string]types.AttributeValue{
 		":from": &types.AttributeValueMemberS{Value: string(t.From)},
 		":to":   &types.AttributeValueMemberS{Value: string(t.To)},
@@ -254,6 +265,17 @@ func indexKey(user, id, createdAt string) map[string]types.AttributeValue {
 
 func key(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{AttrID: &types.AttributeValueMemberS{Value: id}}
+}
+
+// checkKeys refuses an item with an empty string in a key attribute of the table or
+// of an index (every field of TableShape), before DynamoDB does.
+func checkKeys(item map[string]types.AttributeValue) error {
+	for _, name := range slices.Sorted(maps.Keys(TableShape("").Fields)) {
+		if v, ok := item[name].(*types.AttributeValueMemberS); ok && v.Value == "" {
+			return fmt.Errorf("%w: %s", ErrEmptyKey, name)
+		}
+	}
+	return nil
 }
 
 func isConditionFailed(err error) bool {

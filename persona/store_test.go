@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 func TestCreateStoresAPersonaThatGetReadsBack(t *testing.T) {
@@ -41,6 +45,37 @@ func TestCreateRefusesAPersonaWhoseIDExists(t *testing.T) {
 	got, _ := store.Get(ctx, "p1")
 	if got.UserID != "user-a" {
 		t.Fatalf("the second create overwrote the first: owner is %s", got.UserID)
+	}
+}
+
+func TestAPersonaWithAnEmptyKeyAttributeIsRefusedBeforeItIsWritten(t *testing.T) {
+	ctx := context.Background()
+	store, db := newTestStore(t)
+	tests := []struct {
+		name  string
+		edit  func(p *Persona)
+		field string
+	}{
+		{"an empty id", func(p *Persona) { p.ID = "" }, "personaId"},
+		{"an empty owner", func(p *Persona) { p.UserID = "" }, "userId"},
+		{"an empty creation time", func(p *Persona) { p.CreatedAt = "" }, "createdAt"},
+		{"an empty status", func(p *Persona) { p.Status = "" }, "personaStatus"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := samplePersona("p-"+tt.field, "user-a", StatusRequested, time.Now())
+			tt.edit(&p)
+			err := store.Create(ctx, p)
+			if !errors.Is(err, ErrEmptyKey) || !strings.Contains(err.Error(), tt.field) {
+				t.Fatalf("got %v, want ErrEmptyKey naming %s", err, tt.field)
+			}
+		})
+	}
+	if out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(store.table)}); err != nil || out.Count != 0 {
+		t.Errorf("the table holds %d items after refused creates (%v)", out.Count, err)
+	}
+	if err := store.Transition(ctx, "p1", Transition{From: StatusRequested, Now: time.Now()}); !errors.Is(err, ErrEmptyKey) {
+		t.Errorf("a transition to an empty status: got %v, want ErrEmptyKey", err)
 	}
 }
 

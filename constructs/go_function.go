@@ -88,8 +88,10 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 			resource.EnvStage: stack.stage.Name,
 		},
 		statements: []Statement{{
-			Actions:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-			Resources: []string{*logGroup.Arn() + ":*"},
+			Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resources: []ARN{{
+				Expr: *logGroup.Arn() + ":*", Service: "logs", Resource: "log-group:/aws/lambda/" + name + ":*",
+			}},
 		}},
 		logGroup: logGroup,
 	}
@@ -118,12 +120,17 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 	if props.Description != "" {
 		fn.lambda.SetDescription(jsii.String(props.Description))
 	}
+	own, err := fn.statements[0].topology("")
+	if err != nil {
+		return nil, fmt.Errorf("function %s: %w", name, err)
+	}
 	stack.topo.Functions = append(stack.topo.Functions, topology.Function{
 		Name:           name,
 		Package:        props.Package,
 		MemoryMB:       memory,
 		TimeoutSeconds: int(timeout.Seconds()),
 		Environment:    props.Environment,
+		Policy:         []topology.Statement{own},
 	})
 	stack.functions = append(stack.functions, fn)
 	for _, l := range props.Links {
@@ -206,11 +213,55 @@ func (f *GoFunction) Link(r Linkable, access Access) error {
 	if err != nil {
 		return fmt.Errorf("function %s: encoding link %q: %w", f.name, name, err)
 	}
+	statements, err := topologyStatements(name, grant.Statements)
+	if err != nil {
+		return fmt.Errorf("function %s: link %q: %w", f.name, name, err)
+	}
+	if err := f.stack.offerGrants(r); err != nil {
+		return fmt.Errorf("function %s: %w", f.name, err)
+	}
 	f.env[resource.EnvName(name)] = string(props)
 	f.statements = append(f.statements, grant.Statements...)
 	f.policy.SetPolicy(jsii.String(f.policyJSON()))
 	topo := f.stack.topologyFunction(f.name)
 	topo.Links = append(topo.Links, topology.Link{Name: name, Access: access.AccessName()})
+	topo.Policy = append(topo.Policy, statements...)
+	return nil
+}
+
+// topologyStatements are a link's statements as the dev mode reads them.
+func topologyStatements(link string, statements []Statement) ([]topology.Statement, error) {
+	out := make([]topology.Statement, 0, len(statements))
+	for _, st := range statements {
+		ts, err := st.topology(link)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts)
+	}
+	return out, nil
+}
+
+// offerGrants records, the first time a function links r, what each access level r
+// accepts would grant, so the dev mode can name the link that allows a denied call.
+func (s *Stack) offerGrants(r Linkable) error {
+	name := r.LinkName()
+	for _, g := range s.topo.Grants {
+		if g.Link == name {
+			return nil
+		}
+	}
+	for _, access := range accessLevels {
+		grant, err := r.Link(access)
+		if err != nil {
+			continue // an access level r does not offer
+		}
+		statements, err := topologyStatements(name, grant.Statements)
+		if err != nil {
+			return fmt.Errorf("link %q with %s access: %w", name, access.AccessName(), err)
+		}
+		s.topo.Grants = append(s.topo.Grants, topology.Grant{Link: name, Access: access.AccessName(), Statements: statements})
+	}
 	return nil
 }
 

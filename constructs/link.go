@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/personabackend/app/topology"
 )
 
 // Access is what a linked function may do with a resource: a Level naming a common
@@ -30,6 +32,9 @@ const (
 	Consume   Level = "consume"    // queues
 )
 
+// accessLevels are every access level, narrowest first within each kind of resource.
+var accessLevels = []Access{Read, Write, ReadWrite, Publish, Send, Consume}
+
 // Linkable is a resource that can be linked to a function: linking gives the function
 // the resource's run-time properties (read with package resource) and exactly the IAM
 // permissions the access level needs.
@@ -50,10 +55,65 @@ type LinkGrant struct {
 
 // Statement is one IAM policy statement that allows Actions on Resources.
 type Statement struct {
-	Actions   []string
-	Resources []string
-	// Condition is an IAM condition block: operator, then key, then value(s).
-	Condition map[string]map[string]any
+	Actions    []string
+	Resources  []ARN
+	Conditions []Condition
+}
+
+// ARN names a resource in a policy statement twice over, and both must agree: as the
+// Terraform policy holds it (Expr), and as its service and resource part (what follows
+// the account), which the local dev mode resolves in its own account and region.
+type ARN struct {
+	// Expr is the ARN as Terraform resolves it: a resource's arn attribute, or an ARN
+	// built in the stack's partition, region and account.
+	Expr string
+	// Service and Resource are the ARN's service ("dynamodb") and resource part
+	// ("table/orders"), which may end in a wildcard.
+	Service, Resource string
+}
+
+// Sub is the ARN with suffix appended, e.g. a table's "/index/*".
+func (a ARN) Sub(suffix string) ARN {
+	return ARN{Expr: a.Expr + suffix, Service: a.Service, Resource: a.Resource + suffix}
+}
+
+// Condition is one key of a statement's condition block: its operator
+// ("StringEquals"), key ("kms:ViaService") and values, literal strings or ARNs.
+type Condition struct {
+	Operator, Key string
+	Values        []string
+	ARNs          []ARN
+}
+
+// topology is the statement as the dev mode reads it, added by the link named link.
+func (st Statement) topology(link string) (topology.Statement, error) {
+	out := topology.Statement{Link: link, Actions: append([]string(nil), st.Actions...)}
+	for _, a := range st.Resources {
+		r, err := a.topology()
+		if err != nil {
+			return out, err
+		}
+		out.Resources = append(out.Resources, r)
+	}
+	for _, c := range st.Conditions {
+		tc := topology.Condition{Operator: c.Operator, Key: c.Key, Values: c.Values}
+		for _, a := range c.ARNs {
+			r, err := a.topology()
+			if err != nil {
+				return out, err
+			}
+			tc.ARNs = append(tc.ARNs, r)
+		}
+		out.Conditions = append(out.Conditions, tc)
+	}
+	return out, nil
+}
+
+func (a ARN) topology() (topology.ARN, error) {
+	if a.Service == "" || a.Resource == "" {
+		return topology.ARN{}, fmt.Errorf("the ARN %s in a policy statement needs its Service and Resource (what follows the account) too, so the dev mode can enforce it", a.Expr)
+	}
+	return topology.ARN{Service: a.Service, Resource: a.Resource}, nil
 }
 
 var linkNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
@@ -80,16 +140,39 @@ func policyDocument(statements []Statement) map[string]any {
 	for i, st := range statements {
 		actions := append([]string(nil), st.Actions...)
 		sort.Strings(actions)
+		resources := make([]string, len(st.Resources))
+		for j, r := range st.Resources {
+			resources[j] = r.Expr
+		}
 		entry := map[string]any{
 			"Sid":      fmt.Sprintf("Statement%d", i),
 			"Effect":   "Allow",
 			"Action":   actions,
-			"Resource": st.Resources,
+			"Resource": resources,
 		}
-		if len(st.Condition) > 0 {
-			entry["Condition"] = st.Condition
+		if len(st.Conditions) > 0 {
+			block := map[string]map[string]any{}
+			for _, c := range st.Conditions {
+				if block[c.Operator] == nil {
+					block[c.Operator] = map[string]any{}
+				}
+				block[c.Operator][c.Key] = conditionValue(c)
+			}
+			entry["Condition"] = block
 		}
 		out = append(out, entry)
 	}
 	return map[string]any{"Version": "2012-10-17", "Statement": out}
+}
+
+// conditionValue is a condition's value in the policy: one literal as a string, or a list.
+func conditionValue(c Condition) any {
+	if len(c.Values) == 1 && len(c.ARNs) == 0 {
+		return c.Values[0]
+	}
+	values := append([]string(nil), c.Values...)
+	for _, a := range c.ARNs {
+		values = append(values, a.Expr)
+	}
+	return values
 }

@@ -146,9 +146,9 @@ func (t *PersonaTable) Link(access Access) (LinkGrant, error) {
 	if err := exact.validate(indexes); err != nil {
 		return LinkGrant{}, fmt.Errorf("table %s: %w", t.topo.LinkName, err)
 	}
-	arn := t.Arn()
+	arn := ARN{Expr: t.Arn(), Service: "dynamodb", Resource: "table/" + t.topo.Name}
 	return LinkGrant{
-		Properties: t.topo.LinkProperties(arn),
+		Properties: t.topo.LinkProperties(arn.Expr),
 		Statements: exact.statements(arn),
 	}, nil
 }

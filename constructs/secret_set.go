@@ -112,7 +112,7 @@ func (s *Secret) Link(access Access) (LinkGrant, error) {
 	if access != Read {
 		return LinkGrant{}, unsupportedAccess("secret", s.spec.Name, access, string(Read))
 	}
-	params := []string{s.stack.arn("ssm", "parameter"+s.spec.Parameter)}
+	params := []ARN{s.stack.arn("ssm", "parameter"+s.spec.Parameter)}
 	if s.spec.FallbackParameter != "" {
 		params = append(params, s.stack.arn("ssm", "parameter"+s.spec.FallbackParameter))
 	}
@@ -122,12 +122,10 @@ func (s *Secret) Link(access Access) (LinkGrant, error) {
 			{Actions: []string{"ssm:GetParameter"}, Resources: params},
 			{
 				Actions:   []string{"kms:Decrypt"},
-				Resources: []string{s.stack.arn("kms", "key/*")},
-				Condition: map[string]map[string]any{
-					"StringEquals": {
-						"kms:ViaService":                      fmt.Sprintf("ssm.%s.amazonaws.com", s.stack.app.region),
-						"kms:EncryptionContext:PARAMETER_ARN": params,
-					},
+				Resources: []ARN{s.stack.arn("kms", "key/*")},
+				Conditions: []Condition{
+					{Operator: "StringEquals", Key: "kms:ViaService", Values: []string{fmt.Sprintf("ssm.%s.amazonaws.com", s.stack.app.region)}},
+					{Operator: "StringEquals", Key: "kms:EncryptionContext:PARAMETER_ARN", ARNs: params},
 				},
 			},
 		},

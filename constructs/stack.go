@@ -283,8 +283,11 @@ func (s *Stack) partitionName() string { return *s.partitionData().Partition() }
 func (s *Stack) dnsSuffix() string { return *s.partitionData().DnsSuffix() }
 
 // arn builds an ARN in this stack's partition, region and account.
-func (s *Stack) arn(service, resource string) string {
-	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", s.partitionName(), service, s.app.region, s.accountID(), resource)
+func (s *Stack) arn(service, resource string) ARN {
+	return ARN{
+		Expr:    fmt.Sprintf("arn:%s:%s:%s:%s:%s", s.partitionName(), service, s.app.region, s.accountID(), resource),
+		Service: service, Resource: resource,
+	}
 }
 
 // SynthResult reports what Synth wrote.

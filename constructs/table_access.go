@@ -99,7 +99,7 @@ func (a TableAccess) validate(indexes []string) error {
 }
 
 // statements grant the operations on the table's ARN and Query on each index's.
-func (a TableAccess) statements(tableArn string) []Statement {
+func (a TableAccess) statements(table ARN) []Statement {
 	var out []Statement
 	var actions []string
 	for _, op := range tableOps {
@@ -108,11 +108,11 @@ func (a TableAccess) statements(tableArn string) []Statement {
 		}
 	}
 	if len(actions) > 0 {
-		out = append(out, Statement{Actions: actions, Resources: []string{tableArn}})
+		out = append(out, Statement{Actions: actions, Resources: []ARN{table}})
 	}
-	var indexes []string
+	var indexes []ARN
 	for _, index := range a.QueryIndexes {
-		if arn := tableArn + "/index/" + index; !slices.Contains(indexes, arn) {
+		if arn := table.Sub("/index/" + index); !slices.Contains(indexes, arn) {
 			indexes = append(indexes, arn)
 		}
 	}

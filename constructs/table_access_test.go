@@ -42,7 +42,7 @@ func linkLines(t *testing.T, table *PersonaTable, access Access) []string {
 	for _, st := range grant.Statements {
 		for _, a := range st.Actions {
 			for _, r := range st.Resources {
-				out = append(out, a+" "+arnToken.ReplaceAllString(r, "table"))
+				out = append(out, a+" "+arnToken.ReplaceAllString(r.Expr, "table"))
 			}
 		}
 	}

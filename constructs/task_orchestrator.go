@@ -74,10 +74,10 @@ func (o *TaskOrchestrator) Link(access Access) (LinkGrant, error) {
 	if access != Publish {
 		return LinkGrant{}, unsupportedAccess("topic", o.topo.LinkName, access, string(Publish))
 	}
-	arn := o.Arn()
+	arn := ARN{Expr: o.Arn(), Service: "sns", Resource: o.topo.Name}
 	return LinkGrant{
-		Properties: o.topo.LinkProperties(arn),
-		Statements: []Statement{{Actions: []string{"sns:Publish"}, Resources: []string{arn}}},
+		Properties: o.topo.LinkProperties(arn.Expr),
+		Statements: []Statement{{Actions: []string{"sns:Publish"}, Resources: []ARN{arn}}},
 	}, nil
 }
 
@@ -88,6 +88,9 @@ type QueueSubscriptionProps struct {
 	// Filter is the subscription's filter policy on message attributes, as in SST:
 	// {"queue": ["persona"]} delivers only messages whose attribute queue is "persona".
 	Filter map[string]any
+	// FilterScope is what Filter looks at: FilterAttributes (the default) or
+	// FilterBody, the keys of a JSON message body.
+	FilterScope FilterScope
 	// Worker is the function that consumes the queue.
 	Worker FunctionProps
 	// BatchSize is the most messages per worker invocation; default 10.
@@ -128,8 +131,28 @@ func (p QueueSubscriptionProps) withDefaults() (QueueSubscriptionProps, []byte, 
 	if p.Retention < time.Minute || p.Retention > 14*24*time.Hour || p.Retention%time.Second != 0 {
 		return p, nil, fmt.Errorf("retention %s must be whole seconds within SQS's 1 minute to 14 days", p.Retention)
 	}
+	switch p.FilterScope {
+	case "":
+		p.FilterScope = FilterAttributes
+	case FilterAttributes, FilterBody:
+	default:
+		return p, nil, fmt.Errorf("filter scope %q: use FilterAttributes or FilterBody", p.FilterScope)
+	}
 	return p, filter, nil
 }
+
+// FilterScope says what a subscription's filter policy looks at.
+type FilterScope string
+
+// The scopes of a filter policy.
+const (
+	FilterAttributes FilterScope = "MessageAttributes"
+	FilterBody       FilterScope = "MessageBody"
+)
+
+// maxMessageSize is what the queues accept: the AWS provider's default, set so that
+// the stack says it and the dev mode enforces the same.
+const maxMessageSize = 256 << 10
 
 // Queue is an SQS queue subscribed to a topic, with its dead-letter queue and worker.
 type Queue struct {
@@ -179,6 +202,7 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 		Name:                    jsii.String(dlqName),
 		FifoQueue:               fifoOrNil(o.topo.FIFO),
 		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
+		MaxMessageSize:          jsii.Number(maxMessageSize),
 		SqsManagedSseEnabled:    jsii.Bool(true),
 	})
 	redrive, err := json.Marshal(map[string]any{"deadLetterTargetArn": *dlq.Arn(), "maxReceiveCount": maxReceives})
@@ -190,10 +214,11 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 		FifoQueue:                fifoOrNil(o.topo.FIFO),
 		VisibilityTimeoutSeconds: jsii.Number(visibility.Seconds()),
 		MessageRetentionSeconds:  jsii.Number(retention.Seconds()),
+		MaxMessageSize:           jsii.Number(maxMessageSize),
 		RedrivePolicy:            jsii.String(string(redrive)),
 		SqsManagedSseEnabled:     jsii.Bool(true),
 	})
-	if err := o.subscribe(scope, queue, filter); err != nil {
+	if err := o.subscribe(scope, queue, filter, props.FilterScope); err != nil {
 		return nil, err
 	}
 
@@ -203,6 +228,7 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 			VisibilityTimeoutSeconds: int(visibility.Seconds()),
 			RetentionSeconds:         int(retention.Seconds()),
 			DeadLetterQueue:          dlqName, MaxReceiveCount: maxReceives,
+			MaximumMessageSize: maxMessageSize,
 		},
 		queue:  queue,
 		worker: worker,
@@ -228,11 +254,11 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 		q.topo,
 		topology.Queue{
 			LinkName: id + "DeadLetter", Name: dlqName, FIFO: o.topo.FIFO,
-			VisibilityTimeoutSeconds: 30, RetentionSeconds: 14 * 24 * 3600,
+			VisibilityTimeoutSeconds: 30, RetentionSeconds: 14 * 24 * 3600, MaximumMessageSize: maxMessageSize,
 		},
 	)
 	stack.topo.Subscriptions = append(stack.topo.Subscriptions, topology.Subscription{
-		Topic: o.topo.Name, Queue: name, FilterPolicy: string(filter), RawMessageDelivery: true,
+		Topic: o.topo.Name, Queue: name, FilterPolicy: string(filter), FilterPolicyScope: string(props.FilterScope), RawMessageDelivery: true,
 	})
 	stack.topo.EventSources = append(stack.topo.EventSources, topology.EventSource{
 		Queue: name, Function: worker.Name(), BatchSize: batch, ReportBatchItemFailures: true,
@@ -241,8 +267,8 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 }
 
 // subscribe lets the topic, and only it, send to queue, and subscribes queue to the
-// topic's messages that match filter, delivered raw.
-func (o *TaskOrchestrator) subscribe(scope constructs.Construct, queue sqsqueue.SqsQueue, filter []byte) error {
+// topic's messages that match filter (in scope), delivered raw.
+func (o *TaskOrchestrator) subscribe(scope constructs.Construct, queue sqsqueue.SqsQueue, filter []byte, filterScope FilterScope) error {
 	policy, err := json.Marshal(map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []map[string]any{{
@@ -266,7 +292,7 @@ func (o *TaskOrchestrator) subscribe(scope constructs.Construct, queue sqsqueue.
 		Protocol:           jsii.String("sqs"),
 		Endpoint:           queue.Arn(),
 		FilterPolicy:       jsii.String(string(filter)),
-		FilterPolicyScope:  jsii.String("MessageAttributes"),
+		FilterPolicyScope:  jsii.String(string(filterScope)),
 		RawMessageDelivery: jsii.Bool(true),
 		// Messages published before the queue accepts them would be lost.
 		DependsOn: &[]cdktf.ITerraformDependable{queuePolicy},
@@ -295,7 +321,7 @@ func (q *Queue) Worker() *GoFunction { return q.worker }
 // source mapping polls the queue with (ReceiveMessage, DeleteMessage,
 // GetQueueAttributes, as the Lambda and SQS developer guides list).
 func (q *Queue) Link(access Access) (LinkGrant, error) {
-	arn := *q.queue.Arn()
+	arn := ARN{Expr: *q.queue.Arn(), Service: "sqs", Resource: q.topo.Name}
 	var actions []string
 	switch access {
 	case Send:
@@ -306,7 +332,7 @@ func (q *Queue) Link(access Access) (LinkGrant, error) {
 		return LinkGrant{}, unsupportedAccess("queue", q.topo.LinkName, access, string(Send), string(Consume))
 	}
 	return LinkGrant{
-		Properties: q.topo.LinkProperties(arn, *q.queue.Url()),
-		Statements: []Statement{{Actions: actions, Resources: []string{arn}}},
+		Properties: q.topo.LinkProperties(arn.Expr, *q.queue.Url()),
+		Statements: []Statement{{Actions: actions, Resources: []ARN{arn}}},
 	}, nil
 }

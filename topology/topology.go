@@ -30,6 +30,8 @@ type Stack struct {
 	Routes        []Route        `json:"routes,omitempty"`
 	EventSources  []EventSource  `json:"eventSources,omitempty"`
 	Secrets       []Secret       `json:"secrets,omitempty"`
+	// Grants are the access levels each linked resource offers, and what they grant.
+	Grants []Grant `json:"grants,omitempty"`
 }
 
 // Table is a DynamoDB table: its name and the schema it was declared with.
@@ -83,6 +85,9 @@ type Function struct {
 	TimeoutSeconds int               `json:"timeoutSeconds"`
 	Environment    map[string]string `json:"environment,omitempty"` // plain variables, links excluded
 	Links          []Link            `json:"links,omitempty"`
+	// Policy is the function's IAM policy: the statements of its role's policy in
+	// Terraform, the same ones.
+	Policy []Statement `json:"policy,omitempty"`
 }
 
 // Link gives a function access to a linked resource.

@@ -43,7 +43,10 @@ func main() {
 			return runDev(ctx, args, os.Stderr)
 		}},
 	}
-	os.Exit(cli.Main(ctx, args, project{}, os.Stdin, os.Stdout, os.Stderr, verbs...))
+	code := cli.Main(ctx, args, project{}, os.Stdin, os.Stdout, os.Stderr, verbs...)
+	// os.Exit skips deferred calls: end jsii's Node process and remove its temporary folder first.
+	constructs.Close()
+	os.Exit(code)
 }
 
 // synth synthesizes the stages chosen by the environment and reports what it wrote.
@@ -165,6 +168,8 @@ func runDev(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	topo, err := backend.Topology(ctx, cfg, *stage)
+	// The topology is all dev needs of the constructs: free the runtime's memory for the session.
+	constructs.Close()
 	if err != nil {
 		fmt.Fprintf(stderr, "dev: %v\n", err)
 		return 1

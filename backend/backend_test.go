@@ -46,6 +46,7 @@ func TestMain(m *testing.M) {
 	}
 	synthErr = synthAll(outdir)
 	code := m.Run()
+	constructs.Close()
 	os.RemoveAll(outdir)
 	os.Exit(code)
 }

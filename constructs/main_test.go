@@ -49,6 +49,7 @@ func TestMain(m *testing.M) {
 	synthesized.outdir = outdir
 	synthesized.err = synthTestApp(outdir)
 	code := m.Run()
+	Close()
 	os.RemoveAll(outdir)
 	os.Exit(code)
 }

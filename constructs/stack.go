@@ -442,6 +442,12 @@ func (s *Stack) writeResult() (StackResult, error) {
 	return StackResult{Name: s.Name(), Dir: dir, Resources: count}, nil
 }
 
+// Close ends the jsii runtime that declaring and synthesizing run in (a Node process
+// of several hundred MB) and removes the folder it unpacked itself into. Call it once
+// no construct is declared or synthesized any more: after reading a topology, and
+// before the program exits. A later declaration starts a new runtime.
+func Close() { jsii.Close() }
+
 // Declare runs fn, which declares constructs, and returns its error or the error
 // CDKTF raised while it ran (CDKTF reports invalid configuration, such as two
 // constructs with one id, by panicking).

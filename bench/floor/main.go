@@ -22,4 +22,6 @@ func main() {
 	provider.NewAwsProvider(stack, jsii.String("aws"), &provider.AwsProviderConfig{Region: jsii.String("us-east-1")})
 	snstopic.NewSnsTopic(stack, jsii.String("topic"), &snstopic.SnsTopicConfig{Name: jsii.String("floor")})
 	app.Synth()
+	// As the persona command does: end Node and remove the runtime's temporary folder.
+	jsii.Close()
 }

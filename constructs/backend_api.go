@@ -302,11 +302,16 @@ func (a *BackendApi) Route(routeKey string, fn FunctionProps, opts ...RouteOptio
 		}
 		a.putCORS()
 	}
-	a.stack.topo.Routes = append(a.stack.topo.Routes, topology.Route{
-		RouteKey: routeKey, Function: function.Name(), Authorized: auth != nil,
-	})
+	topoRoute := topology.Route{RouteKey: routeKey, Function: function.Name(), Authorized: auth != nil}
+	if auth != nil && known(auth.Issuer) && !slices.ContainsFunc(auth.Audience, func(a string) bool { return !known(a) }) {
+		topoRoute.Issuer, topoRoute.Audience = auth.Issuer, auth.Audience
+	}
+	a.stack.topo.Routes = append(a.stack.topo.Routes, topoRoute)
 	return function, nil
 }
+
+// known reports whether s is known at synth, not a value Terraform resolves on deploy.
+func known(s string) bool { return !*cdktf.Token_IsUnresolved(jsii.String(s)) }
 
 // authorizer returns the API's JWT authorizer for auth, declaring it on first use.
 func (a *BackendApi) authorizer(auth JWTAuth) (apigatewayv2authorizer.Apigatewayv2Authorizer, error) {

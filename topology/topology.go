@@ -101,6 +101,10 @@ type Route struct {
 	RouteKey   string `json:"routeKey"`
 	Function   string `json:"function"` // Function.Name
 	Authorized bool   `json:"authorized"`
+	// Issuer and Audience are what the route's JWT authorizer trusts, when the stack
+	// names them before deploying (not a user pool it creates).
+	Issuer   string   `json:"issuer,omitempty"`
+	Audience []string `json:"audience,omitempty"`
 }
 
 // EventSource feeds a queue's messages to a function in batches.

@@ -42,7 +42,7 @@ type Invocation struct {
 	Function string // the function invoked, or "" when the request was refused before
 	Status   int
 	Duration time.Duration
-	Err      error // the invoke's error, if the function failed
+	Err      error // why the request was refused, or the invoke's error if the function failed
 }
 
 // Server is an http.Handler for a stack's routes.
@@ -99,8 +99,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.Authorized {
 		var err error
 		claims, scopes, err = DevClaims(r.Header.Get("Authorization"))
+		if err == nil {
+			err = checkAuthority(claims, rt.Issuer, rt.Audience)
+		}
 		if err != nil {
-			inv.Status = http.StatusUnauthorized
+			inv.Status, inv.Err = http.StatusUnauthorized, err
 			writeMessage(w, inv.Status, "Unauthorized")
 			return
 		}

@@ -211,32 +211,53 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 	return req
 }
 
-func TestAuthorizedRoutesRefuseRequestsWithoutAUsableToken(t *testing.T) {
+func TestAuthorizedRoutesRefuseRequestsWithoutAUsableTokenAndSayWhy(t *testing.T) {
 	rec := &recorder{result: `{"statusCode":200}`}
-	srv, _ := serve(t, rec, personaRoutes)
+	routes := append([]topology.Route{{RouteKey: "GET /reports", Function: "reports", Authorized: true,
+		Issuer: "https://login.example.com/", Audience: []string{"web"}}}, personaRoutes...)
+	srv, invs := serve(t, rec, routes)
 	signedHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256"}`))
 	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"u"}`))
-	expired, _ := DevToken(map[string]any{"sub": "u", "exp": time.Now().Add(-time.Minute).Unix()})
+	expired, _ := DevToken(map[string]any{"sub": "u", "exp": time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Unix()})
+	early, _ := DevToken(map[string]any{"sub": "u", "nbf": time.Now().Add(time.Hour).Unix()})
 	noSub, _ := DevToken(map[string]any{"email": "a@b"})
-	for name, header := range map[string]string{
-		"no header":        "",
-		"not bearer":       "Basic dTpw",
-		"garbage":          "Bearer not-a-token",
-		"a signed token":   "Bearer " + signedHeader + "." + payload + ".c2ln",
-		"an expired token": "Bearer " + expired,
-		"no subject":       "Bearer " + noSub,
-	} {
-		req := mustRequest(t, "GET", srv.URL+"/personas")
-		if header != "" {
-			req.Header.Set("Authorization", header)
+	otherIssuer, _ := DevToken(map[string]any{"sub": "u", "iss": "https://elsewhere.example.com"})
+	otherClient, _ := DevToken(map[string]any{"sub": "u", "iss": "https://login.example.com", "client_id": "mobile"})
+	tests := []struct {
+		name, path, header, why string
+	}{
+		{"no header", "/personas", "", "no Authorization header"},
+		{"not bearer", "/personas", "Basic dTpw", `not "Bearer <token>"`},
+		{"garbage", "/personas", "Bearer not-a-token", "not a JWT"},
+		{"a signed token", "/personas", "Bearer " + signedHeader + "." + payload + ".c2ln", "signed (alg RS256)"},
+		{"an expired token", "/personas", "Bearer " + expired, "expired at 2026-01-02T03:04:05Z"},
+		{"a token not yet valid", "/personas", "Bearer " + early, "not valid before"},
+		{"no subject", "/personas", "Bearer " + noSub, "no sub claim"},
+		{"another issuer", "/reports", "Bearer " + otherIssuer, "issuer is https://elsewhere.example.com; the API trusts https://login.example.com/"},
+		{"another client", "/reports", "Bearer " + otherClient, "the token is for mobile; the API trusts web"},
+	}
+	for _, tt := range tests {
+		req := mustRequest(t, "GET", srv.URL+tt.path)
+		if tt.header != "" {
+			req.Header.Set("Authorization", tt.header)
 		}
 		resp, body := do(t, req)
 		if resp.StatusCode != 401 || body != `{"message":"Unauthorized"}` {
-			t.Errorf("%s: got %d %s, want 401 Unauthorized", name, resp.StatusCode, body)
+			t.Errorf("%s: got %d %s, want 401 Unauthorized", tt.name, resp.StatusCode, body)
+		}
+		inv := <-invs
+		if !errors.Is(inv.Err, ErrUnauthorized) || !strings.Contains(inv.Err.Error(), tt.why) {
+			t.Errorf("%s: reported %v, want it to say %q", tt.name, inv.Err, tt.why)
 		}
 	}
-	if rec.count("list") != 0 {
-		t.Error("the function ran for an unauthorized request")
+	if rec.count("list") != 0 || rec.count("reports") != 0 {
+		t.Error("a function ran for an unauthorized request")
+	}
+	ok, _ := DevToken(map[string]any{"sub": "u", "iss": "https://login.example.com", "aud": "web"})
+	req := mustRequest(t, "GET", srv.URL+"/reports")
+	req.Header.Set("Authorization", "Bearer "+ok)
+	if resp, body := do(t, req); resp.StatusCode != 200 {
+		t.Errorf("a token of the trusted issuer and client: got %d %s", resp.StatusCode, body)
 	}
 	resp, _ := do(t, mustRequest(t, "GET", srv.URL+"/health"))
 	if resp.StatusCode != 200 {

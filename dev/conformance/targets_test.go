@@ -41,7 +41,7 @@ func clients(name, awsEndpoint, dynamoEndpoint string, d declarer) *target {
 // standIns serves the dev mode's SNS, SQS and SSM stand-ins on one endpoint, as dev
 // does, and DynamoDB from dynalite.
 func standIns(t *testing.T) *target {
-	db := localaws.Dynalite(t)
+	db := localaws.BareDynalite(t)
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
 	broker := queues.New(localaws.Region, srv.URL)

@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -128,15 +130,18 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, body []byte) int
 	return resp.StatusCode
 }
 
-// writeError answers a DynamoDB error, shaped as DynamoDB shapes it.
+// writeError answers a DynamoDB error, shaped as DynamoDB shapes it, with the CRC32
+// checksum of the body that DynamoDB sends and the SDK checks.
 func writeError(w http.ResponseWriter, status int, typ, message string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.Header().Set("x-amzn-RequestId", uuid.NewString())
-	w.WriteHeader(status)
 	key := "message"
 	if strings.HasSuffix(typ, "#AccessDeniedException") {
 		// DynamoDB's IAM denials spell the key with a capital.
 		key = "Message"
 	}
-	json.NewEncoder(w).Encode(map[string]string{"__type": typ, key: message})
+	body, _ := json.Marshal(map[string]string{"__type": typ, key: message})
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("x-amzn-RequestId", uuid.NewString())
+	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	w.WriteHeader(status)
+	w.Write(body)
 }

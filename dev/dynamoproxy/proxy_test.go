@@ -1,9 +1,13 @@
-package dynamoproxy
+package dynamoproxy_test
 
 import (
 	"context"
 	"errors"
+	"hash/crc32"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/personabackend/app/dev/dynamoproxy"
 	"github.com/personabackend/app/dev/iam"
 	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/topology"
@@ -27,19 +32,27 @@ var personas = topology.Table{
 
 // serve starts dynalite with the personas table behind a proxy and returns a client
 // signing with accessKey.
-func serve(t *testing.T, accessKey string, opts ...Option) *dynamodb.Client {
+func serve(t *testing.T, accessKey string, opts ...dynamoproxy.Option) *dynamodb.Client {
 	t.Helper()
-	db := localaws.Dynalite(t)
-	srv := httptest.NewServer(New(db.Endpoint, "us-east-1", opts...))
+	return client(t, start(t, opts...), accessKey)
+}
+
+// start starts dynalite with the personas table behind a proxy, and answers the proxy's URL.
+func start(t *testing.T, opts ...dynamoproxy.Option) string {
+	t.Helper()
+	db := localaws.BareDynalite(t)
+	srv := httptest.NewServer(dynamoproxy.New(db.Endpoint, "us-east-1", opts...))
 	t.Cleanup(srv.Close)
-	client := func(key string) *dynamodb.Client {
-		return dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(key, "secret", "")},
-			func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	}
-	if err := localaws.CreateTable(context.Background(), client("developer"), personas); err != nil {
+	if err := localaws.CreateTable(context.Background(), client(t, srv.URL, "developer"), personas); err != nil {
 		t.Fatal(err)
 	}
-	return client(accessKey)
+	return srv.URL
+}
+
+func client(t *testing.T, url, key string) *dynamodb.Client {
+	t.Helper()
+	return dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(key, "secret", "")},
+		func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
 }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -134,7 +147,7 @@ func TestAFunctionMakesOnlyTheCallsItsPolicyAllows(t *testing.T) {
 	var denied []string
 	authz := iam.NewAuthorizer(func(d *iam.Denial) { denied = append(denied, d.Call.Action+" "+d.Call.Resource) })
 	authz.Add("ASIALIST", iam.Principal{Name: "list", ARN: "arn:aws:sts::000000000000:assumed-role/list/list", Policy: policy})
-	db := serve(t, "ASIALIST", WithAuthorizer(authz))
+	db := serve(t, "ASIALIST", dynamoproxy.WithAuthorizer(authz))
 	ctx := context.Background()
 
 	if _, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("personas"), IndexName: aws.String("UserIdIndex"),
@@ -158,5 +171,27 @@ func TestAFunctionMakesOnlyTheCallsItsPolicyAllows(t *testing.T) {
 	}
 	if unused := authz.Unused(); len(unused) != 1 || strings.Join(unused[0].Actions, ",") != "dynamodb:getitem,dynamodb:batchgetitem" {
 		t.Errorf("unused grants %+v, want GetItem and BatchGetItem", unused)
+	}
+}
+
+func TestTheProxysOwnAnswersCarryDynamoDBsChecksum(t *testing.T) {
+	url := start(t)
+	req, err := http.NewRequest("POST", url, strings.NewReader(`{"TableName":"personas","Key":{"personaId":{"S":""}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.GetItem")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "ValidationException") {
+		t.Fatalf("got %d %s, want the proxy's ValidationException", resp.StatusCode, body)
+	}
+	if got, want := resp.Header.Get("X-Amz-Crc32"), strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10); got != want {
+		t.Errorf("X-Amz-Crc32 = %q, want %q, the CRC32 of the body", got, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,6 +76,7 @@ type Server struct {
 	cmd    *exec.Cmd
 	output *Buffer
 	done   chan struct{}
+	front  *http.Server // what Front put in front of the server, if anything
 }
 
 // Output returns what the server has written to stdout and stderr so far.
@@ -82,8 +84,26 @@ func (s *Server) Output() string { return s.output.String() }
 
 // Stop ends the server and waits for it to exit.
 func (s *Server) Stop() {
+	if s.front != nil {
+		s.front.Close()
+	}
 	KillGroup(s.cmd)
 	<-s.done
+}
+
+// Front serves h on a free loopback port in front of the server: Endpoint and Port
+// become h's, and Stop stops both. The test kit puts the DynamoDB proxy the dev mode
+// runs in front of dynalite this way.
+func (s *Server) Front(h http.Handler) error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("serving in front of %s: %w", s.Endpoint, err)
+	}
+	s.front = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go s.front.Serve(l)
+	s.Port = l.Addr().(*net.TCPAddr).Port
+	s.Endpoint = "http://" + l.Addr().String()
+	return nil
 }
 
 // DynaliteOptions say where dynalite is found and where it keeps its tables.

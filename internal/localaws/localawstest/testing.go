@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/dev/dynamoproxy"
 	"github.com/personabackend/app/internal/localaws"
 )
 
@@ -29,17 +30,37 @@ const Region = "us-east-1"
 // in Region. Clients take the endpoint through their BaseEndpoint option.
 func Config() aws.Config { return localaws.Config(Region) }
 
-// StartDynalite starts an in-memory dynalite on a free loopback port, for a server
-// shared by several tests; Dynalite starts one for a single test.
+// StartDynalite starts an in-memory dynalite on a free loopback port behind the
+// DynamoDB proxy the dev mode runs (package dynamoproxy), so tests see what DynamoDB
+// refuses and dynalite alone would take, such as an empty string key; for a server
+// shared by several tests. Dynalite starts one for a single test.
 func StartDynalite(ctx context.Context) (*localaws.Server, error) {
-	return localaws.StartDynalite(ctx, localaws.DynaliteOptions{})
+	srv, err := localaws.StartDynalite(ctx, localaws.DynaliteOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Front(dynamoproxy.New(srv.Endpoint, Region)); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return srv, nil
 }
 
-// Dynalite starts dynalite for the test and stops it when the test ends.
-// Without dynalite it skips the test saying how to install it, or fails it in CI.
+// Dynalite starts dynalite behind the DynamoDB proxy for the test and stops it when
+// the test ends. Without dynalite it skips the test saying how to install it, or
+// fails it in CI.
 func Dynalite(tb testing.TB) *localaws.Server {
 	tb.Helper()
 	return startForTest(tb, StartDynalite)
+}
+
+// BareDynalite starts dynalite alone, without the proxy, for the test: what tests of
+// the proxy, or of the stand-ins as dev assembles them, put their own proxy in front of.
+func BareDynalite(tb testing.TB) *localaws.Server {
+	tb.Helper()
+	return startForTest(tb, func(ctx context.Context) (*localaws.Server, error) {
+		return localaws.StartDynalite(ctx, localaws.DynaliteOptions{})
+	})
 }
 
 // Moto starts moto's server for the test and stops it when the test ends.

@@ -60,9 +60,9 @@ $(TOOLS)/aws-lambda-rie:
 terraform:
 	@command -v terraform >/dev/null || GOBIN=$(TOOLS) go install github.com/hashicorp/terraform@v1.5.7
 
-## dev: run a stage on this machine with local stand-ins (DEV_STAGE, default local)
+## dev: run a stage on this machine with local stand-ins (DEV_STAGE, default local; PORT, default 3000)
 dev: $(BIN) tools
-	./$(BIN) dev --stage $(DEV_STAGE)
+	./$(BIN) dev --stage $(DEV_STAGE)$(if $(PORT), --port $(PORT))
 
 ## deploy, diff, remove, outputs, secrets-list: stage operations (STAGE=... required, never assumed)
 deploy diff remove outputs: $(BIN) npm

@@ -142,10 +142,19 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 		return nil, err
 	}
 	s.serve(apiListener, api)
-	s.log.printf("stage %s running in %s: API %s (%d routes, %d functions, %d queue pollers)",
-		stack.Stage, time.Since(begin).Round(time.Millisecond), s.APIURL, len(stack.Routes), len(stack.Functions), len(stack.EventSources))
+	s.log.printf("stage %s running in %s: API %s (%s, %s, %s)",
+		stack.Stage, time.Since(begin).Round(time.Millisecond), s.APIURL,
+		count(len(stack.Routes), "route"), count(len(stack.Functions), "function"), count(len(stack.EventSources), "queue poller"))
 	s.logAuth()
 	return s, nil
+}
+
+// count says how many of a thing there are: "1 route", "3 routes".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // logAuth says how to act as a user on authorized routes, with a token to paste.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -106,19 +107,43 @@ func (s *Session) Invoke(ctx context.Context, function string, payload []byte) (
 	return pool.Invoke(ictx, payload)
 }
 
-// rebuild builds the functions whose sources changed and swaps in their new code;
-// a build that fails leaves the function running its last good build.
+// rebuild builds the functions whose sources changed, all at once, and swaps in their
+// new code; a build that fails leaves the function running its last good build. One
+// broken package that several functions share is reported once, naming them all.
 func (s *Session) rebuild(ctx context.Context, w *watcher, fns []string) {
 	sort.Strings(fns)
+	begin := time.Now()
+	builder := s.builder()
+	var todo []topology.Function
 	for _, name := range fns {
-		fn, ok := s.stack.Function(name)
-		if !ok {
-			continue
+		if fn, ok := s.stack.Function(name); ok {
+			builder.Start(ctx, fn.Package)
+			todo = append(todo, fn)
 		}
-		begin := time.Now()
-		art, err := s.builder().Wait(ctx, fn.Package)
+	}
+	type failure struct {
+		functions []string
+		err       error
+	}
+	var failures []*failure
+	byCause := map[string]*failure{}
+	defer func() {
+		for _, f := range failures {
+			s.log.printf("%s: build failed, still serving the previous build:\n%v", strings.Join(f.functions, ", "), f.err)
+		}
+	}()
+	for _, fn := range todo {
+		art, err := builder.Wait(ctx, fn.Package)
 		if err != nil {
-			s.log.printf("%s: build failed, still serving the previous build:\n%v", fn.Name, err)
+			// The same compiler output for another package is the same cause.
+			cause := strings.ReplaceAll(err.Error(), fn.Package, "\x00")
+			f := byCause[cause]
+			if f == nil {
+				f = &failure{err: err}
+				byCause[cause] = f
+				failures = append(failures, f)
+			}
+			f.functions = append(f.functions, fn.Name)
 			continue
 		}
 		pool, err := s.newPool(fn, art.Binary)

@@ -132,7 +132,7 @@ func BenchmarkStartToFirstRequest(b *testing.B) {
 		s, err := Start(context.Background(), Options{
 			Root: root, Program: "go run .", Port: -1, Log: io.Discard,
 			Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "k"},
-		}, personaStack("first"))
+		}, personaStack(b, "first"))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -55,15 +55,17 @@ type Options struct {
 type Session struct {
 	// APIURL is the base URL of the local API, e.g. http://127.0.0.1:3000.
 	APIURL string
-	// AWSEndpoint serves SNS, SQS and SSM; DynamoDBEndpoint serves DynamoDB.
+	// AWSEndpoint serves SNS, SQS, SSM and DynamoDB; DynamoDBEndpoint is the same.
 	AWSEndpoint      string
 	DynamoDBEndpoint string
 
-	stack  *topology.Stack
-	opts   Options
-	log    *logger
-	broker *queues.Broker
-	env    endpoints
+	stack    *topology.Stack
+	opts     Options
+	log      *logger
+	broker   *queues.Broker
+	access   *access
+	dynalite string // dynalite's own endpoint, behind the DynamoDB proxy
+	started  bool
 
 	mu    sync.RWMutex
 	pools map[string]*lambdapool.Pool
@@ -105,6 +107,9 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 			s.Close()
 		}
 	}()
+	if s.access, err = newAccess(stack, s.log.printf); err != nil {
+		return nil, err
+	}
 
 	// The API port first: a second dev on the same port stops here, before starting anything.
 	apiListener, err := listenAPI(opts.Host, opts.Port)
@@ -142,10 +147,11 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 		return nil, err
 	}
 	s.serve(apiListener, api)
-	s.log.printf("stage %s running in %s: API %s (%s, %s, %s)",
+	s.log.printf("stage %s running in %s: API %s (%s, %s, %s); each function may do only what its IAM policy allows",
 		stack.Stage, time.Since(begin).Round(time.Millisecond), s.APIURL,
 		count(len(stack.Routes), "route"), count(len(stack.Functions), "function"), count(len(stack.EventSources), "queue poller"))
 	s.logAuth()
+	s.started = true
 	return s, nil
 }
 
@@ -294,7 +300,25 @@ func (s *Session) Close() {
 		}
 		wg.Wait()
 		s.wg.Wait()
+		s.reportUnused()
 	})
+}
+
+// reportUnused prints, per function, what its links grant that no call used this
+// session: a hint that a link's access is wider than the function needs.
+func (s *Session) reportUnused() {
+	if !s.started {
+		return
+	}
+	unused := s.access.unusedReport()
+	if len(unused) == 0 {
+		s.log.printf("every function used every permission its links grant")
+		return
+	}
+	s.log.printf("granted but never used this session (narrow the link's access if the function never needs them):")
+	for _, line := range unused {
+		s.log.printf("  %s", line)
+	}
 }
 
 // TopicARN is the local ARN of the topic named name, for SNS clients pointed at AWSEndpoint.

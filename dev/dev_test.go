@@ -14,10 +14,11 @@ import (
 )
 
 func TestFunctionsGetTheirLinksWithLocalValues(t *testing.T) {
-	stack := personaStack("dev")
+	stack := personaStack(t, "dev")
 	b := queues.New("us-east-1", "http://127.0.0.1:4000")
 	worker, _ := stack.Function("persona-dev-worker")
-	env, err := functionEnv(stack, worker, endpoints{dynamodb: "http://127.0.0.1:5000", aws: "http://127.0.0.1:4000"}, b)
+	creds := newCredentials()
+	env, err := functionEnv(stack, worker, endpoints{dynamodb: "http://127.0.0.1:5000", aws: "http://127.0.0.1:4000"}, b, creds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestFunctionsGetTheirLinksWithLocalValues(t *testing.T) {
 		t.Errorf("RESOURCE_PersonaTable = %s", vars["RESOURCE_PersonaTable"])
 	}
 	var q resource.Queue
-	if err := json.Unmarshal([]byte(vars["RESOURCE_PersonaQueue"]), &q); err != nil || q.URL != "http://127.0.0.1:4000/000000000000/persona-dev-persona.fifo" || !q.FIFO || q.MaxReceiveCount != maxReceives {
+	if err := json.Unmarshal([]byte(vars["RESOURCE_PersonaQueue"]), &q); err != nil || q.URL != "http://127.0.0.1:4000/000000000000/persona-dev-persona.fifo" || !q.FIFO || q.MaxReceiveCount != maxReceives(t, stack) {
 		t.Errorf("RESOURCE_PersonaQueue = %s", vars["RESOURCE_PersonaQueue"])
 	}
 	var sec resource.Secret
@@ -42,7 +43,8 @@ func TestFunctionsGetTheirLinksWithLocalValues(t *testing.T) {
 		"APP_NAME": "persona", "APP_STAGE": "dev", "AWS_REGION": "us-east-1",
 		"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:5000", "AWS_ENDPOINT_URL_SNS": "http://127.0.0.1:4000",
 		"AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:4000", "AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:4000",
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "local",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": creds.SessionToken,
 	}
 	for k, v := range want {
 		if vars[k] != v {
@@ -55,18 +57,18 @@ func TestFunctionsGetTheirLinksWithLocalValues(t *testing.T) {
 }
 
 func TestAFunctionLinkingSomethingUndeclaredIsRefused(t *testing.T) {
-	stack := personaStack("dev")
+	stack := personaStack(t, "dev")
 	fn := stack.Functions[0]
 	fn.Links = append(fn.Links, stack.Functions[0].Links[0])
 	fn.Links[len(fn.Links)-1].Name = "Nope"
-	_, err := functionEnv(stack, fn, endpoints{}, queues.New("us-east-1", "http://x"))
+	_, err := functionEnv(stack, fn, endpoints{}, queues.New("us-east-1", "http://x"), newCredentials())
 	if err == nil || !strings.Contains(err.Error(), `"Nope"`) {
 		t.Errorf("got %v, want an error naming the link", err)
 	}
 }
 
 func TestAMissingSecretStopsDevWithTheCommandThatSetsIt(t *testing.T) {
-	_, err := Start(context.Background(), Options{Root: t.TempDir(), Program: "go run .", Port: -1, Secrets: mapSecrets{}}, personaStack("dev"))
+	_, err := Start(context.Background(), Options{Root: t.TempDir(), Program: "go run .", Port: -1, Secrets: mapSecrets{}}, personaStack(t, "dev"))
 	if err == nil {
 		t.Fatal("dev started without the MyApiKey secret")
 	}
@@ -84,7 +86,7 @@ func TestATakenPortIsNamed(t *testing.T) {
 	}
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
-	_, err = Start(context.Background(), Options{Root: t.TempDir(), Program: "go run .", Port: port, Secrets: mapSecrets{}}, personaStack("dev"))
+	_, err = Start(context.Background(), Options{Root: t.TempDir(), Program: "go run .", Port: port, Secrets: mapSecrets{}}, personaStack(t, "dev"))
 	if err == nil || !strings.Contains(err.Error(), "port "+strconv.Itoa(port)+" on 127.0.0.1 is taken") || !strings.Contains(err.Error(), "--port") {
 		t.Errorf("got %v, want the taken port named with what to do", err)
 	}

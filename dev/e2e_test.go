@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/personabackend/app/backend"
 	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/constructs"
 	"github.com/personabackend/app/dev/apigw"
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/internal/localaws"
@@ -32,49 +35,93 @@ import (
 	"github.com/personabackend/app/topology"
 )
 
-// The packages the end-to-end stack runs: the persona handlers and a small handler
-// that the tests edit.
-var e2ePackages = []string{"./lambdas/list", "./lambdas/get", "./lambdas/request", "./lambdas/worker", "./dev/testdata/hello"}
+// The packages the end-to-end stack runs: the persona handlers and two small handlers,
+// one the tests edit and one that tries a write its link does not allow.
+var e2ePackages = []string{"./lambdas/list", "./lambdas/get", "./lambdas/request", "./lambdas/worker", "./dev/testdata/hello", "./dev/testdata/readonly"}
+
+// testStages are the stages the tests run; their topologies are declared together, in
+// one jsii runtime, which is closed once they are read.
+var testStages = []string{"dev", "e2e", "bench", "reload", "first"}
+
+var declared struct {
+	once   sync.Once
+	stacks map[string]*topology.Stack
+	err    error
+}
+
+// personaStack is the persona stack as the constructs declare it for stage, policies
+// and all, with two changes for the tests: the persona queue's visibility timeout is
+// 2 s instead of six times the worker's timeout, so that a failing message reaches the
+// dead-letter queue within seconds; and two more functions: hello (GET /hello), which
+// the tests edit, and readonly (GET /readonly), linked to the persona table with read
+// access as the constructs grant it.
+func personaStack(t testing.TB, stage string) *topology.Stack {
+	t.Helper()
+	declared.once.Do(func() {
+		declared.stacks = map[string]*topology.Stack{}
+		os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+		defer constructs.Close()
+		for _, name := range testStages {
+			stack, err := backend.Topology(context.Background(), backend.Config{Region: "us-east-1"}, name)
+			if err != nil {
+				declared.err = fmt.Errorf("declaring stage %s (the constructs need Node.js): %w", name, err)
+				return
+			}
+			declared.stacks[name] = stack
+		}
+	})
+	if declared.err != nil {
+		if _, err := exec.LookPath("node"); err != nil {
+			localawstest.SkipOrFail(t, declared.err)
+		}
+		t.Fatal(declared.err)
+	}
+	base, ok := declared.stacks[stage]
+	if !ok {
+		t.Fatalf("stage %s is not one of testStages", stage)
+	}
+	data, err := json.Marshal(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stack topology.Stack
+	if err := json.Unmarshal(data, &stack); err != nil {
+		t.Fatal(err)
+	}
+	name := func(s string) string { return "persona-" + stage + "-" + s }
+	for i, q := range stack.Queues {
+		if q.LinkName == persona.QueueLink {
+			stack.Queues[i].VisibilityTimeoutSeconds = 2
+		}
+	}
+	var readTable []topology.Statement
+	for _, g := range stack.Grants {
+		if g.Link == persona.TableLink && g.Access == "read" {
+			readTable = g.Statements
+		}
+	}
+	stack.Functions = append(stack.Functions,
+		topology.Function{Name: name("hello"), Package: "./dev/testdata/hello", MemoryMB: 128, TimeoutSeconds: 5},
+		topology.Function{Name: name("readonly"), Package: "./dev/testdata/readonly", MemoryMB: 128, TimeoutSeconds: 5,
+			Links: []topology.Link{{Name: persona.TableLink, Access: "read"}}, Policy: readTable},
+	)
+	stack.Routes = append(stack.Routes,
+		topology.Route{RouteKey: "GET /hello", Function: name("hello")},
+		topology.Route{RouteKey: "GET /readonly", Function: name("readonly")},
+	)
+	return &stack
+}
 
 // maxReceives is the persona queue's receive limit before the dead-letter queue.
-const maxReceives = 3
-
-// personaStack is the persona stack as the constructs declare it, except for the
-// queue's visibility timeout: 2 s instead of six times the worker's timeout, so
-// that a failing message reaches the dead-letter queue within seconds.
-func personaStack(stage string) *topology.Stack {
-	name := func(s string) string { return "persona-" + stage + "-" + s }
-	filter, _ := json.Marshal(persona.QueueFilter()) // a map of string slices: cannot fail
-	return &topology.Stack{
-		App: "persona", Stage: stage, Region: "us-east-1",
-		Tables: []topology.Table{{LinkName: persona.TableLink, Name: name("persona"), Schema: persona.TableSchema()}},
-		Topics: []topology.Topic{{LinkName: persona.TopicLink, Name: name("tasks.fifo"), FIFO: true}},
-		Queues: []topology.Queue{
-			{LinkName: persona.QueueLink, Name: name("persona.fifo"), FIFO: true, VisibilityTimeoutSeconds: 2, RetentionSeconds: 345600,
-				DeadLetterQueue: name("persona-dlq.fifo"), MaxReceiveCount: maxReceives},
-			{Name: name("persona-dlq.fifo"), FIFO: true, VisibilityTimeoutSeconds: 30, RetentionSeconds: 1209600},
-		},
-		Subscriptions: []topology.Subscription{{Topic: name("tasks.fifo"), Queue: name("persona.fifo"), FilterPolicy: string(filter), RawMessageDelivery: true}},
-		Functions: []topology.Function{
-			{Name: name("list"), Package: "./lambdas/list", MemoryMB: 256, TimeoutSeconds: 10,
-				Links: []topology.Link{{Name: persona.TableLink, Access: "read"}}},
-			{Name: name("get"), Package: "./lambdas/get", MemoryMB: 256, TimeoutSeconds: 10,
-				Links: []topology.Link{{Name: persona.TableLink, Access: "read"}}},
-			{Name: name("request"), Package: "./lambdas/request", MemoryMB: 256, TimeoutSeconds: 10,
-				Links: []topology.Link{{Name: persona.TableLink, Access: "read-write"}, {Name: persona.TopicLink, Access: "publish"}}},
-			{Name: name("worker"), Package: "./lambdas/worker", MemoryMB: 256, TimeoutSeconds: 10,
-				Links: []topology.Link{{Name: persona.TableLink, Access: "read-write"}, {Name: persona.APIKeySecret, Access: "read"}, {Name: persona.QueueLink, Access: "consume"}}},
-			{Name: name("hello"), Package: "./dev/testdata/hello", MemoryMB: 128, TimeoutSeconds: 5},
-		},
-		Routes: []topology.Route{
-			{RouteKey: persona.RouteList, Function: name("list"), Authorized: true},
-			{RouteKey: persona.RouteRequest, Function: name("request"), Authorized: true},
-			{RouteKey: persona.RouteGet, Function: name("get"), Authorized: true},
-			{RouteKey: "GET /hello", Function: name("hello")},
-		},
-		EventSources: []topology.EventSource{{Queue: name("persona.fifo"), Function: name("worker"), BatchSize: 10, ReportBatchItemFailures: true}},
-		Secrets:      []topology.Secret{{Name: persona.APIKeySecret, Parameter: "/persona/" + stage + "/MyApiKey", FallbackParameter: "/persona/_fallback/MyApiKey"}},
+func maxReceives(t testing.TB, stack *topology.Stack) int {
+	t.Helper()
+	for _, q := range stack.Queues {
+		if q.LinkName == persona.QueueLink {
+			return q.MaxReceiveCount
+		}
 	}
+	t.Fatal("the stack has no persona queue")
+	return 0
 }
 
 type mapSecrets map[string]string
@@ -203,7 +250,7 @@ func startStage(t testing.TB, root, stage string, log io.Writer) *Session {
 	s, err := Start(context.Background(), Options{
 		Root: root, Program: "go run .", Port: -1, Fresh: true, Log: log,
 		Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "test-signing-key"},
-	}, personaStack(stage))
+	}, personaStack(t, stage))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,9 +287,18 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 	api := client{t: t, base: s.APIURL}
 	ada := devToken(t, "user-ada")
 
-	t.Run("requests without a token are refused", func(t *testing.T) {
+	t.Run("the start-up line counts what runs", func(t *testing.T) {
+		if want := "(5 routes, 6 functions, 1 queue poller)"; !strings.Contains(log.String(), want) {
+			t.Errorf("the log does not say %q", want)
+		}
+	})
+
+	t.Run("requests without a token are refused and the log says why", func(t *testing.T) {
 		if status, body := api.do("POST", "/personas", "", "application/json", `{}`); status != 401 || body != `{"message":"Unauthorized"}` {
 			t.Errorf("got %d %s, want 401 Unauthorized", status, body)
+		}
+		if want := "POST /personas  401"; !strings.Contains(log.String(), want) || !strings.Contains(log.String(), "unauthorized: no Authorization header") {
+			t.Errorf("the log does not say why the request was refused:\n%s", log.String())
 		}
 	})
 
@@ -333,8 +389,20 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 		if len(dead) != 1 || *dead[0].Body != `{"type":"persona.provision"}` {
 			t.Errorf("dead-letter queue holds %v, want the failing message once", dead)
 		}
-		if n := strings.Count(log.String(), "queue persona-e2e-persona.fifo -> persona-e2e-worker  1 message(s), 1 failed"); n != maxReceives {
-			t.Errorf("the worker failed the message %d times, want %d", n, maxReceives)
+		if n, want := strings.Count(log.String(), "queue persona-e2e-persona.fifo -> persona-e2e-worker  1 message(s), 1 failed"), maxReceives(t, s.stack); n != want {
+			t.Errorf("the worker failed the message %d times, want %d", n, want)
+		}
+	})
+	t.Run("a function's call its policy does not allow is denied as AWS denies it, and the log names the link that allows it", func(t *testing.T) {
+		status, body := api.do("GET", "/readonly", "", "", "")
+		table := "arn:aws:dynamodb:us-east-1:000000000000:table/persona-e2e-persona"
+		want := "AccessDeniedException: User: arn:aws:sts::000000000000:assumed-role/persona-e2e-readonly/persona-e2e-readonly is not authorized to perform: dynamodb:PutItem on resource: " + table + " because no identity-based policy allows the dynamodb:PutItem action"
+		if status != 500 || !strings.Contains(body, want) {
+			t.Errorf("GET /readonly: got %d %s, want the write denied with %q", status, body, want)
+		}
+		logged := "persona-e2e-readonly: denied dynamodb:PutItem on " + table + ": linking PersonaTable with read-write access instead of read would allow it"
+		if !strings.Contains(log.String(), logged) {
+			t.Errorf("the log does not say %q", logged)
 		}
 	})
 
@@ -374,21 +442,49 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 		}
 	})
 
+	t.Run("a broken package that several functions use is reported once", func(t *testing.T) {
+		broken := filepath.Join(root, "persona", "broken.go")
+		if err := os.WriteFile(broken, []byte("package persona\n\nfunc broken() {"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		const users = "persona-e2e-get, persona-e2e-list, persona-e2e-readonly, persona-e2e-request, persona-e2e-worker: build failed"
+		eventually(t, settleLimit, "the broken package was not reported", func() bool {
+			return strings.Contains(log.String(), users)
+		})
+		if n := strings.Count(log.String(), "build failed"); n != 2 {
+			t.Errorf("%d build failures logged, want the hello one before and one for the package:\n%s", n, log.String())
+		}
+		if err := os.Remove(broken); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, settleLimit, "the functions were not reloaded once the package was fixed", func() bool {
+			return strings.Contains(log.String(), "persona-e2e-worker: rebuilt and reloaded")
+		})
+	})
+
 	t.Run("a second dev on the same port says which port is taken", func(t *testing.T) {
 		port, err := strconv.Atoi(s.APIURL[strings.LastIndex(s.APIURL, ":")+1:])
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = Start(context.Background(), Options{Root: root, Program: "go run .", Port: port, Secrets: mapSecrets{}, Log: io.Discard}, personaStack("e2e"))
+		_, err = Start(context.Background(), Options{Root: root, Program: "go run .", Port: port, Secrets: mapSecrets{}, Log: io.Discard}, personaStack(t, "e2e"))
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("port %d", port)) || !strings.Contains(err.Error(), "taken") {
 			t.Errorf("got %v, want an error naming port %d as taken", err, port)
 		}
 	})
 
-	t.Run("closing stops every process it started", func(t *testing.T) {
+	t.Run("closing stops every process it started and names the grants never used", func(t *testing.T) {
 		s.Close()
 		if left := processesUnder(root); len(left) > 0 {
 			t.Errorf("processes still running after Close: %v", left)
+		}
+		for _, want := range []string{
+			"granted but never used this session",
+			"persona-e2e-list: dynamodb:BatchGetItem, dynamodb:ConditionCheckItem, dynamodb:DescribeTable, dynamodb:GetItem, dynamodb:Scan (link PersonaTable)",
+		} {
+			if !strings.Contains(log.String(), want) {
+				t.Errorf("the log at close does not say %q", want)
+			}
 		}
 	})
 
@@ -397,7 +493,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 			s, err := Start(context.Background(), Options{
 				Root: root, Program: "go run .", Port: -1, Fresh: fresh, Log: log,
 				Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "test-signing-key"},
-			}, personaStack("e2e"))
+			}, personaStack(t, "e2e"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,7 +23,7 @@ type endpoints struct {
 // variables, its links with local ARNs and URLs, and what points the AWS SDK at the
 // local servers. Nothing comes from the developer's own environment, so a local
 // AWS profile cannot send a handler to a real account.
-func functionEnv(s *topology.Stack, fn topology.Function, ep endpoints, b *queues.Broker) ([]string, error) {
+func functionEnv(s *topology.Stack, fn topology.Function, ep endpoints, b *queues.Broker, creds functionCredentials) ([]string, error) {
 	vars := map[string]string{}
 	for k, v := range fn.Environment {
 		vars[k] = v
@@ -40,8 +40,9 @@ func functionEnv(s *topology.Stack, fn topology.Function, ep endpoints, b *queue
 		resource.EnvStage:                 s.Stage,
 		"AWS_REGION":                      s.Region,
 		"AWS_DEFAULT_REGION":              s.Region,
-		"AWS_ACCESS_KEY_ID":               "local",
-		"AWS_SECRET_ACCESS_KEY":           "local",
+		"AWS_ACCESS_KEY_ID":               creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":           creds.SecretAccessKey,
+		"AWS_SESSION_TOKEN":               creds.SessionToken,
 		"AWS_EC2_METADATA_DISABLED":       "true",
 		"AWS_CONFIG_FILE":                 "/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE":     "/dev/null",

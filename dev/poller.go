@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -17,6 +19,7 @@ import (
 
 // queueClient is the part of the SQS client the poller uses.
 type queueClient interface {
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
 }
@@ -30,13 +33,14 @@ type invoker interface {
 // event source mapping does: it deletes the messages the function handled and leaves
 // the rest to reappear after the visibility timeout, and so to reach the dead-letter queue.
 type poller struct {
-	source   topology.EventSource
-	queueURL string
-	queueARN string
-	region   string
-	client   queueClient
-	invoke   invoker
-	logf     func(format string, args ...any)
+	source     topology.EventSource
+	queueURL   string
+	queueARN   string
+	region     string
+	visibility time.Duration // the queue's visibility timeout
+	client     queueClient
+	invoke     invoker
+	logf       func(format string, args ...any)
 }
 
 // batchResult is what one batch came to.
@@ -46,19 +50,31 @@ type batchResult struct {
 }
 
 func (p *poller) run(ctx context.Context) {
+	// Lambda checks, when it creates the mapping, that the function's role can read the queue.
+	if _, err := p.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(p.queueURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	}); err != nil && ctx.Err() == nil {
+		p.logf("queue %s -> %s: the function's role cannot read the queue, so Lambda would not create the event source mapping: %v", p.source.Queue, p.source.Function, err)
+	}
+	lastErr := ""
 	for ctx.Err() == nil {
 		msgs, err := p.collect(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			p.logf("queue %s: receiving: %v", p.source.Queue, err)
+			// The same failure each second says nothing new.
+			if err.Error() != lastErr {
+				p.logf("queue %s: receiving: %v", p.source.Queue, err)
+				lastErr = err.Error()
+			}
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
 			}
 			continue
 		}
+		lastErr = ""
 		if len(msgs) == 0 {
 			continue
 		}
@@ -142,10 +158,24 @@ func (p *poller) handle(ctx context.Context, msgs []sqstypes.Message) batchResul
 	del, err := p.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.queueURL), Entries: entries})
 	if err != nil {
 		res.err = fmt.Errorf("deleting handled messages: %w", err)
-	} else if len(del.Failed) > 0 {
-		res.err = fmt.Errorf("deleting handled messages: %d not deleted: %s", len(del.Failed), aws.ToString(del.Failed[0].Message))
+		return res
+	}
+	for _, f := range del.Failed {
+		id := aws.ToString(msgs[entryIndex(f.Id)].MessageId)
+		if strings.Contains(aws.ToString(f.Message), "receipt handle has expired") {
+			p.logf("queue %s -> %s: message %s was handled after the queue's visibility timeout (%s) had passed, so SQS refused to delete it and delivers it again, as AWS does: make the function faster or the visibility timeout longer",
+				p.source.Queue, p.source.Function, id, p.visibility)
+			continue
+		}
+		p.logf("queue %s -> %s: deleting handled message %s: %s: %s", p.source.Queue, p.source.Function, id, aws.ToString(f.Code), aws.ToString(f.Message))
 	}
 	return res
+}
+
+// entryIndex is the index of the message a delete entry's Id names.
+func entryIndex(id *string) int {
+	i, _ := strconv.Atoi(aws.ToString(id))
+	return i
 }
 
 // failures reads the function's batchItemFailures. As Lambda does, an empty or null

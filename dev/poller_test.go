@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,6 +23,12 @@ import (
 type fakeQueue struct {
 	batches [][]sqstypes.Message
 	deleted []string
+	// refused are the receipt handles a delete refuses, with SQS's message.
+	refused map[string]string
+}
+
+func (f *fakeQueue) GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
+	return &sqs.GetQueueAttributesOutput{}, nil
 }
 
 func (f *fakeQueue) ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
@@ -33,10 +41,15 @@ func (f *fakeQueue) ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ..
 }
 
 func (f *fakeQueue) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	out := &sqs.DeleteMessageBatchOutput{}
 	for _, e := range in.Entries {
+		if msg, ok := f.refused[*e.ReceiptHandle]; ok {
+			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InvalidParameterValue"), Message: aws.String(msg), SenderFault: true})
+			continue
+		}
 		f.deleted = append(f.deleted, *e.ReceiptHandle)
 	}
-	return &sqs.DeleteMessageBatchOutput{}, nil
+	return out, nil
 }
 
 // fakeFunction answers every invoke with out or err and keeps the event it got.
@@ -159,5 +172,20 @@ func TestPollerFillsABatchWithinItsBatchingWindow(t *testing.T) {
 				t.Errorf("batch of %d messages, want %d", len(msgs), tt.want)
 			}
 		})
+	}
+}
+
+func TestPollerSaysWhenAMessageOutlastedItsVisibilityTimeout(t *testing.T) {
+	q := &fakeQueue{refused: map[string]string{"rh-b": "Value rh-b for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."}}
+	var logged []string
+	p := &poller{
+		source:   topology.EventSource{Queue: "q.fifo", Function: "worker", BatchSize: 10, ReportBatchItemFailures: true},
+		queueURL: "http://local/000000000000/q.fifo", visibility: 2 * time.Second,
+		client: q, invoke: &fakeFunction{out: `{}`}, logf: func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) },
+	}
+	p.handle(context.Background(), batch("a", "b"))
+	if len(logged) != 1 || !strings.Contains(logged[0], "message b was handled after the queue's visibility timeout (2s) had passed") ||
+		!strings.Contains(logged[0], "delivers it again") {
+		t.Errorf("log = %q, want one line naming message b and the 2s visibility timeout", logged)
 	}
 }

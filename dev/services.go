@@ -8,11 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/personabackend/app/dev/dynamoproxy"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/dev/ssmlocal"
 	"github.com/personabackend/app/internal/localaws"
@@ -30,7 +33,7 @@ func (s *Session) startDynamoDB(ctx context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, db.Stop)
-	s.DynamoDBEndpoint = db.Endpoint
+	s.dynalite = db.Endpoint
 	client := dynamodb.NewFromConfig(s.awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.Endpoint) })
 	// Tables kept from an earlier run are left as they are.
 	for _, t := range s.stack.Tables {
@@ -43,39 +46,53 @@ func (s *Session) startDynamoDB(ctx context.Context) error {
 
 func (s *Session) awsConfig() aws.Config { return localaws.Config(s.stack.Region) }
 
-// startAWS serves the local SNS, SQS and SSM on one loopback port.
+// startAWS serves the local SNS, SQS, SSM and DynamoDB (through its proxy to
+// dynalite) on one loopback port, each holding callers to their IAM policy.
 func (s *Session) startAWS() error {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fmt.Errorf("starting the local SNS/SQS/SSM server: %w", err)
+		return fmt.Errorf("starting the local AWS server: %w", err)
 	}
 	s.AWSEndpoint = "http://" + l.Addr().String()
-	s.broker = queues.New(s.stack.Region, s.AWSEndpoint)
+	s.DynamoDBEndpoint = s.AWSEndpoint
+	s.broker = queues.New(s.stack.Region, s.AWSEndpoint, queues.WithAuthorizer(s.access.authz), queues.WithLog(s.log.printf))
 	if err := s.broker.Load(s.stack); err != nil {
 		l.Close()
 		return err
 	}
-	ssm := ssmlocal.New(ssmlocal.SecureStrings(s.opts.Secrets), s.stack.Region)
+	ssm := ssmlocal.New(ssmlocal.SecureStrings(s.opts.Secrets), s.stack.Region, ssmlocal.WithAuthorizer(s.access.authz))
+	dynamo := dynamoproxy.New(s.dynalite, s.stack.Region, dynamoproxy.WithAuthorizer(s.access.authz))
 	s.serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.") {
+		switch {
+		case dynamoproxy.IsDynamoDB(r):
+			dynamo.ServeHTTP(w, r)
+		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM."):
 			ssm.ServeHTTP(w, r)
-			return
+		default:
+			s.broker.ServeHTTP(w, r)
 		}
-		s.broker.ServeHTTP(w, r)
 	}))
-	s.env = endpoints{dynamodb: s.DynamoDBEndpoint, aws: s.AWSEndpoint}
 	return nil
 }
 
+// startPollers reads each event source's queue as Lambda's event source mapping does:
+// with its function's role, so the function's policy must let it consume the queue.
 func (s *Session) startPollers() error {
-	client := sqs.NewFromConfig(s.awsConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.AWSEndpoint) })
 	for _, src := range s.stack.EventSources {
 		if _, ok := s.stack.Function(src.Function); !ok {
 			return fmt.Errorf("event source %s feeds function %s, which the stack does not declare", src.Queue, src.Function)
 		}
+		q, ok := s.stack.Queue(src.Queue)
+		if !ok {
+			return fmt.Errorf("event source %s feeds function %s from a queue the stack does not declare", src.Queue, src.Function)
+		}
+		creds := s.access.credentials[src.Function]
+		cfg := aws.Config{Region: s.stack.Region, Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)}
 		p := &poller{
 			source: src, queueURL: s.broker.QueueURL(src.Queue), queueARN: s.broker.QueueARN(src.Queue), region: s.stack.Region,
-			client: client, invoke: s, logf: s.log.printf,
+			visibility: time.Duration(q.VisibilityTimeoutSeconds) * time.Second,
+			client:     sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.AWSEndpoint) }),
+			invoke:     s, logf: s.log.printf,
 		}
 		s.wg.Add(1)
 		go func() {

@@ -1,0 +1,215 @@
+package dev
+
+import (
+	"crypto/rand"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/personabackend/app/dev/iam"
+	"github.com/personabackend/app/topology"
+)
+
+// functionCredentials are what a function signs its AWS calls with, as Lambda gives a
+// function its role's temporary credentials.
+type functionCredentials struct {
+	AccessKeyID, SecretAccessKey, SessionToken string
+}
+
+// newCredentials makes a function credentials of its own, so the stand-ins know
+// which function calls them.
+func newCredentials() functionCredentials {
+	return functionCredentials{
+		AccessKeyID:     "ASIA" + randomText(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+		SecretAccessKey: randomText(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
+		SessionToken:    randomText(64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"),
+	}
+}
+
+func randomText(n int, alphabet string) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// servedServices are the services whose calls the stand-ins authorize; grants of
+// others (a function's log group, which Lambda itself writes) are not reported unused.
+var servedServices = []string{"dynamodb:", "sns:", "sqs:", "ssm:", "kms:"}
+
+// access holds each function's credentials and IAM policy as the stand-ins enforce
+// them, and says which link would grant a call that is denied.
+type access struct {
+	stack       *topology.Stack
+	credentials map[string]functionCredentials // by function name
+	authz       *iam.Authorizer
+	grants      []compiledGrant
+	policies    map[string][]topology.Statement // by function name
+	logf        func(format string, args ...any)
+
+	mu     sync.Mutex
+	logged map[string]bool // denials already logged
+}
+
+type compiledGrant struct {
+	topology.Grant
+	policy *iam.Policy
+}
+
+// newAccess gives every function of the stack credentials of its own and the policy
+// its links grant, resolved in the local account.
+func newAccess(stack *topology.Stack, logf func(format string, args ...any)) (*access, error) {
+	a := &access{stack: stack, credentials: map[string]functionCredentials{}, policies: map[string][]topology.Statement{}, logf: logf, logged: map[string]bool{}}
+	a.authz = iam.NewAuthorizer(a.logDenial)
+	for _, fn := range stack.Functions {
+		policy, err := iam.NewPolicy(localStatements(fn.Policy, stack.Region))
+		if err != nil {
+			return nil, fmt.Errorf("function %s: its policy: %w", fn.Name, err)
+		}
+		creds := newCredentials()
+		a.credentials[fn.Name] = creds
+		a.policies[fn.Name] = fn.Policy
+		a.authz.Add(creds.AccessKeyID, iam.Principal{
+			Name: fn.Name,
+			// Lambda's session is named after the function; the constructs name its role so too.
+			ARN:    fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", iam.LocalAccount, fn.Name, fn.Name),
+			Policy: policy,
+		})
+	}
+	for _, g := range stack.Grants {
+		policy, err := iam.NewPolicy(localStatements(g.Statements, stack.Region))
+		if err != nil {
+			return nil, fmt.Errorf("link %s with %s access: %w", g.Link, g.Access, err)
+		}
+		a.grants = append(a.grants, compiledGrant{Grant: g, policy: policy})
+	}
+	return a, nil
+}
+
+// localStatements are statements with their ARNs in the local account and region.
+func localStatements(statements []topology.Statement, region string) []iam.Statement {
+	out := make([]iam.Statement, 0, len(statements))
+	for _, st := range statements {
+		s := iam.Statement{Effect: iam.Allow, Actions: st.Actions}
+		for _, r := range st.Resources {
+			s.Resources = append(s.Resources, r.In(region, iam.LocalAccount))
+		}
+		for _, c := range st.Conditions {
+			values := append([]string(nil), c.Values...)
+			for _, arn := range c.ARNs {
+				values = append(values, arn.In(region, iam.LocalAccount))
+			}
+			s.Conditions = append(s.Conditions, iam.Condition{Operator: c.Operator, Key: c.Key, Values: values})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// logDenial says, once per function, action and resource, which call was denied and
+// which link would allow it.
+func (a *access) logDenial(d *iam.Denial) {
+	key := d.Principal.Name + " " + d.Call.Action + " " + d.Call.Resource
+	a.mu.Lock()
+	seen := a.logged[key]
+	a.logged[key] = true
+	a.mu.Unlock()
+	if seen {
+		return
+	}
+	a.logf("%s: denied %s on %s: %s (AWS denies it too; later denials of the same call are not logged)",
+		d.Principal.Name, d.Call.Action, d.Call.Resource, a.remedy(d.Principal.Name, d.Call))
+}
+
+// remedy names the narrowest link of the stack that would allow call. When the function
+// links that resource already, it names an access that allows the call and all the
+// current one does, since a resource is linked once.
+func (a *access) remedy(function string, call iam.Call) string {
+	fn, _ := a.stack.Function(function)
+	current := map[string]string{}
+	for _, l := range fn.Links {
+		current[l.Name] = l.Access
+	}
+	for _, g := range a.grants {
+		if !g.policy.Evaluate(call).Allowed {
+			continue
+		}
+		has, linked := current[g.Link]
+		if !linked {
+			return fmt.Sprintf("linking %s with %s access would allow it", g.Link, g.Access)
+		}
+		if a.covers(g, g.Link, has) {
+			return fmt.Sprintf("linking %s with %s access instead of %s would allow it", g.Link, g.Access, has)
+		}
+	}
+	return "no link of the stack allows it"
+}
+
+// covers reports whether grant g allows every call the link's access level allows.
+func (a *access) covers(g compiledGrant, link, access string) bool {
+	for _, other := range a.grants {
+		if other.Link != link || other.Access != access {
+			continue
+		}
+		for _, st := range localStatements(other.Statements, a.stack.Region) {
+			context := map[string][]string{}
+			for _, c := range st.Conditions {
+				context[c.Key] = c.Values[:1]
+			}
+			for _, action := range st.Actions {
+				for _, r := range st.Resources {
+					if !g.policy.Evaluate(iam.Call{Action: action, Resource: r, Context: context}).Allowed {
+						return false
+					}
+				}
+			}
+		}
+	}
+	return true
+}
+
+// unusedReport lists, per function and link, the granted actions no call used.
+func (a *access) unusedReport() []string {
+	var out []string
+	for _, u := range a.authz.Unused() {
+		st := a.policies[u.Principal][u.Statement]
+		var actions []string
+		for _, act := range st.Actions {
+			if !served(act) || !contains(u.Actions, strings.ToLower(act)) {
+				continue
+			}
+			actions = append(actions, act)
+		}
+		if len(actions) == 0 {
+			continue
+		}
+		sort.Strings(actions)
+		from := "its own statement"
+		if st.Link != "" {
+			from = "link " + st.Link
+		}
+		out = append(out, fmt.Sprintf("%s: %s (%s)", u.Principal, strings.Join(actions, ", "), from))
+	}
+	return out
+}
+
+func served(action string) bool {
+	for _, prefix := range servedServices {
+		if strings.HasPrefix(strings.ToLower(action), prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -33,6 +33,11 @@ func TestSynthLeavesNothingInTheTemporaryFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range left {
+		// The web build's cross-process lock is one file per site, kept on purpose:
+		// removing a flock file races with the next process that opens it.
+		if ok, _ := filepath.Match("site-build-*.lock", e.Name()); ok {
+			continue
+		}
 		t.Errorf("synth left %s in the temporary folder", e.Name())
 	}
 }

@@ -18,7 +18,7 @@ func TestFunctionsGetTheirLinksWithLocalValues(t *testing.T) {
 	b := queues.New("us-east-1", "http://127.0.0.1:4000")
 	worker, _ := stack.Function("persona-dev-worker")
 	creds := newCredentials()
-	env, err := functionEnv(stack, worker, endpoints{dynamodb: "http://127.0.0.1:5000", aws: "http://127.0.0.1:4000"}, b, creds)
+	env, err := functionEnv(stack, worker, "http://127.0.0.1:4000", b, creds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestFunctionsGetTheirLinksWithLocalValues(t *testing.T) {
 	}
 	want := map[string]string{
 		"APP_NAME": "persona", "APP_STAGE": "dev", "AWS_REGION": "us-east-1",
-		"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:5000", "AWS_ENDPOINT_URL_SNS": "http://127.0.0.1:4000",
+		"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:4000", "AWS_ENDPOINT_URL_SNS": "http://127.0.0.1:4000",
 		"AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:4000", "AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:4000",
 		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": creds.SessionToken,
@@ -61,7 +61,7 @@ func TestAFunctionLinkingSomethingUndeclaredIsRefused(t *testing.T) {
 	fn := stack.Functions[0]
 	fn.Links = append(fn.Links, stack.Functions[0].Links[0])
 	fn.Links[len(fn.Links)-1].Name = "Nope"
-	_, err := functionEnv(stack, fn, endpoints{}, queues.New("us-east-1", "http://x"), newCredentials())
+	_, err := functionEnv(stack, fn, "http://x", queues.New("us-east-1", "http://x"), newCredentials())
 	if err == nil || !strings.Contains(err.Error(), `"Nope"`) {
 		t.Errorf("got %v, want an error naming the link", err)
 	}

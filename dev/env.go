@@ -13,17 +13,12 @@ import (
 	"github.com/personabackend/app/topology"
 )
 
-// endpoints are the local servers functions talk to.
-type endpoints struct {
-	dynamodb string
-	aws      string // SNS, SQS and SSM share one server
-}
-
 // functionEnv is the whole environment a function runs with locally: its plain
-// variables, its links with local ARNs and URLs, and what points the AWS SDK at the
-// local servers. Nothing comes from the developer's own environment, so a local
-// AWS profile cannot send a handler to a real account.
-func functionEnv(s *topology.Stack, fn topology.Function, ep endpoints, b *queues.Broker, creds functionCredentials) ([]string, error) {
+// variables, its links with local ARNs and URLs, its own credentials, and what points
+// the AWS SDK at the local server (endpoint, which serves DynamoDB, SNS, SQS and SSM).
+// Nothing comes from the developer's own environment, so a local AWS profile cannot
+// send a handler to a real account.
+func functionEnv(s *topology.Stack, fn topology.Function, endpoint string, b *queues.Broker, creds functionCredentials) ([]string, error) {
 	vars := map[string]string{}
 	for k, v := range fn.Environment {
 		vars[k] = v
@@ -46,10 +41,10 @@ func functionEnv(s *topology.Stack, fn topology.Function, ep endpoints, b *queue
 		"AWS_EC2_METADATA_DISABLED":       "true",
 		"AWS_CONFIG_FILE":                 "/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE":     "/dev/null",
-		"AWS_ENDPOINT_URL_DYNAMODB":       ep.dynamodb,
-		"AWS_ENDPOINT_URL_SNS":            ep.aws,
-		"AWS_ENDPOINT_URL_SQS":            ep.aws,
-		"AWS_ENDPOINT_URL_SSM":            ep.aws,
+		"AWS_ENDPOINT_URL_DYNAMODB":       endpoint,
+		"AWS_ENDPOINT_URL_SNS":            endpoint,
+		"AWS_ENDPOINT_URL_SQS":            endpoint,
+		"AWS_ENDPOINT_URL_SSM":            endpoint,
 		"AWS_LAMBDA_FUNCTION_NAME":        fn.Name,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.MemoryMB),
 		"TZ":                              "UTC",

@@ -76,7 +76,7 @@ func (s *Session) startFunctions(ctx context.Context, bootstraps map[string]stri
 }
 
 func (s *Session) newPool(fn topology.Function, bootstrap string) (*lambdapool.Pool, error) {
-	env, err := functionEnv(s.stack, fn, endpoints{dynamodb: s.DynamoDBEndpoint, aws: s.AWSEndpoint}, s.broker, s.access.credentials[fn.Name])
+	env, err := functionEnv(s.stack, fn, s.AWSEndpoint, s.broker, s.access.credentials[fn.Name])
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -25,8 +26,12 @@ func TestSynthLeavesNothingInTheTemporaryFolder(t *testing.T) {
 	synth.Env = append(os.Environ(),
 		"TMPDIR="+tmp, "STAGE=dev", "CDKTF_OUTDIR="+filepath.Join(work, "out"),
 		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
-	if out, err := synth.CombinedOutput(); err != nil {
+	out, err := synth.CombinedOutput()
+	if err != nil {
 		t.Fatalf("synth: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "exited abnormally") {
+		t.Errorf("closing the jsii runtime reported an error:\n%s", out)
 	}
 	left, err := os.ReadDir(tmp)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -446,7 +447,35 @@ func (s *Stack) writeResult() (StackResult, error) {
 // of several hundred MB) and removes the folder it unpacked itself into. Call it once
 // no construct is declared or synthesized any more: after reading a topology, and
 // before the program exits. A later declaration starts a new runtime.
-func Close() { jsii.Close() }
+func Close() {
+	// jsii-runtime-go v1.106.0 waits for its Node process twice, once in Close and once
+	// in a goroutine started with it; whichever loses reports "Runtime process exited
+	// abnormally: waitid: no child processes" on stderr although Node exited cleanly.
+	// The report comes while Close removes the runtime's folder, so what jsii writes to
+	// stderr meanwhile is passed on without it.
+	r, w, err := os.Pipe()
+	if err != nil {
+		jsii.Close()
+		return
+	}
+	captured := make(chan []byte)
+	go func() {
+		out, _ := io.ReadAll(r)
+		r.Close()
+		captured <- out
+	}()
+	stderr := os.Stderr
+	os.Stderr = w
+	jsii.Close()
+	os.Stderr = stderr
+	w.Close()
+	if rest := doubleWait.ReplaceAll(<-captured, nil); len(rest) > 0 {
+		stderr.Write(rest)
+	}
+}
+
+// doubleWait is jsii's report of losing the race to wait for its own process.
+var doubleWait = regexp.MustCompile(`Runtime process exited abnormally: waitid: no child processes\n?`)
 
 // Declare runs fn, which declares constructs, and returns its error or the error
 // CDKTF raised while it ran (CDKTF reports invalid configuration, such as two

@@ -126,7 +126,7 @@ func (a *access) logDenial(d *iam.Denial) {
 
 // remedy names the narrowest link of the stack that would allow call. When the function
 // links that resource already, it names an access that allows the call and all the
-// current one does, since a resource is linked once.
+// present one does, since a resource is linked once.
 func (a *access) remedy(function string, call iam.Call) string {
 	fn, _ := a.stack.Function(function)
 	current := map[string]string{}
@@ -141,29 +141,31 @@ func (a *access) remedy(function string, call iam.Call) string {
 		if !linked {
 			return fmt.Sprintf("linking %s with %s access would allow it", g.Link, g.Access)
 		}
-		if a.covers(g, g.Link, has) {
+		if a.covers(g, fn, g.Link) {
 			return fmt.Sprintf("linking %s with %s access instead of %s would allow it", g.Link, g.Access, has)
 		}
 	}
 	return "no link of the stack allows it"
 }
 
-// covers reports whether grant g allows every call the link's access level allows.
-func (a *access) covers(g compiledGrant, link, access string) bool {
-	for _, other := range a.grants {
-		if other.Link != link || other.Access != access {
-			continue
+// covers reports whether grant g allows every call that fn's link to the resource
+// allows today.
+func (a *access) covers(g compiledGrant, fn topology.Function, link string) bool {
+	var present []topology.Statement
+	for _, st := range fn.Policy {
+		if st.Link == link {
+			present = append(present, st)
 		}
-		for _, st := range localStatements(other.Statements, a.stack.Region) {
-			context := map[string][]string{}
-			for _, c := range st.Conditions {
-				context[c.Key] = c.Values[:1]
-			}
-			for _, action := range st.Actions {
-				for _, r := range st.Resources {
-					if !g.policy.Evaluate(iam.Call{Action: action, Resource: r, Context: context}).Allowed {
-						return false
-					}
+	}
+	for _, st := range localStatements(present, a.stack.Region) {
+		context := map[string][]string{}
+		for _, c := range st.Conditions {
+			context[c.Key] = c.Values[:1]
+		}
+		for _, action := range st.Actions {
+			for _, r := range st.Resources {
+				if !g.policy.Evaluate(iam.Call{Action: action, Resource: r, Context: context}).Allowed {
+					return false
 				}
 			}
 		}
@@ -191,7 +193,11 @@ func (a *access) unusedReport() []string {
 		if st.Link != "" {
 			from = "link " + st.Link
 		}
-		out = append(out, fmt.Sprintf("%s: %s (%s)", u.Principal, strings.Join(actions, ", "), from))
+		var on []string
+		for _, r := range st.Resources {
+			on = append(on, r.Resource)
+		}
+		out = append(out, fmt.Sprintf("%s: %s on %s (%s)", u.Principal, strings.Join(actions, ", "), strings.Join(on, ", "), from))
 	}
 	return out
 }

@@ -23,7 +23,7 @@ func TestADeniedCallNamesTheLinkThatWouldAllowIt(t *testing.T) {
 		want     string
 	}{
 		{"persona-dev-list", iam.Call{Action: "dynamodb:PutItem", Resource: table},
-			"linking PersonaTable with read-write access instead of read would allow it"},
+			"linking PersonaTable with read-write access instead of Query:index/UserIdIndex would allow it"},
 		{"persona-dev-list", iam.Call{Action: "sns:Publish", Resource: "arn:aws:sns:us-east-1:000000000000:persona-dev-tasks.fifo"},
 			"linking TaskTopic with publish access would allow it"},
 		{"persona-dev-get", iam.Call{Action: "dynamodb:DeleteTable", Resource: table},
@@ -37,7 +37,7 @@ func TestADeniedCallNamesTheLinkThatWouldAllowIt(t *testing.T) {
 	denial := &iam.Denial{Principal: iam.Principal{Name: "persona-dev-list"}, Call: tests[0].call}
 	a.logDenial(denial)
 	a.logDenial(denial)
-	if len(logged) != 1 || !strings.HasPrefix(logged[0], "persona-dev-list: denied dynamodb:PutItem on "+table+": linking PersonaTable") {
+	if len(logged) != 1 || !strings.HasPrefix(logged[0], "persona-dev-list: denied dynamodb:PutItem on "+table+": linking PersonaTable with read-write access") {
 		t.Errorf("logged %q, want one line naming the function, action, resource and link", logged)
 	}
 }
@@ -54,7 +54,7 @@ func TestTheReportOfUnusedGrantsNamesTheirLinksAndSkipsWhatLambdaItselfUses(t *t
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(a.unusedReport(), "|"); got != "fn: dynamodb:GetItem, dynamodb:Query (link Things)" {
+	if got := strings.Join(a.unusedReport(), "|"); got != "fn: dynamodb:GetItem, dynamodb:Query on table/things (link Things)" {
 		t.Errorf("report %q", got)
 	}
 }

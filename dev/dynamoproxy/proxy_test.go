@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -122,6 +123,11 @@ func TestARecreatedTableIsCheckedWithItsNewKeys(t *testing.T) {
 	db := serve(t, "developer")
 	ctx := context.Background()
 	if _, err := db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("personas")}); err != nil {
+		t.Fatal(err)
+	}
+	// dynalite deletes a table a moment after answering; recreating it sooner finds it in use.
+	gone := dynamodb.NewTableNotExistsWaiter(db, func(o *dynamodb.TableNotExistsWaiterOptions) { o.MinDelay, o.MaxDelay = 10*time.Millisecond, 200*time.Millisecond })
+	if err := gone.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("personas")}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	renamed := personas

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -268,9 +266,9 @@ func key(id string) map[string]types.AttributeValue {
 }
 
 // checkKeys refuses an item with an empty string in a key attribute of the table or
-// of an index (every field of TableShape), before DynamoDB does.
+// of an index (every field of its schema), before DynamoDB does.
 func checkKeys(item map[string]types.AttributeValue) error {
-	for _, name := range slices.Sorted(maps.Keys(TableShape("").Fields)) {
+	for _, name := range TableSchema().FieldNames() {
 		if v, ok := item[name].(*types.AttributeValueMemberS); ok && v.Value == "" {
 			return fmt.Errorf("%w: %s", ErrEmptyKey, name)
 		}

@@ -21,13 +21,15 @@ import (
 	"github.com/personabackend/app/dev/dynamoproxy"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/dev/ssmlocal"
+	"github.com/personabackend/app/dynamo"
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/topology"
 )
 
 // clients returns SDK clients for the services at endpoints.
 func clients(name, awsEndpoint, dynamoEndpoint string, d declarer) *target {
-	cfg := localaws.Config()
+	cfg := localawstest.Config()
 	return &target{
 		name:     name,
 		sqs:      sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(awsEndpoint) }),
@@ -41,13 +43,13 @@ func clients(name, awsEndpoint, dynamoEndpoint string, d declarer) *target {
 // standIns serves the dev mode's SNS, SQS and SSM stand-ins on one endpoint, as dev
 // does, and DynamoDB from dynalite.
 func standIns(t *testing.T) *target {
-	db := localaws.BareDynalite(t)
+	db := localawstest.BareDynalite(t)
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
-	broker := queues.New(localaws.Region, srv.URL)
+	broker := queues.New(localawstest.Region, srv.URL)
 	params := &parameters{values: map[string]parameterDef{}}
-	ssmServer := ssmlocal.New(params, localaws.Region)
-	dynamo := dynamoproxy.New(db.Endpoint, localaws.Region)
+	ssmServer := ssmlocal.New(params, localawstest.Region)
+	dynamo := dynamoproxy.New(db.Endpoint, localawstest.Region)
 	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case dynamoproxy.IsDynamoDB(r):
@@ -108,7 +110,7 @@ func (d *standInDeclarer) subscribe(_ context.Context, s subscriptionDef) error 
 }
 
 func (d *standInDeclarer) table(ctx context.Context, t tableDef) error {
-	return localaws.CreateTable(ctx, d.db, t.topology())
+	return localaws.CreateTable(ctx, d.db, t.name, t.schema())
 }
 
 func (d *standInDeclarer) parameter(_ context.Context, p parameterDef) error {
@@ -118,30 +120,29 @@ func (d *standInDeclarer) parameter(_ context.Context, p parameterDef) error {
 	return nil
 }
 
-// topology is the table as the stack describes one.
-func (t tableDef) topology() topology.Table {
-	rangeType := "string"
+// schema is the table's schema, as the stack declares one.
+func (t tableDef) schema() dynamo.Table {
+	rangeType := dynamo.String
 	if t.numberRangeKey {
-		rangeType = "number"
+		rangeType = dynamo.Number
 	}
-	out := topology.Table{Name: t.name, HashKey: t.hashKey, RangeKey: t.rangeKey, Fields: map[string]string{t.hashKey: "string"}}
+	out := dynamo.Table{Fields: map[string]dynamo.FieldType{t.hashKey: dynamo.String}, PrimaryIndex: dynamo.Index{HashKey: t.hashKey, RangeKey: t.rangeKey}}
 	if t.rangeKey != "" {
 		out.Fields[t.rangeKey] = rangeType
 	}
 	if t.indexName != "" {
-		out.Fields[t.indexHashKey] = "string"
-		ix := topology.Index{Name: t.indexName, HashKey: t.indexHashKey, RangeKey: t.indexRangeKey, Projection: "ALL"}
+		out.Fields[t.indexHashKey] = dynamo.String
 		if t.indexRangeKey != "" {
-			out.Fields[t.indexRangeKey] = "string"
+			out.Fields[t.indexRangeKey] = dynamo.String
 		}
-		out.GlobalIndexes = []topology.Index{ix}
+		out.GlobalIndexes = map[string]dynamo.GlobalIndex{t.indexName: {HashKey: t.indexHashKey, RangeKey: t.indexRangeKey}}
 	}
 	return out
 }
 
 // moto runs moto's server; without it the subtest skips, or fails when CI=true.
 func moto(t *testing.T) *target {
-	srv := localaws.Moto(t)
+	srv := localawstest.Moto(t)
 	c := clients("moto", srv.Endpoint, srv.Endpoint, nil)
 	c.declare = &motoDeclarer{c: c, queues: map[string]string{}, topics: map[string]string{}}
 	return c
@@ -219,7 +220,7 @@ func (d *motoDeclarer) subscribe(ctx context.Context, s subscriptionDef) error {
 }
 
 func (d *motoDeclarer) table(ctx context.Context, t tableDef) error {
-	return localaws.CreateTable(ctx, d.c.dynamodb, t.topology())
+	return localaws.CreateTable(ctx, d.c.dynamodb, t.name, t.schema())
 }
 
 func (d *motoDeclarer) parameter(ctx context.Context, p parameterDef) error {

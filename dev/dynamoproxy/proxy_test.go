@@ -20,15 +20,16 @@ import (
 
 	"github.com/personabackend/app/dev/dynamoproxy"
 	"github.com/personabackend/app/dev/iam"
+	"github.com/personabackend/app/dynamo"
 	"github.com/personabackend/app/internal/localaws"
-	"github.com/personabackend/app/topology"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
 // personas is a table shaped like the persona table.
-var personas = topology.Table{
-	Name: "personas", HashKey: "personaId",
-	Fields:        map[string]string{"personaId": "string", "userId": "string", "createdAt": "string"},
-	GlobalIndexes: []topology.Index{{Name: "UserIdIndex", HashKey: "userId", RangeKey: "createdAt", Projection: "ALL"}},
+var personas = dynamo.Table{
+	Fields:        map[string]dynamo.FieldType{"personaId": dynamo.String, "userId": dynamo.String, "createdAt": dynamo.String},
+	PrimaryIndex:  dynamo.Index{HashKey: "personaId"},
+	GlobalIndexes: map[string]dynamo.GlobalIndex{"UserIdIndex": {HashKey: "userId", RangeKey: "createdAt"}},
 }
 
 // serve starts dynalite with the personas table behind a proxy and returns a client
@@ -41,10 +42,10 @@ func serve(t *testing.T, accessKey string, opts ...dynamoproxy.Option) *dynamodb
 // start starts dynalite with the personas table behind a proxy, and answers the proxy's URL.
 func start(t *testing.T, opts ...dynamoproxy.Option) string {
 	t.Helper()
-	db := localaws.BareDynalite(t)
+	db := localawstest.BareDynalite(t)
 	srv := httptest.NewServer(dynamoproxy.New(db.Endpoint, "us-east-1", opts...))
 	t.Cleanup(srv.Close)
-	if err := localaws.CreateTable(context.Background(), client(t, srv.URL, "developer"), personas); err != nil {
+	if err := localaws.CreateTable(context.Background(), client(t, srv.URL, "developer"), "personas", personas); err != nil {
 		t.Fatal(err)
 	}
 	return srv.URL
@@ -126,14 +127,18 @@ func TestARecreatedTableIsCheckedWithItsNewKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	// dynalite deletes a table a moment after answering; recreating it sooner finds it in use.
-	gone := dynamodb.NewTableNotExistsWaiter(db, func(o *dynamodb.TableNotExistsWaiterOptions) { o.MinDelay, o.MaxDelay = 10*time.Millisecond, 200*time.Millisecond })
+	gone := dynamodb.NewTableNotExistsWaiter(db, func(o *dynamodb.TableNotExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 200*time.Millisecond
+	})
 	if err := gone.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("personas")}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	renamed := personas
-	renamed.GlobalIndexes = []topology.Index{{Name: "ByOwner", HashKey: "ownerId", Projection: "ALL"}}
-	renamed.Fields = map[string]string{"personaId": "string", "ownerId": "string"}
-	if err := localaws.CreateTable(ctx, db, renamed); err != nil {
+	renamed := dynamo.Table{
+		Fields:        map[string]dynamo.FieldType{"personaId": dynamo.String, "ownerId": dynamo.String},
+		PrimaryIndex:  dynamo.Index{HashKey: "personaId"},
+		GlobalIndexes: map[string]dynamo.GlobalIndex{"ByOwner": {HashKey: "ownerId"}},
+	}
+	if err := localaws.CreateTable(ctx, db, "personas", renamed); err != nil {
 		t.Fatal(err)
 	}
 	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("personas"), Item: map[string]types.AttributeValue{"personaId": s("p"), "ownerId": s(""), "userId": s("")}})

@@ -20,7 +20,6 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/hashicorp/hcl/v2 v2.21.0
 	github.com/hashicorp/terraform-cdk-go/cdktf v0.20.11
-	github.com/joho/godotenv v1.5.1
 	github.com/zclconf/go-cty v1.13.0
 	golang.org/x/net v0.45.0
 	golang.org/x/sys v0.50.0

@@ -51,9 +51,11 @@ var secretsLoadCommand = command{
 	summary: "Set secrets from a .env file, checked whole before anything is written",
 	details: `Sets every secret in a .env file (FILE, or - for standard input) for one stage.
 
-The file is read as dotenv: NAME=value lines, # comments, an optional "export " prefix,
-'single quotes' (taken literally), "double quotes" (\n becomes a newline, and $NAME or
-${NAME} is replaced by an earlier value in the file: use single quotes for values with $).
+The file holds NAME=value lines, # comments and blank lines; "export " before a name is
+allowed. Every value is stored as written: nothing is expanded ($NAME is text like any other).
+  NAME=value      to the end of the line, or to a # after a space; outer spaces dropped
+  NAME='value'    exactly what is between the quotes, over several lines if need be
+  NAME="value"    the same, with the escapes \n \r \t \" \\ \$; any other backslash is an error
 Every name must be a declared secret. The whole file is checked first: if any line is
 malformed or names an undeclared secret, nothing is written and each such line is reported.
 The local store then writes a stage's values at once. SSM has no transactions: values are

@@ -118,6 +118,19 @@ func TestSecretsLoad(t *testing.T) {
 			},
 		},
 		{
+			name: "a value with $ is stored as written, never expanded",
+			file: "MyApiKey=ab$CD9xy\nOtherKey=\"${MyApiKey}\\$x\"\n",
+			wantValues: map[string]string{
+				"MyApiKey": "ab$CD9xy",
+				"OtherKey": "${MyApiKey}$x",
+			},
+		},
+		{
+			name:    "a backslash that starts no escape writes nothing and names its line",
+			file:    "MyApiKey=one\nOtherKey=\"tw\\o\"\n",
+			wantErr: []string{"nothing was written", "line 2: a backslash in a double-quoted value must start an escape"},
+		},
+		{
 			name:    "an undeclared name writes nothing and names its line",
 			file:    "MyApiKey=one\n# comment\nMyApiKy=two\n",
 			wantErr: []string{"nothing was written", `line 3: unknown secret "MyApiKy"`, "the app declares MyApiKey, OtherKey"},

@@ -21,7 +21,8 @@ const storeHelp = `Where values are kept (--store, or $SECRETS_STORE):
   local   Files under .secrets/ (not tracked by git, readable by you only); the default for
           the "local" stage, which the dev mode runs on this machine.
 
-A value set with --fallback is used by every stage that has no value of its own.
+A value set with --fallback is used by every unprotected stage that has no value of its own;
+a protected stage (prod) reads its own values only.
 Values are never printed (unless list --reveal) and never given to terraform.`
 
 var secretsSetCommand = command{
@@ -29,7 +30,7 @@ var secretsSetCommand = command{
 	args:    "NAME [VALUE] (--stage STAGE | --fallback) [--store ssm|local]",
 	summary: "Set a secret's value for a stage, or the fallback value for all stages",
 	details: `Sets the value of the declared secret NAME for one stage (--stage), or the fallback
-value that stages without their own use (--fallback).
+value that unprotected stages without their own use (--fallback).
 
 Without VALUE, the value is read from standard input, so it stays out of your shell history:
 a piped value is taken whole (one trailing newline removed); at a terminal, one line is read
@@ -74,7 +75,9 @@ var secretsListCommand = command{
 	args:    "(--stage STAGE | --fallback) [--reveal] [--store ssm|local]",
 	summary: "List the declared secrets and whether each has a value",
 	details: `Lists the app's declared secrets for a stage: set (the stage's own value), fallback
-(the shared value), or missing. Values are masked unless --reveal is given.
+(the shared value; never for a protected stage, which does not read it), or missing.
+Values are masked unless --reveal is given; without it no value is read, only whether
+each is set (in SSM: without decryption).
 
 ` + storeHelp + `
 
@@ -88,7 +91,8 @@ var secretsRemoveCommand = command{
 	args:    "NAME (--stage STAGE | --fallback) [--store ssm|local]",
 	summary: "Remove a secret's value for a stage, or its fallback value",
 	details: `Removes the stage's own value of secret NAME (or, with --fallback, the shared value).
-A stage whose own value is removed uses the fallback value, if there is one.
+An unprotected stage whose own value is removed uses the fallback value, if there is one;
+a protected stage's functions fail from their next start until the value is set again.
 
 ` + storeHelp + `
 
@@ -101,6 +105,7 @@ Example:
 type secretsTarget struct {
 	stage     string
 	fallback  bool
+	protected bool // the stage reads its own values only
 	declared  []topology.Secret
 	store     secretstore.Store
 	storeName string
@@ -109,7 +114,7 @@ type secretsTarget struct {
 // where names the target in messages, e.g. "stage dev" or "the fallback".
 func (s *secretsTarget) where() string {
 	if s.fallback {
-		return "the fallback (used by stages without their own value)"
+		return "the fallback (used by unprotected stages without their own value)"
 	}
 	return "stage " + s.stage
 }
@@ -183,15 +188,21 @@ func (t *tool) target(ctx context.Context, s *secretsTarget, store string) error
 		return usagef("give --stage STAGE or --fallback, not both: --fallback is the value shared by all stages")
 	}
 	if s.stage != "" {
-		if _, err := t.project.Stage(s.stage); err != nil {
+		info, err := t.project.Stage(s.stage)
+		if err != nil {
 			return err
 		}
+		s.protected = info.Protected
+		if s.declared, err = t.stageSecrets(info); err != nil {
+			return err
+		}
+	} else {
+		declared, err := t.project.Secrets("")
+		if err != nil {
+			return fmt.Errorf("reading the declared secrets: %w", err)
+		}
+		s.declared = declared
 	}
-	declared, err := t.project.Secrets(s.stage)
-	if err != nil {
-		return fmt.Errorf("reading the declared secrets: %w", err)
-	}
-	s.declared = declared
 	kind, err := storeKind(store, s.stage)
 	if err != nil {
 		return err
@@ -310,7 +321,13 @@ func (t *tool) secretsList(ctx context.Context, args []string) error {
 			lookup[i] = topology.Secret{Name: d.Name, Parameter: d.FallbackParameter}
 		}
 	}
-	values, err := secretstore.Lookup(ctx, s.store, lookup)
+	var values []secretstore.Value
+	if reveal {
+		values, err = secretstore.Lookup(ctx, s.store, lookup)
+	} else {
+		// Whether a value is set is all the list shows: no value is read (or decrypted).
+		values, err = secretstore.Sources(ctx, s.store, lookup)
+	}
 	if err != nil {
 		return err
 	}
@@ -334,6 +351,9 @@ func (t *tool) secretsList(ctx context.Context, args []string) error {
 	if missing := secretstore.MissingNames(values); len(missing) > 0 {
 		fmt.Fprintf(t.stdout, "\nSet a missing one with: %s secrets set %s %s\n", Program, missing[0], s.flagForCommand())
 	}
+	if s.protected {
+		fmt.Fprintf(t.stdout, "Stage %s is protected: its functions read its own values only, never the fallback.\n", s.stage)
+	}
 	return nil
 }
 
@@ -354,5 +374,9 @@ func (t *tool) secretsRemove(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s has no value of its own for %s in %s: nothing was removed", secret.Name, s.where(), s.storeName)
 	}
 	fmt.Fprintf(t.stdout, "Removed %s for %s from %s.\n", secret.Name, s.where(), s.storeName)
+	if s.protected {
+		fmt.Fprintf(t.stdout, "Stage %s is protected and reads its own values only: the fallback does not stand in, so its functions that use %s fail from their next start until it is set again:\n    %s secrets set %s --stage %s\n",
+			s.stage, secret.Name, Program, secret.Name, s.stage)
+	}
 	return nil
 }

@@ -1,8 +1,14 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,6 +201,44 @@ func TestSecretsLoad(t *testing.T) {
 type ssmStore struct {
 	t      *testing.T
 	client *ssm.Client
+	calls  *ssmCalls
+}
+
+// ssmCalls records the requests the tool sends to SSM, each as its operation and body.
+type ssmCalls struct {
+	mu   sync.Mutex
+	sent []string // "GetParameters {...}"
+}
+
+func (c *ssmCalls) list() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.sent...)
+}
+
+// recordingProxy forwards requests to endpoint, recording each in calls.
+func recordingProxy(t *testing.T, endpoint string, calls *ssmCalls) string {
+	t.Helper()
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		operation := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.")
+		calls.mu.Lock()
+		calls.sent = append(calls.sent, operation+" "+string(body))
+		calls.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 var sharedMoto struct {
@@ -226,9 +270,10 @@ func useSSM(t *testing.T) ssmStore {
 	noAWSCredentials(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_ENDPOINT_URL_SSM", sharedMoto.srv.Endpoint)
+	calls := &ssmCalls{}
+	t.Setenv("AWS_ENDPOINT_URL_SSM", recordingProxy(t, sharedMoto.srv.Endpoint, calls))
 	client := ssm.NewFromConfig(localawstest.Config(), func(o *ssm.Options) { o.BaseEndpoint = aws.String(sharedMoto.srv.Endpoint) })
-	return ssmStore{t: t, client: client}
+	return ssmStore{t: t, client: client, calls: calls}
 }
 
 // set stores a value as another tool would.
@@ -303,6 +348,16 @@ func TestDeployChecksSecretsInSSMAndNeverGivesThemToTerraform(t *testing.T) {
 		"go run . secrets set MyApiKey --stage dev --store ssm\n")
 	store.set("/persona/dev/MyApiKey", "s3cr3t-value")
 	mustRun(t, p, "deploy", "--stage", "dev")
+	calls := store.calls.list()
+	if len(calls) == 0 {
+		t.Fatal("deploy sent nothing to SSM")
+	}
+	for _, call := range calls {
+		// Checking presence needs ssm:GetParameters alone; decryption would need kms:Decrypt.
+		if !strings.HasPrefix(call, "GetParameters ") || !strings.Contains(call, `"WithDecryption":false`) {
+			t.Errorf("deploy sent SSM %s, want GetParameters without decryption alone", call)
+		}
+	}
 
 	err := filepath.WalkDir(p.root, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -317,4 +372,44 @@ func TestDeployChecksSecretsInSSMAndNeverGivesThemToTerraform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestAProtectedStageReadsItsOwnSecretValuesOnly(t *testing.T) {
+	p := newProject(t, "MyApiKey")
+	useTerraform(t)
+	store := useSSM(t)
+	store.set("/persona/_fallback/MyApiKey", "shared")
+
+	r := mustFail(t, p, "", "deploy", "--stage", "prod")
+	assertContains(t, "deploy of prod with a fallback value only", r.stderr,
+		"stage prod is missing 1 secret(s) in SSM Parameter Store; nothing was deployed",
+		"go run . secrets set MyApiKey --stage prod --store ssm\n",
+		"Stage prod is protected: it reads its own values only, so a fallback value does not count.")
+	if strings.Contains(r.stderr, "--fallback") {
+		t.Errorf("the error suggests a fallback value, which prod's functions cannot read:\n%s", r.stderr)
+	}
+	if len(p.synths) != 0 {
+		t.Error("prod was synthesized without its own secret value")
+	}
+	list := mustRun(t, p, "secrets", "list", "--stage", "prod").stdout
+	assertContains(t, "prod's list", list, "MyApiKey   missing", "its functions read its own values only, never the fallback")
+	assertContains(t, "staging's list", mustRun(t, p, "secrets", "list", "--stage", "staging").stdout, "MyApiKey   fallback")
+
+	store.set("/persona/prod/MyApiKey", "prod-own")
+	assertContains(t, "remove of prod's value", mustRun(t, p, "secrets", "remove", "MyApiKey", "--stage", "prod").stdout,
+		"the fallback does not stand in", "go run . secrets set MyApiKey --stage prod")
+}
+
+func TestSecretsListWithoutRevealReadsNoValue(t *testing.T) {
+	p := newProject(t, "MyApiKey")
+	store := useSSM(t)
+	store.set("/persona/dev/MyApiKey", "dev-value")
+
+	assertContains(t, "list", mustRun(t, p, "secrets", "list", "--stage", "dev").stdout, "MyApiKey   set      ********")
+	for _, call := range store.calls.list() {
+		if strings.Contains(call, `"WithDecryption":true`) {
+			t.Errorf("list without --reveal asked SSM to decrypt: %s", call)
+		}
+	}
+	assertContains(t, "list --reveal", mustRun(t, p, "secrets", "list", "--stage", "dev", "--reveal").stdout, "MyApiKey   set      dev-value")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/cli/terraform"
 	"github.com/personabackend/app/secretstore"
+	"github.com/personabackend/app/topology"
 )
 
 var deployCommand = command{
@@ -219,7 +220,7 @@ func (t *tool) deploy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	run, err := t.prepare(ctx, info, func() error { return t.checkSecrets(ctx, info.Name) })
+	run, err := t.prepare(ctx, info, func() error { return t.checkSecrets(ctx, info) })
 	if err != nil {
 		return err
 	}
@@ -238,12 +239,14 @@ func (t *tool) deploy(ctx context.Context, args []string) error {
 	return nil
 }
 
-// checkSecrets fails, naming the fix, when a declared secret has no value for stage in SSM:
-// deployed functions read SSM alone, so a value in the local store would not reach them.
-func (t *tool) checkSecrets(ctx context.Context, stage string) error {
-	declared, err := t.project.Secrets(stage)
+// checkSecrets fails, naming the fix, when a declared secret has no value for the stage in
+// SSM that its functions can read: deployed functions read SSM alone, so a value in the local
+// store would not reach them, and a protected stage's functions cannot read the fallback.
+// Only presence is checked: no value is read or decrypted.
+func (t *tool) checkSecrets(ctx context.Context, info StageInfo) error {
+	declared, err := t.stageSecrets(info)
 	if err != nil {
-		return fmt.Errorf("reading the declared secrets: %w", err)
+		return err
 	}
 	if len(declared) == 0 {
 		return nil
@@ -252,7 +255,7 @@ func (t *tool) checkSecrets(ctx context.Context, stage string) error {
 	if err != nil {
 		return err
 	}
-	values, err := secretstore.Lookup(ctx, store, declared)
+	values, err := secretstore.Sources(ctx, store, declared)
 	if err != nil {
 		return err
 	}
@@ -261,9 +264,25 @@ func (t *tool) checkSecrets(ctx context.Context, stage string) error {
 		return nil
 	}
 	return &secretstore.MissingError{
-		Stage: stage, Names: missing, Store: storeName, Stopped: "nothing was deployed",
-		Program: Program, StoreFlag: storeSSM,
+		Stage: info.Name, Names: missing, Store: storeName, Stopped: "nothing was deployed",
+		Program: Program, StoreFlag: storeSSM, OwnValuesOnly: info.Protected,
 	}
+}
+
+// stageSecrets returns a stage's declared secrets as its deployed functions read them. A
+// protected stage's functions read their own values only (constructs.SecretSet grants them
+// nothing on the fallback parameter), so for such a stage no fallback is named.
+func (t *tool) stageSecrets(info StageInfo) ([]topology.Secret, error) {
+	declared, err := t.project.Secrets(info.Name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the declared secrets: %w", err)
+	}
+	if info.Protected {
+		for i := range declared {
+			declared[i].FallbackParameter = ""
+		}
+	}
+	return declared, nil
 }
 
 func (t *tool) diff(ctx context.Context, args []string) error {

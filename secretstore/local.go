@@ -49,6 +49,19 @@ func (l *Local) Get(_ context.Context, parameters []string) (map[string]string, 
 	return out, nil
 }
 
+// Present implements Store.
+func (l *Local) Present(ctx context.Context, parameters []string) (map[string]bool, error) {
+	values, err := l.Get(ctx, parameters)
+	if err != nil {
+		return nil, err
+	}
+	present := make(map[string]bool, len(values))
+	for p := range values {
+		present[p] = true
+	}
+	return present, nil
+}
+
 // Put implements Store. Each file is replaced in one rename, so a file is never half written.
 func (l *Local) Put(_ context.Context, values map[string]string) error {
 	files := map[string]map[string]string{}

@@ -34,22 +34,43 @@ const getParametersLimit = 10
 // Get implements Store.
 func (s *SSM) Get(ctx context.Context, parameters []string) (map[string]string, error) {
 	out := map[string]string{}
+	err := s.getParameters(ctx, parameters, true, func(p types.Parameter) {
+		if p.Name != nil && p.Value != nil {
+			out[*p.Name] = *p.Value
+		}
+	})
+	return out, err
+}
+
+// Present implements Store. It reads the parameters without decryption, so it needs
+// ssm:GetParameters alone, never kms:Decrypt, and no value is decrypted.
+func (s *SSM) Present(ctx context.Context, parameters []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := s.getParameters(ctx, parameters, false, func(p types.Parameter) {
+		if p.Name != nil {
+			out[*p.Name] = true
+		}
+	})
+	return out, err
+}
+
+// getParameters calls each with every parameter of parameters that is set, read in
+// batches of the most GetParameters accepts.
+func (s *SSM) getParameters(ctx context.Context, parameters []string, decrypt bool, each func(types.Parameter)) error {
 	for start := 0; start < len(parameters); start += getParametersLimit {
 		batch := parameters[start:min(start+getParametersLimit, len(parameters))]
 		res, err := s.client.GetParameters(ctx, &ssm.GetParametersInput{
 			Names:          batch,
-			WithDecryption: aws.Bool(true),
+			WithDecryption: aws.Bool(decrypt),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("reading secrets from SSM Parameter Store: %w", err)
+			return fmt.Errorf("reading secrets from SSM Parameter Store: %w", err)
 		}
 		for _, p := range res.Parameters {
-			if p.Name != nil && p.Value != nil {
-				out[*p.Name] = *p.Value
-			}
+			each(p)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Put implements Store. SSM has no transactions, so parameters are written one at a time,

@@ -113,6 +113,89 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+func TestSourcesTellWhereEachValueComesFromWithoutReadingIt(t *testing.T) {
+	ctx := context.Background()
+	for kind, store := range stores(t) {
+		t.Run(kind, func(t *testing.T) {
+			a := app(t)
+			if err := store.Put(ctx, map[string]string{
+				"/" + a + "/dev/MyApiKey":       "dev-key",
+				"/" + a + "/_fallback/OtherKey": "shared-other",
+			}); err != nil {
+				t.Fatal(err)
+			}
+			ownOnly := declared(a, "prod")
+			for i := range ownOnly {
+				ownOnly[i].FallbackParameter = ""
+			}
+			tests := []struct {
+				name    string
+				secrets []topology.Secret
+				want    []secretstore.Value
+			}{
+				{"the stage's own value, else the fallback", declared(a, "dev"), []secretstore.Value{
+					{Name: "MyApiKey", Source: secretstore.Stage},
+					{Name: "OtherKey", Source: secretstore.Fallback},
+				}},
+				{"secrets without a fallback are missing without their own value", ownOnly, []secretstore.Value{
+					{Name: "MyApiKey", Source: secretstore.Missing},
+					{Name: "OtherKey", Source: secretstore.Missing},
+				}},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					got, err := secretstore.Sources(ctx, store, tt.secrets)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(got, tt.want) {
+						t.Errorf("Sources = %+v, want %+v", got, tt.want)
+					}
+				})
+			}
+		})
+	}
+}
+
+// decryptions records whether each GetParameters call asked SSM to decrypt.
+type decryptions struct {
+	secretstore.SSMClient
+	asked []bool
+}
+
+func (d *decryptions) GetParameters(ctx context.Context, in *ssm.GetParametersInput, optFns ...func(*ssm.Options)) (*ssm.GetParametersOutput, error) {
+	d.asked = append(d.asked, aws.ToBool(in.WithDecryption))
+	return d.SSMClient.GetParameters(ctx, in, optFns...)
+}
+
+func TestSSMPresenceNeverAsksForDecryption(t *testing.T) {
+	ctx := context.Background()
+	client := &decryptions{SSMClient: ssmClient(t)}
+	store := secretstore.NewSSM(client)
+	a := app(t)
+	var secrets []topology.Secret
+	values := map[string]string{}
+	for i := range 12 {
+		name := string(rune('A'+i)) + "Key"
+		param := "/" + a + "/dev/" + name
+		secrets = append(secrets, topology.Secret{Name: name, Parameter: param})
+		values[param] = "value-" + name
+	}
+	if err := store.Put(ctx, values); err != nil {
+		t.Fatal(err)
+	}
+	got, err := secretstore.Sources(ctx, store, secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing := secretstore.MissingNames(got); len(missing) != 0 {
+		t.Errorf("missing %v, want all 12 found", missing)
+	}
+	if !reflect.DeepEqual(client.asked, []bool{false, false}) {
+		t.Errorf("GetParameters calls asked for decryption %v, want two batches that never did", client.asked)
+	}
+}
+
 func TestDeleteReportsWhetherTheValueWasSet(t *testing.T) {
 	ctx := context.Background()
 	for kind, store := range stores(t) {

@@ -55,7 +55,7 @@ func synth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	hcl := flags.Bool("hcl", false, "also write each stage as HCL to cdktf.out/hcl/persona-<stage>/cdk.tf")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run . synth [--hcl]\n\nWrites cdktf.out/stacks/persona-<stage>/ for dev, staging and prod, or only\nfor $STAGE when it is set (any other name is a personal stage with dev settings).\nNeeds no AWS credentials. Environment: STAGE; AWS_REGION (else the AWS profile's\nregion, else us-east-1); STATE_BUCKET and STATE_LOCK_TABLE (keep state in S3);\nAUTH_ISSUER and AUTH_AUDIENCE (trust your own identity provider instead of a\nCognito user pool per stage); CDKTF_OUTDIR; BUILD_CACHE_DIR.")
+		fmt.Fprintln(stderr, "usage: go run . synth [--hcl]\n\nWrites cdktf.out/stacks/persona-<stage>/ for dev, staging and prod, or only\nfor $STAGE when it is set (any other name is a personal stage with dev settings).\nNeeds no AWS credentials. Environment: STAGE; AWS_REGION (else the AWS profile's\nregion, else us-east-1); STATE_BUCKET, STATE_LOCK_TABLE and STATE_REGION (keep\nstate in S3; go run . bootstrap-state creates the bucket and table);\nAUTH_ISSUER and AUTH_AUDIENCE (trust your own identity provider instead of a\nCognito user pool per stage); CDKTF_OUTDIR; BUILD_CACHE_DIR.")
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
@@ -220,3 +220,19 @@ func (project) Synth(ctx context.Context, stage string) (string, error) {
 }
 
 func (project) RequiresAWS() bool { return true }
+
+// SynthStateBackend writes the state backend's stack to .build/state-backend/ and keeps
+// its own state in .state/bootstrap/.
+func (project) SynthStateBackend(ctx context.Context, b cli.StateBackend) (string, error) {
+	root, err := build.ModuleRoot(".")
+	if err != nil {
+		return "", err
+	}
+	return backend.SynthStateBackend(ctx, backend.StateBackendProps{
+		Region:    b.Region,
+		Bucket:    b.Bucket,
+		LockTable: b.LockTable,
+		Outdir:    filepath.Join(root, ".build", "state-backend"),
+		StateDir:  filepath.Join(root, ".state", "bootstrap"),
+	})
+}

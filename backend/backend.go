@@ -178,6 +178,7 @@ type Config struct {
 	Region         string
 	StateBucket    string // STATE_BUCKET: keep state in S3 instead of .state/
 	StateLockTable string // STATE_LOCK_TABLE: DynamoDB table locking the S3 state
+	StateRegion    string // STATE_REGION: the bucket's region, when not Region
 	Outdir         string // CDKTF_OUTDIR
 	BuildCache     string // BUILD_CACHE_DIR: where built functions are kept between synths
 	// AuthIssuer and AuthAudience (AUTH_ISSUER, AUTH_AUDIENCE, comma-separated) make the
@@ -196,6 +197,7 @@ func ConfigFromEnv(ctx context.Context) (Config, error) {
 		Stage:          os.Getenv("STAGE"),
 		StateBucket:    os.Getenv("STATE_BUCKET"),
 		StateLockTable: os.Getenv("STATE_LOCK_TABLE"),
+		StateRegion:    os.Getenv("STATE_REGION"),
 		Outdir:         os.Getenv("CDKTF_OUTDIR"),
 		BuildCache:     os.Getenv("BUILD_CACHE_DIR"),
 		AuthIssuer:     os.Getenv("AUTH_ISSUER"),
@@ -268,7 +270,7 @@ func Synth(ctx context.Context, cfg Config) (*constructs.App, constructs.SynthRe
 		Name:       App,
 		Outdir:     cfg.Outdir,
 		Region:     cfg.Region,
-		State:      constructs.StateProps{Bucket: cfg.StateBucket, LockTable: cfg.StateLockTable},
+		State:      constructs.StateProps{Bucket: cfg.StateBucket, LockTable: cfg.StateLockTable, Region: cfg.StateRegion},
 		BuildCache: cfg.BuildCache,
 		HCL:        cfg.HCL,
 		Terraform:  cfg.Terraform,
@@ -286,4 +288,53 @@ func Synth(ctx context.Context, cfg Config) (*constructs.App, constructs.SynthRe
 	}
 	result, err := app.Synth()
 	return app, result, err
+}
+
+// StateBackendProps says where SynthStateBackend creates the state bucket and lock table,
+// and where it writes their stack.
+type StateBackendProps struct {
+	Region    string
+	Bucket    string // default: constructs.StateBackendProps's
+	LockTable string
+	// Outdir receives the stack; StateDir keeps its own state, a local file: it cannot
+	// live in the bucket it creates.
+	Outdir   string
+	StateDir string
+}
+
+// SynthStateBackend synthesizes the stack "persona-tfstate", holding the S3 bucket and
+// DynamoDB table where stages keep and lock their Terraform state, and returns its
+// folder. Its outputs are the settings ConfigFromEnv reads to use them, by name.
+func SynthStateBackend(ctx context.Context, props StateBackendProps) (string, error) {
+	app, err := constructs.NewApp(ctx, constructs.AppProps{
+		Name:   App,
+		Outdir: props.Outdir,
+		Region: props.Region,
+		State:  constructs.StateProps{Dir: props.StateDir},
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := app.Declare(func() error {
+		// A stack of its own, protected as prod is; named for what it holds.
+		stack, err := app.NewStack(constructs.Stage{Name: "tfstate", Protected: true})
+		if err != nil {
+			return err
+		}
+		state, err := constructs.NewStateBackend(stack, "StateBackend", constructs.StateBackendProps{Bucket: props.Bucket, LockTable: props.LockTable})
+		if err != nil {
+			return err
+		}
+		stack.Output("STATE_BUCKET", state.Bucket(), "The S3 bucket that keeps the stages' state")
+		stack.Output("STATE_LOCK_TABLE", state.LockTable(), "The DynamoDB table that locks a stage's state while a run changes it")
+		stack.Output("STATE_REGION", state.Region(), "The region of the bucket and the table")
+		return nil
+	}); err != nil {
+		return "", fmt.Errorf("defining the state backend: %w", err)
+	}
+	result, err := app.Synth()
+	if err != nil {
+		return "", err
+	}
+	return result.Stacks[0].Dir, nil
 }

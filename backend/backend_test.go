@@ -384,3 +384,60 @@ func TestEachSharedStageAsHCLDeclaresWhatItsJSONDeclares(t *testing.T) {
 		}
 	}
 }
+
+func TestTheStateBackendKeepsItsOwnStateLocallyAndOutputsTheSettingsThatUseIt(t *testing.T) {
+	stateDir := t.TempDir()
+	dir, err := SynthStateBackend(context.Background(), StateBackendProps{
+		Region: "eu-west-1", LockTable: "acme-lock", Outdir: t.TempDir(), StateDir: stateDir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := terraform.ReadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend, err := config.Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !backend.Local() || backend.StateFile != filepath.Join(stateDir, "persona-tfstate.tfstate") {
+		t.Errorf("the state backend's own state is %+v, want the local file persona-tfstate.tfstate in %s", backend, stateDir)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "cdk.tf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Output   map[string]any                       `json:"output"`
+		Resource map[string]map[string]map[string]any `json:"resource"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"STATE_BUCKET", "STATE_LOCK_TABLE", "STATE_REGION"} {
+		if _, ok := doc.Output[name]; !ok {
+			t.Errorf("no output %s: bootstrap-state prints the outputs as the settings to export", name)
+		}
+	}
+	// What remove would keep, by the CLI's one definition of protection.
+	for _, typ := range []string{"aws_s3_bucket", "aws_dynamodb_table"} {
+		for name, block := range doc.Resource[typ] {
+			if !terraform.ProtectionOf(block, nil).Protected() {
+				t.Errorf("%s.%s is not protected from destruction", typ, name)
+			}
+		}
+	}
+
+	t.Setenv("STATE_BUCKET", "acme-tfstate")
+	t.Setenv("STATE_LOCK_TABLE", "acme-lock")
+	t.Setenv("STATE_REGION", "eu-west-1")
+	t.Setenv("AWS_REGION", "us-east-2")
+	cfg, err := ConfigFromEnv(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.StateBucket != "acme-tfstate" || cfg.StateLockTable != "acme-lock" || cfg.StateRegion != "eu-west-1" || cfg.Region != "us-east-2" {
+		t.Errorf("ConfigFromEnv = %+v", cfg)
+	}
+}

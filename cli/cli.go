@@ -32,12 +32,27 @@ type Project interface {
 	Synth(ctx context.Context, stage string) (stackDir string, err error)
 	// RequiresAWS reports whether terraform runs need AWS credentials.
 	RequiresAWS() bool
+	// SynthStateBackend synthesizes the stack that creates the S3 bucket and DynamoDB
+	// lock table where stages keep their state, and returns its folder. Its own state
+	// is a local file. Its outputs are the environment settings that make the stages use
+	// them (STATE_BUCKET=...), which bootstrap-state prints as they are.
+	SynthStateBackend(ctx context.Context, backend StateBackend) (stackDir string, err error)
+}
+
+// StateBackend is what bootstrap-state creates; empty names take the project's defaults.
+type StateBackend struct {
+	Region    string
+	Bucket    string
+	LockTable string
 }
 
 // StageInfo describes a valid stage.
 type StageInfo struct {
-	Name      string
-	Protected bool // remove refuses without --force, and keeps prevent_destroy resources
+	Name string
+	// Protected is a stage run with care: its state must be in S3, deploy applies a
+	// reviewed plan, remove needs --force and the stack's name and keeps protected
+	// resources, and its functions read its own secret values only.
+	Protected bool
 	Personal  bool
 }
 
@@ -84,7 +99,8 @@ type command struct {
 
 func (t *tool) commands() []command {
 	return []command{deployCommand, diffCommand, outputsCommand, removeCommand, stateCommand,
-		secretsSetCommand, secretsLoadCommand, secretsListCommand, secretsRemoveCommand}
+		secretsSetCommand, secretsLoadCommand, secretsListCommand, secretsRemoveCommand,
+		bootstrapStateCommand}
 }
 
 func (t *tool) main(ctx context.Context, args []string) int {

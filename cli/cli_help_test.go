@@ -22,7 +22,7 @@ func TestHelpListsEveryCommandIncludingOtherVerbs(t *testing.T) {
 		t.Fatalf("help exit code %d: %s", code, stderr.String())
 	}
 	for _, want := range []string{"dev ", "Run a stage on this machine", "deploy ", "diff ", "outputs ", "remove ", "state ",
-		"secrets set ", "secrets load ", "secrets list ", "secrets remove ", "make terraform"} {
+		"secrets set ", "secrets load ", "secrets list ", "secrets remove ", "bootstrap-state ", "make terraform"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("help does not list %q:\n%s", want, stdout.String())
 		}

@@ -30,9 +30,18 @@ type testProject struct {
 	slow bool
 	// remoteState keeps the state in S3 instead of a local file.
 	remoteState bool
+	// stateEndpoint, when set, is moto's endpoint holding the bucket "state" and the
+	// lock table "locks" (useStateBucket), where prod keeps its state, as a protected
+	// stage must; otherwise prod's state is a local file, which deploy refuses.
+	stateEndpoint string
+	// resources replaces the stack's terraform_data resources, by name, for stages that
+	// deploy a changed stack.
+	resources map[string]any
 	// refused names a secret whose parameter SSM refuses to write: it starts with "ssm".
 	refused string
 	synths  []string
+	// bootstraps lists what each SynthStateBackend was asked to create.
+	bootstraps []cli.StateBackend
 }
 
 func (p *testProject) App() string { return "persona" }
@@ -88,26 +97,79 @@ func (p *testProject) Synth(_ context.Context, stage string) (string, error) {
 	if p.broken {
 		resources["api"] = map[string]any{"input": "${terraform_data.nowhere.output}"}
 	}
+	outputs := map[string]any{
+		"apiUrl":    map[string]any{"value": "${terraform_data.api.output}"},
+		"tableName": map[string]any{"value": "${terraform_data.table.output}"},
+	}
+	if p.resources != nil {
+		resources = p.resources
+		outputs = map[string]any{}
+	}
 	backend := map[string]any{"local": map[string]any{"path": filepath.Join(p.root, ".state", "persona-"+stage+".tfstate")}}
-	if p.remoteState {
+	switch {
+	case p.remoteState:
 		backend = map[string]any{"s3": map[string]any{"bucket": "state", "key": "persona/" + stage + "/terraform.tfstate", "region": "us-east-1"}}
+	case p.stateEndpoint != "" && stage == "prod":
+		// The settings of terraform's S3 backend that reach moto; terraform 1.6 and
+		// later still take them, with a deprecation warning.
+		backend = map[string]any{"s3": map[string]any{
+			"bucket": "state", "key": "persona/" + stage + "/terraform.tfstate", "region": "us-east-1",
+			"encrypt": true, "dynamodb_table": "locks",
+			"endpoint": p.stateEndpoint, "dynamodb_endpoint": p.stateEndpoint, "sts_endpoint": p.stateEndpoint,
+			"iam_endpoint": p.stateEndpoint, "force_path_style": true,
+			"skip_credentials_validation": true, "skip_metadata_api_check": true,
+		}}
 	}
-	stack := map[string]any{
-		"terraform": map[string]any{"backend": backend},
-		"resource":  map[string]any{"terraform_data": resources},
-		"output": map[string]any{
-			"apiUrl":    map[string]any{"value": "${terraform_data.api.output}"},
-			"tableName": map[string]any{"value": "${terraform_data.table.output}"},
-		},
-	}
-	data, err := json.MarshalIndent(stack, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	return dir, os.WriteFile(filepath.Join(dir, "cdk.tf.json"), data, 0o644)
+	return dir, writeStack(dir, backend, resources, outputs)
 }
 
 func (p *testProject) RequiresAWS() bool { return p.requiresAWS }
+
+// SynthStateBackend writes a stack of terraform_data standing for the bucket and the
+// lock table, with the real one's outputs and local state.
+func (p *testProject) SynthStateBackend(_ context.Context, b cli.StateBackend) (string, error) {
+	p.bootstraps = append(p.bootstraps, b)
+	dir := filepath.Join(p.root, ".build", "state-backend", "stacks", "persona-tfstate")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	bucket := b.Bucket
+	if bucket == "" {
+		bucket = "persona-tfstate-123456789012-" + b.Region
+	}
+	lockTable := b.LockTable
+	if lockTable == "" {
+		lockTable = "persona-tfstate-lock"
+	}
+	keep := map[string]any{"prevent_destroy": true}
+	return dir, writeStack(dir,
+		map[string]any{"local": map[string]any{"path": filepath.Join(p.root, ".state", "bootstrap", "persona-tfstate.tfstate")}},
+		map[string]any{
+			"bucket":     map[string]any{"input": bucket, "lifecycle": keep},
+			"lock_table": map[string]any{"input": lockTable, "lifecycle": keep},
+		},
+		map[string]any{
+			"STATE_BUCKET":     map[string]any{"value": "${terraform_data.bucket.output}"},
+			"STATE_LOCK_TABLE": map[string]any{"value": "${terraform_data.lock_table.output}"},
+			"STATE_REGION":     map[string]any{"value": b.Region},
+		})
+}
+
+// writeStack writes a stack of terraform_data resources in dir.
+func writeStack(dir string, backend, resources, outputs map[string]any) error {
+	stack := map[string]any{
+		"terraform": map[string]any{"backend": backend},
+		"resource":  map[string]any{"terraform_data": resources},
+	}
+	if len(outputs) > 0 {
+		stack["output"] = outputs
+	}
+	data, err := json.MarshalIndent(stack, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "cdk.tf.json"), data, 0o644)
+}
 
 // newProject makes a repository in a temporary folder, works from it, and uses the
 // terraform binary found the way the tool finds it.

@@ -380,7 +380,7 @@ func TestAProtectedStageReadsItsOwnSecretValuesOnly(t *testing.T) {
 	store := useSSM(t)
 	store.set("/persona/_fallback/MyApiKey", "shared")
 
-	r := mustFail(t, p, "", "deploy", "--stage", "prod")
+	r := mustFail(t, p, "", "deploy", "--stage", "prod", "--yes")
 	assertContains(t, "deploy of prod with a fallback value only", r.stderr,
 		"stage prod is missing 1 secret(s) in SSM Parameter Store; nothing was deployed",
 		"go run . secrets set MyApiKey --stage prod --store ssm\n",

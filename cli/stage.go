@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -19,19 +21,31 @@ import (
 
 var deployCommand = command{
 	name:    "deploy",
-	args:    "--stage STAGE",
+	args:    "--stage STAGE [--yes] [--allow-destroy]",
 	summary: "Deploy a stage and print its outputs (the API URL)",
-	details: `Deploys one stage: checks that every declared secret has a value for it (its own or
-the fallback), synthesizes the stage's stack, runs terraform init and apply in the
-stack's folder, and prints the stack's outputs.
+	details: `Deploys one stage: checks that every declared secret has a value for it (its own, or
+the fallback on an unprotected stage), synthesizes the stage's stack, runs terraform init
+and apply in the stack's folder, and prints the stack's outputs.
 
 If a secret is missing, nothing is deployed and the command that sets it is shown.
 Secret values are looked for in SSM Parameter Store, where deployed functions read them,
-whatever --store or $SECRETS_STORE the secrets commands use.
+whatever --store or $SECRETS_STORE the secrets commands use; only whether each is set is
+asked, no value is read.
+
+A protected stage (prod) is deployed in two steps. terraform plan saves a plan, the tool
+shows it and sums it up (what is added, changed, destroyed, and every destroy or replace
+by address), and applies exactly that plan once you type y at the terminal. Where no one
+can answer (CI), --yes applies the saved plan without asking. Either way, a plan that
+destroys or replaces a protected resource (prevent_destroy, deletion protection in AWS,
+skip_destroy, or one whose block was removed) is refused unless --allow-destroy is given.
+A protected stage's state must be in S3 (see bootstrap-state). Other stages deploy in
+one step, and the two flags change nothing for them.
 
 Examples:
   PROGRAM deploy --stage dev
-  PROGRAM deploy --stage "$USER"       a personal stage`,
+  PROGRAM deploy --stage "$USER"       a personal stage
+  PROGRAM deploy --stage prod          review the plan, then type y
+  PROGRAM deploy --stage prod --yes    in CI`,
 	run: func(ctx context.Context, t *tool, args []string) error { return t.deploy(ctx, args) },
 }
 
@@ -40,7 +54,8 @@ var diffCommand = command{
 	args:    "--stage STAGE",
 	summary: "Show what deploy would change in a stage (terraform plan)",
 	details: `Synthesizes the stage's stack and runs terraform plan: what deploy would create,
-change and destroy. Nothing is changed.
+change and destroy, summed up as deploy sums up a protected stage's plan. Nothing is
+changed.
 
 Example:
   PROGRAM diff --stage staging`,
@@ -63,18 +78,23 @@ Examples:
 
 var removeCommand = command{
 	name:    "remove",
-	args:    "--stage STAGE [--force]",
+	args:    "--stage STAGE [--force [--confirm STACK]]",
 	summary: "Destroy every resource of a stage (a protected stage needs --force)",
 	details: `Destroys the stage's resources with terraform destroy. Secret values are not removed
 (see secrets remove).
 
-A protected stage (prod) is refused unless --force is given. Even then, the resources
-that hold its data (marked prevent_destroy, such as the persona table) are kept in AWS:
-they are taken out of the stage's state first, and the command lists them.
+A protected stage (prod) is refused unless --force is given. Even then, the tool first
+lists what will be destroyed and what is kept, and goes on only once you type the
+stage's stack name (such as persona-prod) at the terminal, or, where no one can answer
+(CI), when --confirm gives that name. Protected resources are kept in AWS: those marked
+prevent_destroy, those AWS itself refuses to delete (deletion protection) and those
+Terraform leaves behind (skip_destroy). They are taken out of the stage's state first,
+and the command says how to import them back.
 
 Examples:
   PROGRAM remove --stage "$USER"
-  PROGRAM remove --stage prod --force`,
+  PROGRAM remove --stage prod --force
+  PROGRAM remove --stage prod --force --confirm persona-prod`,
 	run: func(ctx context.Context, t *tool, args []string) error { return t.remove(ctx, args) },
 }
 
@@ -158,32 +178,73 @@ func (t *tool) needAWS(ctx context.Context) error {
 }
 
 // prepare synthesizes the stage and runs terraform init: what deploy, diff and remove
-// need, which all call AWS.
-func (t *tool) prepare(ctx context.Context, info StageInfo, check func() error) (*stageRun, error) {
+// need, which all call AWS. A protected stage must keep its state in S3, locked;
+// stopped says what did not happen when it does not.
+func (t *tool) prepare(ctx context.Context, info StageInfo, stopped string, check func() error) (*stageRun, error) {
 	run, err := t.synthesize(ctx, info, true, check)
 	if err != nil {
 		return nil, err
 	}
+	if info.Protected {
+		if err := requireRemoteState(run, stopped); err != nil {
+			return nil, err
+		}
+	}
 	return run, t.init(ctx, run)
+}
+
+// requireRemoteState fails, giving the settings that fix it, when a protected stage's
+// state would be a file on this machine (lost with it, unlocked for others, and seen by
+// no one else), or in S3 without a lock.
+func requireRemoteState(run *stageRun, stopped string) error {
+	config, err := terraform.ReadConfig(run.tf.Dir)
+	if err != nil {
+		return err
+	}
+	backend, err := config.Backend()
+	if err != nil {
+		return err
+	}
+	if !backend.Local() && backend.Locked {
+		return nil
+	}
+	where := "in a local file, " + backend.StateFile
+	if !backend.Local() {
+		where = "in " + backend.Type + " without a lock table"
+	}
+	return fmt.Errorf("stage %s is protected, so its Terraform state must be in S3 with a DynamoDB lock table; it is set to be kept %s: %s. Set, wherever you run this (your shell, CI):\n"+
+		"    export STATE_BUCKET=BUCKET\n"+
+		"    export STATE_LOCK_TABLE=TABLE\n"+
+		"    export STATE_REGION=REGION     (only if the bucket is in another region than the stage)\n"+
+		"then run the command again. No bucket and table yet? Create them once per account (it prints the three settings, again on every later run):\n"+
+		"    %s bootstrap-state --region REGION",
+		run.info.Name, where, stopped, Program)
 }
 
 func (t *tool) init(ctx context.Context, run *stageRun) error {
 	if err := run.tf.Init(ctx); err != nil {
-		return t.failed(ctx, "terraform init", run.info, run.tf, err)
+		return t.failed(ctx, "terraform init", run.subject(), run.tf, err)
 	}
 	return nil
 }
+
+// subject names the stage in messages: "stage dev".
+func (r *stageRun) subject() string { return "stage " + r.info.Name }
 
 // localState returns the stage's state file when the stage keeps its state locally;
 // it is read without terraform init, so neither providers nor credentials are needed.
 // For a stage whose state is in S3 it checks credentials and runs terraform init instead.
 func (t *tool) localState(ctx context.Context, run *stageRun) (*terraform.StateFile, error) {
-	path, local, err := terraform.LocalStatePath(run.tf.Dir)
+	config, err := terraform.ReadConfig(run.tf.Dir)
 	if err != nil {
 		return nil, err
 	}
-	if local {
-		return &terraform.StateFile{Bin: run.tf.Bin, Path: path, Stderr: t.stderr}, nil
+	backend, err := config.Backend()
+	if err != nil {
+		return nil, err
+	}
+	if backend.Local() {
+		return &terraform.StateFile{Bin: run.tf.Bin, Path: backend.StateFile, Stderr: t.stderr}, nil
 	}
 	if err := t.needAWS(ctx); err != nil {
 		return nil, err
@@ -196,8 +257,9 @@ func notDeployed(info StageInfo) error {
 	return fmt.Errorf("stage %s is not deployed (deploy it with: %s deploy --stage %s)", info.Name, Program, info.Name)
 }
 
-// failed explains a failed terraform run, with the fix for a locked state.
-func (t *tool) failed(ctx context.Context, what string, info StageInfo, tf *terraform.Runner, err error) error {
+// failed explains a failed terraform run on subject ("stage dev"), with the fix for a
+// locked state.
+func (t *tool) failed(ctx context.Context, what, subject string, tf *terraform.Runner, err error) error {
 	var exit *terraform.ExitError
 	if errors.As(err, &exit) {
 		if id, locked := exit.LockID(); locked {
@@ -206,37 +268,134 @@ func (t *tool) failed(ctx context.Context, what string, info StageInfo, tf *terr
 				advice = fmt.Sprintf("Wait for that run to finish; if none is running (one was interrupted), unlock the state with:\n    %s -chdir=%s force-unlock %s",
 					tf.Bin, tf.Dir, id)
 			}
-			return fmt.Errorf("%s for stage %s failed: %w\nThe stage's state is locked by another terraform run. %s", what, info.Name, err, advice)
+			return fmt.Errorf("%s for %s failed: %w\nThe state is locked by another terraform run. %s", what, subject, err, advice)
 		}
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("%s for stage %s was interrupted: %w", what, info.Name, err)
+		return fmt.Errorf("%s for %s was interrupted: %w", what, subject, err)
 	}
-	return fmt.Errorf("%s for stage %s failed: %w", what, info.Name, err)
+	return fmt.Errorf("%s for %s failed: %w", what, subject, err)
 }
 
 func (t *tool) deploy(ctx context.Context, args []string) error {
-	info, _, err := t.stageArgs("deploy", args, noArgs, nil)
+	var yes, allowDestroy bool
+	info, _, err := t.stageArgs("deploy", args, noArgs, func(fs *flag.FlagSet) {
+		fs.BoolVar(&yes, "yes", false, "apply a protected stage's plan without asking (CI)")
+		fs.BoolVar(&allowDestroy, "allow-destroy", false, "apply a protected stage's plan even though it destroys or replaces protected resources")
+	})
 	if err != nil {
 		return err
 	}
-	run, err := t.prepare(ctx, info, func() error { return t.checkSecrets(ctx, info) })
+	line := fmt.Sprintf("%s deploy --stage %s", Program, info.Name)
+	r := review{
+		consent: consent{
+			given:       yes,
+			commandLine: line + " --yes",
+			stopped:     "nothing was applied",
+			question:    fmt.Sprintf("Apply this plan to stage %s? Only 'y' or 'yes' applies it: ", info.Name),
+			accept:      yesOrNo,
+		},
+		allowDestroy: allowDestroy,
+		allowLine:    line + " --allow-destroy",
+	}
+	if yes {
+		r.allowLine += " --yes"
+	}
+	if info.Protected {
+		// Before anything runs: a plan no one can approve is not worth making.
+		if err := t.canConfirm(r.consent); err != nil {
+			return fmt.Errorf("stage %s is protected: deploy shows its plan and applies it once you agree, but there is %w", info.Name, err)
+		}
+	}
+	run, err := t.prepare(ctx, info, "nothing was deployed", func() error { return t.checkSecrets(ctx, info) })
 	if err != nil {
 		return err
 	}
-	if err := run.tf.Apply(ctx); err != nil {
-		return t.failed(ctx, "deploy", info, run.tf, err)
+	changed := true
+	if info.Protected {
+		r.subject = run.subject()
+		if changed, err = t.applyReviewed(ctx, run.tf, r); err != nil {
+			return err
+		}
+	} else if err := run.tf.Apply(ctx); err != nil {
+		return t.failed(ctx, "deploy", run.subject(), run.tf, err)
 	}
 	outputs, err := run.tf.Outputs(ctx)
 	if err != nil {
-		return t.failed(ctx, "reading the outputs", info, run.tf, err)
+		return t.failed(ctx, "reading the outputs", run.subject(), run.tf, err)
 	}
-	fmt.Fprintf(t.stdout, "\nDeployed stage %s (stack %s-%s).\n", info.Name, t.project.App(), info.Name)
+	if changed {
+		fmt.Fprintf(t.stdout, "\nDeployed stage %s (stack %s-%s).\n", info.Name, t.project.App(), info.Name)
+	} else {
+		fmt.Fprintf(t.stdout, "\nStage %s (stack %s-%s) is up to date: nothing was applied.\n", info.Name, t.project.App(), info.Name)
+	}
 	printOutputs(t.stdout, outputs)
 	if info.Personal {
 		fmt.Fprintf(t.stdout, "This personal stage keeps running (and costing) until you remove it: %s remove --stage %s\n", Program, info.Name)
 	}
 	return nil
+}
+
+// review is how a plan is applied to something that must not change unseen: a protected
+// stage, or the state backend.
+type review struct {
+	subject      string // "stage prod"
+	consent      consent
+	allowDestroy bool // --allow-destroy: guarded destroys and replaces may be applied
+	// allowLine is the command line that allows guarded destroys; "" when none may be.
+	allowLine string
+}
+
+// applyReviewed saves a plan, shows it and its summary, and applies exactly that plan once
+// r.consent is given. It refuses a plan that destroys or replaces a protected resource
+// unless r allows it. It reports whether anything was applied: not when the plan is empty.
+func (t *tool) applyReviewed(ctx context.Context, tf *terraform.Runner, r review) (bool, error) {
+	plan, file, err := t.savePlan(ctx, tf, r.subject)
+	if file != "" {
+		defer os.Remove(filepath.Join(tf.Dir, file))
+	}
+	if err != nil {
+		return false, err
+	}
+	if plan.Empty() {
+		return false, nil
+	}
+	if guarded := plan.Guarded(); len(guarded) > 0 && !r.allowDestroy {
+		msg := fmt.Sprintf("the plan destroys or replaces %d protected resource(s) of %s, marked PROTECTED above: %s.", len(guarded), r.subject, r.consent.stopped)
+		if r.allowLine == "" {
+			return false, errors.New(msg)
+		}
+		return false, fmt.Errorf("%s If that is what you mean, run:\n    %s", msg, r.allowLine)
+	}
+	if err := t.confirm(ctx, r.consent); err != nil {
+		return false, err
+	}
+	if err := tf.ApplyPlan(ctx, file); err != nil {
+		return false, t.failed(ctx, "applying the plan", r.subject, tf, err)
+	}
+	return true, nil
+}
+
+// savePlan runs terraform plan into a new plan file in the stack's folder, and shows the
+// plan and its summary. It returns the file's name (relative to the folder) for the caller
+// to remove, also with an error.
+func (t *tool) savePlan(ctx context.Context, tf *terraform.Runner, subject string) (terraform.Plan, string, error) {
+	f, err := os.CreateTemp(tf.Dir, "*.tfplan")
+	if err != nil {
+		return terraform.Plan{}, "", fmt.Errorf("creating the plan file: %w", err)
+	}
+	f.Close()
+	file := filepath.Base(f.Name())
+	if err := tf.PlanFile(ctx, file); err != nil {
+		return terraform.Plan{}, file, t.failed(ctx, "terraform plan", subject, tf, err)
+	}
+	plan, err := tf.ShowPlan(ctx, file)
+	if err != nil {
+		return terraform.Plan{}, file, t.failed(ctx, "reading the plan", subject, tf, err)
+	}
+	fmt.Fprintln(t.stdout)
+	plan.WriteSummary(t.stdout)
+	return plan, file, nil
 }
 
 // checkSecrets fails, naming the fix, when a declared secret has no value for the stage in
@@ -290,14 +449,15 @@ func (t *tool) diff(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	run, err := t.prepare(ctx, info, nil)
+	run, err := t.prepare(ctx, info, "nothing was planned", nil)
 	if err != nil {
 		return err
 	}
-	if err := run.tf.Plan(ctx); err != nil {
-		return t.failed(ctx, "diff", info, run.tf, err)
+	_, file, err := t.savePlan(ctx, run.tf, run.subject())
+	if file != "" {
+		os.Remove(filepath.Join(run.tf.Dir, file))
 	}
-	return nil
+	return err
 }
 
 func (t *tool) outputs(ctx context.Context, args []string) error {
@@ -335,19 +495,19 @@ func (t *tool) readOutputs(ctx context.Context, info StageInfo) (map[string]terr
 	if state != nil {
 		resources, err := state.Resources(ctx)
 		if err != nil {
-			return nil, t.failed(ctx, "reading the state", info, run.tf, err)
+			return nil, t.failed(ctx, "reading the state", run.subject(), run.tf, err)
 		}
 		if len(resources) == 0 {
 			return nil, notDeployed(info)
 		}
 		outputs, err = state.Outputs(ctx)
 		if err != nil {
-			return nil, t.failed(ctx, "reading the outputs", info, run.tf, err)
+			return nil, t.failed(ctx, "reading the outputs", run.subject(), run.tf, err)
 		}
 		return outputs, nil
 	}
 	if outputs, err = run.tf.Outputs(ctx); err != nil {
-		return nil, t.failed(ctx, "reading the outputs", info, run.tf, err)
+		return nil, t.failed(ctx, "reading the outputs", run.subject(), run.tf, err)
 	}
 	if len(outputs) == 0 {
 		return nil, notDeployed(info)
@@ -373,83 +533,116 @@ func printOutputs(w io.Writer, outputs map[string]terraform.Output) {
 
 func (t *tool) remove(ctx context.Context, args []string) error {
 	var force bool
+	var confirmed string
 	info, _, err := t.stageArgs("remove", args, noArgs, func(fs *flag.FlagSet) {
 		fs.BoolVar(&force, "force", false, "remove a protected stage")
+		fs.StringVar(&confirmed, "confirm", "", "a protected stage's stack name, agreeing to remove it without a terminal (CI)")
 	})
 	if err != nil {
 		return err
 	}
+	stack := t.project.App() + "-" + info.Name
+	line := fmt.Sprintf("%s remove --stage %s --force", Program, info.Name)
 	if info.Protected && !force {
-		return fmt.Errorf("stage %s is protected: nothing was removed. To destroy it anyway (its data resources stay in AWS), run:\n    %s remove --stage %s --force",
-			info.Name, Program, info.Name)
+		return fmt.Errorf("stage %s is protected: nothing was removed. To destroy it anyway (its protected resources stay in AWS), run:\n    %s", info.Name, line)
 	}
-	run, err := t.prepare(ctx, info, nil)
+	if info.Protected && confirmed != "" && confirmed != stack {
+		return fmt.Errorf("--confirm %s does not name stage %s's stack, %s: nothing was removed", confirmed, info.Name, stack)
+	}
+	agree := consent{
+		given:       confirmed == stack,
+		commandLine: line + " --confirm " + stack,
+		stopped:     "nothing was removed",
+		question:    fmt.Sprintf("To remove stage %s, type its stack's name, %s: ", info.Name, stack),
+		accept:      exactly(stack),
+	}
+	if info.Protected {
+		if err := t.canConfirm(agree); err != nil {
+			return fmt.Errorf("stage %s is protected: removing it takes its stack's name typed at a terminal, and there is %w", info.Name, err)
+		}
+	}
+	run, err := t.prepare(ctx, info, "nothing was removed", nil)
 	if err != nil {
 		return err
 	}
-	var kept []keptResource
+	var kept []terraform.StateResource
 	if info.Protected {
-		if kept, err = t.release(ctx, run); err != nil {
+		var deployed bool
+		if kept, deployed, err = t.reviewRemoval(ctx, run, agree); err != nil || !deployed {
 			return err
 		}
 	}
 	if err := run.tf.Destroy(ctx); err != nil {
-		err = t.failed(ctx, "remove", info, run.tf, err)
+		err = t.failed(ctx, "remove", run.subject(), run.tf, err)
 		if len(kept) > 0 {
 			err = fmt.Errorf("%w\n%s", err, keptMessage(run, kept))
 		}
 		return err
 	}
-	fmt.Fprintf(t.stdout, "\nRemoved stage %s (stack %s-%s).\n", info.Name, t.project.App(), info.Name)
+	fmt.Fprintf(t.stdout, "\nRemoved stage %s (stack %s).\n", info.Name, stack)
 	if len(kept) > 0 {
 		fmt.Fprintln(t.stdout, keptMessage(run, kept))
 	}
 	return nil
 }
 
-type keptResource struct {
-	terraform.Protected
-	id string
-}
-
-// release takes the stage's prevent_destroy resources out of its state, so that terraform
-// destroy removes the rest and leaves them in AWS.
-func (t *tool) release(ctx context.Context, run *stageRun) ([]keptResource, error) {
-	protected, err := terraform.ProtectedResources(run.tf.Dir)
+// reviewRemoval lists what removing a protected stage destroys and what it keeps, asks
+// for agreement, then takes the protected resources out of the stage's state, so that
+// terraform destroy removes the rest and leaves them in AWS. It returns those kept, and
+// false when the state holds nothing to remove.
+func (t *tool) reviewRemoval(ctx context.Context, run *stageRun, agree consent) ([]terraform.StateResource, bool, error) {
+	config, err := terraform.ReadConfig(run.tf.Dir)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if len(protected) == 0 {
-		return nil, nil
-	}
-	ids, err := run.tf.ResourceIDs(ctx)
+	resources, err := run.tf.StateResources(ctx, config)
 	if err != nil {
-		return nil, t.failed(ctx, "reading the state", run.info, run.tf, err)
+		return nil, false, t.failed(ctx, "reading the state", run.subject(), run.tf, err)
 	}
-	var kept []keptResource
-	var addresses []string
-	for _, p := range protected {
-		if id, ok := ids[p.Address]; ok {
-			kept = append(kept, keptResource{Protected: p, id: id})
-			addresses = append(addresses, p.Address)
+	if len(resources) == 0 {
+		fmt.Fprintf(t.stdout, "Stage %s has nothing deployed: nothing to remove.\n", run.info.Name)
+		return nil, false, nil
+	}
+	var destroyed, kept []terraform.StateResource
+	for _, res := range resources {
+		if res.Protection.Protected() {
+			kept = append(kept, res)
+		} else {
+			destroyed = append(destroyed, res)
 		}
 	}
-	if len(kept) == 0 {
-		return nil, nil
+	fmt.Fprintf(t.stdout, "Removing stage %s destroys %d resource(s):\n", run.info.Name, len(destroyed))
+	for _, res := range destroyed {
+		fmt.Fprintf(t.stdout, "    %s (id %s)\n", res.Address, res.ID)
 	}
-	if err := run.tf.StateRemove(ctx, addresses...); err != nil {
-		return nil, t.failed(ctx, "taking protected resources out of the state", run.info, run.tf, err)
+	if len(kept) > 0 {
+		fmt.Fprintf(t.stdout, "and keeps %d protected resource(s) in AWS, taken out of its state, not destroyed:\n", len(kept))
+		for _, res := range kept {
+			fmt.Fprintf(t.stdout, "    %s (id %s): %s\n", res.Address, res.ID, res.Protection)
+		}
 	}
-	return kept, nil
+	if err := t.confirm(ctx, agree); err != nil {
+		return nil, false, err
+	}
+	if len(kept) > 0 {
+		addresses := make([]string, len(kept))
+		for i, res := range kept {
+			addresses[i] = res.Address
+		}
+		if err := run.tf.StateRemove(ctx, addresses...); err != nil {
+			return nil, false, t.failed(ctx, "taking protected resources out of the state", run.subject(), run.tf, err)
+		}
+	}
+	return kept, true, nil
 }
 
-func keptMessage(run *stageRun, kept []keptResource) string {
+func keptMessage(run *stageRun, kept []terraform.StateResource) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Kept in AWS: stage %s is protected, so these resources were taken out of its state and not destroyed:", run.info.Name)
 	for _, k := range kept {
-		fmt.Fprintf(&b, "\n    %s (id %s)", k.Address, k.id)
-		if k.DeletionProtection {
-			b.WriteString(": it also has deletion protection on in AWS; turn that off first if you mean to delete it")
+		fmt.Fprintf(&b, "\n    %s (id %s): %s", k.Address, k.ID, k.Protection)
+		if k.Protection.DeletionProtection {
+			b.WriteString("; turn deletion protection off in AWS first if you mean to delete it")
 		}
 	}
 	fmt.Fprintf(&b, "\nThey still exist and may cost money. To deploy stage %s again over them, import each first:\n    %s -chdir=%s import ADDRESS ID",
@@ -476,7 +669,7 @@ func (t *tool) state(ctx context.Context, args []string) error {
 	if state != nil {
 		resources, err := state.Resources(ctx)
 		if err != nil {
-			return t.failed(ctx, "reading the state", info, run.tf, err)
+			return t.failed(ctx, "reading the state", run.subject(), run.tf, err)
 		}
 		if len(resources) == 0 {
 			return notDeployed(info)
@@ -484,7 +677,7 @@ func (t *tool) state(ctx context.Context, args []string) error {
 		if pos[0] == "list" {
 			if len(pos) > 1 {
 				if resources, err = state.Resources(ctx, pos[1:]...); err != nil {
-					return t.failed(ctx, "state list", info, run.tf, err)
+					return t.failed(ctx, "state list", run.subject(), run.tf, err)
 				}
 			}
 			for _, address := range resources {
@@ -498,7 +691,7 @@ func (t *tool) state(ctx context.Context, args []string) error {
 		}
 	}
 	if err := run.tf.State(ctx, pos...); err != nil {
-		return t.failed(ctx, "state "+pos[0], info, run.tf, err)
+		return t.failed(ctx, "state "+pos[0], run.subject(), run.tf, err)
 	}
 	return nil
 }

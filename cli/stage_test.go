@@ -1,11 +1,20 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/personabackend/app/cli"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 )
 
 func TestDeployOutputsStateAndRemoveKeepEachStageApart(t *testing.T) {
@@ -146,26 +155,158 @@ func TestDeployHasNoStoreFlag(t *testing.T) {
 	p := newProject(t, "MyApiKey")
 	useTerraform(t)
 	r := mustFail(t, p, "", "deploy", "--stage", "dev", "--store", "local")
-	assertContains(t, "deploy --store", r.stderr, "flag provided but not defined: -store", "Usage: go run . deploy --stage STAGE\n")
+	assertContains(t, "deploy --store", r.stderr, "flag provided but not defined: -store", "Usage: go run . deploy --stage STAGE [--yes] [--allow-destroy]\n")
+}
+
+func TestAProtectedStageRefusesStateKeptInALocalFile(t *testing.T) {
+	tests := []struct {
+		args    []string
+		stopped string
+	}{
+		{[]string{"deploy", "--stage", "prod", "--yes"}, "nothing was deployed"},
+		{[]string{"diff", "--stage", "prod"}, "nothing was planned"},
+		{[]string{"remove", "--stage", "prod", "--force", "--confirm", "persona-prod"}, "nothing was removed"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			p := newProject(t)
+			useTerraform(t)
+			r := mustFail(t, p, "", tt.args...)
+			assertContains(t, "refusal", r.stderr,
+				"stage prod is protected, so its Terraform state must be in S3 with a DynamoDB lock table",
+				"kept in a local file, "+filepath.Join(p.root, ".state", "persona-prod.tfstate"), tt.stopped,
+				"    export STATE_BUCKET=BUCKET\n", "    export STATE_LOCK_TABLE=TABLE\n", "export STATE_REGION=REGION",
+				"go run . bootstrap-state --region REGION")
+			if _, err := os.Stat(filepath.Join(p.root, "cdktf.out", "stacks", "persona-prod", ".terraform")); err == nil {
+				t.Error("terraform init ran for a stage with a local state file")
+			}
+		})
+	}
+}
+
+func TestBootstrapStateCreatesTheBucketAndLockTableWithTerraform(t *testing.T) {
+	p := newProject(t)
+	useTerraform(t)
+
+	usage := mustFail(t, p, "", "bootstrap-state", "--yes")
+	assertContains(t, "without --region", usage.stderr, "--region is required")
+	noTerminal := mustFail(t, p, "", "bootstrap-state", "--region", "eu-west-1", "--lock-table", "acme-lock")
+	assertContains(t, "without a terminal or --yes", noTerminal.stdout, "Plan: 2 to add, 0 to change, 0 to destroy.")
+	assertContains(t, "without a terminal or --yes", noTerminal.stderr, "no terminal to confirm at, so nothing was created",
+		"go run . bootstrap-state --region eu-west-1 --lock-table acme-lock --yes")
+	if strings.Contains(noTerminal.stdout, "export STATE_BUCKET") {
+		t.Errorf("settings printed for a state backend that was not created:\n%s", noTerminal.stdout)
+	}
+
+	first := mustRun(t, p, "bootstrap-state", "--region", "eu-west-1", "--lock-table", "acme-lock", "--yes")
+	settings := "    export STATE_BUCKET=persona-tfstate-123456789012-eu-west-1\n" +
+		"    export STATE_LOCK_TABLE=acme-lock\n" +
+		"    export STATE_REGION=eu-west-1\n"
+	assertContains(t, "first run", first.stdout, "Plan: 2 to add, 0 to change, 0 to destroy.", settings)
+	if got := p.bootstraps[0]; got != (cli.StateBackend{Region: "eu-west-1", LockTable: "acme-lock"}) {
+		t.Errorf("bootstrap asked for %+v", got)
+	}
+	if _, err := os.Stat(filepath.Join(p.root, ".state", "bootstrap", "persona-tfstate.tfstate")); err != nil {
+		t.Errorf("the state backend's own state is not a local file: %v", err)
+	}
+
+	again := mustRun(t, p, "bootstrap-state", "--region", "eu-west-1", "--lock-table", "acme-lock")
+	assertContains(t, "second run, at no terminal and without --yes", again.stdout, "Plan: no changes.", settings)
+}
+
+func TestDeployOfAProtectedStageAppliesTheReviewedPlan(t *testing.T) {
+	p := newProject(t)
+	useTerraform(t)
+	useStateBucket(t, p)
+
+	refused := mustFail(t, p, "", "deploy", "--stage", "prod")
+	assertContains(t, "deploy without a terminal or --yes", refused.stderr,
+		"stage prod is protected: deploy shows its plan and applies it once you agree, but there is no terminal to confirm at, so nothing was applied",
+		"    go run . deploy --stage prod --yes")
+	if len(p.synths) != 0 {
+		t.Error("prod was synthesized and planned with no way to approve the plan")
+	}
+
+	first := mustRun(t, p, "deploy", "--stage", "prod", "--yes")
+	assertContains(t, "first deploy", first.stdout, "Plan: 2 to add, 0 to change, 0 to destroy.", "Deployed stage prod (stack persona-prod).",
+		"apiUrl = https://api-prod.example.test")
+	assertContains(t, "second deploy", mustRun(t, p, "deploy", "--stage", "prod", "--yes").stdout,
+		"Plan: no changes.", "Stage prod (stack persona-prod) is up to date: nothing was applied.")
+
+	p.resources = map[string]any{
+		"api":   map[string]any{"input": "https://api-prod.example.test", "triggers_replace": "v2"},
+		"table": map[string]any{"input": "persona-prod-personas", "lifecycle": map[string]any{"prevent_destroy": true}},
+	}
+	replaced := mustRun(t, p, "deploy", "--stage", "prod", "--yes")
+	assertContains(t, "deploy replacing the api", replaced.stdout, "Plan: 1 to add, 0 to change, 1 to destroy.",
+		"Destroyed or replaced:\n  replace  terraform_data.api\n", "Deployed stage prod")
+
+	// The table's block is gone, and its prevent_destroy with it: nothing tells whether it
+	// was protected, so it is treated as if it were.
+	p.resources = map[string]any{"api": map[string]any{"input": "https://api-prod.example.test", "triggers_replace": "v2"}}
+	guarded := mustFail(t, p, "", "deploy", "--stage", "prod", "--yes")
+	assertContains(t, "deploy destroying the table", guarded.stdout+guarded.stderr,
+		"Plan: 0 to add, 0 to change, 1 to destroy.",
+		"  destroy  terraform_data.table   PROTECTED: its block was removed, with whatever prevent_destroy it had",
+		"the plan destroys or replaces 1 protected resource(s) of stage prod, marked PROTECTED above: nothing was applied.",
+		"    go run . deploy --stage prod --allow-destroy --yes")
+	assertContains(t, "prod's state after the refusal", mustRun(t, p, "state", "--stage", "prod", "--", "list").stdout, "terraform_data.table")
+
+	allowed := mustRun(t, p, "deploy", "--stage", "prod", "--yes", "--allow-destroy")
+	assertContains(t, "deploy with --allow-destroy", allowed.stdout, "Deployed stage prod")
+	if list := mustRun(t, p, "state", "--stage", "prod", "--", "list").stdout; list != "terraform_data.api\n" {
+		t.Errorf("prod's state after --allow-destroy lists %q, want the api alone", list)
+	}
+}
+
+func TestDiffSumsUpThePlan(t *testing.T) {
+	p := newProject(t)
+	useTerraform(t)
+	useStateBucket(t, p)
+	mustRun(t, p, "deploy", "--stage", "prod", "--yes")
+	p.resources = map[string]any{"api": map[string]any{"input": "https://api-prod.example.test/v2"}}
+
+	diff := mustRun(t, p, "diff", "--stage", "prod").stdout
+	assertContains(t, "diff", diff, "Plan: 0 to add, 1 to change, 1 to destroy.", "  destroy  terraform_data.table   PROTECTED")
+	plans, err := filepath.Glob(filepath.Join(p.root, "cdktf.out", "stacks", "persona-prod", "*.tfplan"))
+	if err != nil || len(plans) != 0 {
+		t.Errorf("diff left plan files %v", plans)
+	}
 }
 
 func TestRemoveOfAProtectedStage(t *testing.T) {
 	p := newProject(t)
 	useTerraform(t)
-	mustRun(t, p, "deploy", "--stage", "prod")
+	useStateBucket(t, p)
+	mustRun(t, p, "deploy", "--stage", "prod", "--yes")
 
-	refused := mustFail(t, p, "", "remove", "--stage", "prod")
-	assertContains(t, "refusal", refused.stderr, "stage prod is protected", "go run . remove --stage prod --force")
-	assertContains(t, "prod state after the refusal", mustRun(t, p, "state", "--stage", "prod", "--", "list").stdout,
+	refusals := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"remove", "--stage", "prod"}, []string{"stage prod is protected: nothing was removed", "go run . remove --stage prod --force"}},
+		{[]string{"remove", "--stage", "prod", "--force"}, []string{"no terminal to confirm at, so nothing was removed",
+			"    go run . remove --stage prod --force --confirm persona-prod"}},
+		{[]string{"remove", "--stage", "prod", "--force", "--confirm", "persona-staging"}, []string{
+			"--confirm persona-staging does not name stage prod's stack, persona-prod: nothing was removed"}},
+	}
+	for _, r := range refusals {
+		assertContains(t, strings.Join(r.args, " "), mustFail(t, p, "", r.args...).stderr, r.want...)
+	}
+	assertContains(t, "prod state after the refusals", mustRun(t, p, "state", "--stage", "prod", "--", "list").stdout,
 		"terraform_data.api", "terraform_data.table")
 
-	forced := mustRun(t, p, "remove", "--stage", "prod", "--force")
-	assertContains(t, "forced remove", forced.stdout, "Removed stage prod", "Kept in AWS", "terraform_data.table (id ", "import")
-	if strings.Contains(forced.stdout, "terraform_data.api (id") {
-		t.Errorf("forced remove says it kept terraform_data.api, which has no prevent_destroy:\n%s", forced.stdout)
+	forced := mustRun(t, p, "remove", "--stage", "prod", "--force", "--confirm", "persona-prod")
+	assertContains(t, "forced remove", forced.stdout,
+		"Removing stage prod destroys 1 resource(s):\n    terraform_data.api (id ",
+		"and keeps 1 protected resource(s) in AWS, taken out of its state, not destroyed:\n    terraform_data.table (id ",
+		"): prevent_destroy\n", "Removed stage prod (stack persona-prod).", "Kept in AWS", "import ADDRESS ID")
+	if strings.Index(forced.stdout, "keeps 1 protected") > strings.Index(forced.stdout, "Removed stage prod") {
+		t.Errorf("remove listed what it keeps after removing:\n%s", forced.stdout)
 	}
-	assertContains(t, "prod state after a forced remove", mustFail(t, p, "", "state", "--stage", "prod", "--", "list").stderr,
-		"stage prod is not deployed")
+	if list := mustRun(t, p, "state", "--stage", "prod", "--", "list").stdout; list != "" {
+		t.Errorf("prod's state after a forced remove lists %q", list)
+	}
 }
 
 func TestFailedTerraformRunReportsItsExitCodeAndError(t *testing.T) {
@@ -250,4 +391,36 @@ func noAWSCredentials(t *testing.T) {
 	}
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+}
+
+// useStateBucket keeps prod's state in S3 and locks it in DynamoDB, both moto's, as a
+// protected stage must. It empties moto first (useSSM), so call it before setting values.
+func useStateBucket(t *testing.T, p *testProject) ssmStore {
+	t.Helper()
+	store := useSSM(t)
+	endpoint := sharedMoto.srv.Endpoint
+	// S3's CreateBucket; moto takes it unsigned.
+	req, err := http.NewRequest(http.MethodPut, endpoint+"/state", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("creating the state bucket: %s", resp.Status)
+	}
+	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	if _, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String("locks"),
+		BillingMode:          dbtypes.BillingModePayPerRequest,
+		KeySchema:            []dbtypes.KeySchemaElement{{AttributeName: aws.String("LockID"), KeyType: dbtypes.KeyTypeHash}},
+		AttributeDefinitions: []dbtypes.AttributeDefinition{{AttributeName: aws.String("LockID"), AttributeType: dbtypes.ScalarAttributeTypeS}},
+	}); err != nil {
+		t.Fatalf("creating the lock table: %v", err)
+	}
+	p.stateEndpoint = endpoint
+	return store
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,68 @@ func TestSecretsSetAtATerminalDoesNotShowTheValue(t *testing.T) {
 	}
 	assertContains(t, "list --reveal", mustRun(t, p, "secrets", "list", "--stage", "dev", "--store", "local", "--reveal").stdout,
 		"MyApiKey   set      typed-s3cret\n")
+}
+
+func TestDeployOfAProtectedStageAtATerminalAppliesThePlanOnlyOnceAgreed(t *testing.T) {
+	p := newProject(t)
+	useTerraform(t)
+	useStateBucket(t, p)
+
+	for _, answer := range []string{"\n", "n\n", "apply\n"} {
+		declined := runAtTerminal(t, p, answer, "deploy", "--stage", "prod")
+		if declined.code == 0 {
+			t.Fatalf("deploy went ahead on the answer %q:\n%s", answer, declined.stdout)
+		}
+		assertContains(t, "deploy declined", declined.stdout, "terraform_data.api will be created", "Plan: 2 to add, 0 to change, 0 to destroy.")
+		assertContains(t, "deploy declined", declined.stderr, "Apply this plan to stage prod? Only 'y' or 'yes' applies it: ",
+			"not confirmed: nothing was applied")
+	}
+	assertContains(t, "prod's outputs after declining", mustFail(t, p, "", "outputs", "--stage", "prod").stderr, "stage prod is not deployed")
+
+	agreed := runAtTerminal(t, p, "y\n", "deploy", "--stage", "prod")
+	if agreed.code != 0 {
+		t.Fatalf("deploy after y failed: %s", agreed.stderr)
+	}
+	assertContains(t, "deploy agreed", agreed.stdout, "Plan: 2 to add, 0 to change, 0 to destroy.", "Apply complete! Resources: 2 added",
+		"Deployed stage prod (stack persona-prod).", "apiUrl = https://api-prod.example.test")
+	if plans, _ := filepath.Glob(filepath.Join(p.root, "cdktf.out", "stacks", "persona-prod", "*.tfplan")); len(plans) != 0 {
+		t.Errorf("the saved plan was left behind: %v", plans)
+	}
+}
+
+func TestRemoveOfAProtectedStageAtATerminalTakesTheStacksName(t *testing.T) {
+	p := newProject(t)
+	useTerraform(t)
+	useStateBucket(t, p)
+	mustRun(t, p, "deploy", "--stage", "prod", "--yes")
+
+	for _, answer := range []string{"prod\n", "y\n", "PERSONA-PROD\n"} {
+		declined := runAtTerminal(t, p, answer, "remove", "--stage", "prod", "--force")
+		assertContains(t, "remove declined", declined.stdout, "Removing stage prod destroys 1 resource(s)", "keeps 1 protected resource(s)")
+		assertContains(t, "remove declined", declined.stderr, "To remove stage prod, type its stack's name, persona-prod: ",
+			"not confirmed: nothing was removed")
+	}
+	assertContains(t, "prod's state after declining", mustRun(t, p, "state", "--stage", "prod", "--", "list").stdout,
+		"terraform_data.api", "terraform_data.table")
+
+	agreed := runAtTerminal(t, p, "persona-prod\n", "remove", "--stage", "prod", "--force")
+	if agreed.code != 0 {
+		t.Fatalf("remove after typing the stack's name failed: %s", agreed.stderr)
+	}
+	assertContains(t, "remove agreed", agreed.stdout, "Removed stage prod (stack persona-prod).", "Kept in AWS", "terraform_data.table (id ")
+}
+
+// runAtTerminal runs a command whose standard input is a terminal on which typed was typed.
+func runAtTerminal(t *testing.T, p cli.Project, typed string, args ...string) result {
+	t.Helper()
+	screen, keyboard := openTerminal(t)
+	// A terminal keeps typed lines until they are read: typing ahead is what a person may do.
+	if _, err := screen.Write([]byte(typed)); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := cli.Main(context.Background(), args, p, keyboard, &stdout, &stderr)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
 // openTerminal opens a pseudo-terminal: what is written to screen is typed on keyboard,

@@ -173,6 +173,27 @@ func TestSavedPlansOfATerraformDataStack(t *testing.T) {
 	if again := planned(); !again.Empty() {
 		t.Errorf("the plan after applying is not empty: %+v", again.Changes)
 	}
+	config, err := terraform.ReadConfig(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inState, err := r.StateResources(ctx, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addresses []string
+	for _, res := range inState {
+		addresses = append(addresses, res.Address)
+		if res.ID == "" {
+			t.Errorf("%s has no id in the state", res.Address)
+		}
+		if res.Protection.PreventDestroy != (res.Address == "terraform_data.kept") {
+			t.Errorf("%s has protection %+v", res.Address, res.Protection)
+		}
+	}
+	if want := []string{"terraform_data.kept", "terraform_data.removed", "terraform_data.replaced", "terraform_data.updated"}; !reflect.DeepEqual(addresses, want) {
+		t.Errorf("state resources %q, want %q", addresses, want)
+	}
 
 	write(map[string]any{
 		"kept":     map[string]any{"input": "k", "lifecycle": map[string]any{"prevent_destroy": true}},

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 )
@@ -141,34 +140,6 @@ func (r *Runner) State(ctx context.Context, args ...string) error {
 	return r.run(ctx, r.Stdout, r.Stderr, append([]string{"state"}, args...)...)
 }
 
-// ResourceIDs returns the id attribute of each resource in the stack's state, by address.
-func (r *Runner) ResourceIDs(ctx context.Context) (map[string]string, error) {
-	var out bytes.Buffer
-	if err := r.run(ctx, &out, r.Stderr, "show", "-json"); err != nil {
-		return nil, err
-	}
-	var state struct {
-		Values struct {
-			RootModule struct {
-				Resources []struct {
-					Address string `json:"address"`
-					Values  struct {
-						ID string `json:"id"`
-					} `json:"values"`
-				} `json:"resources"`
-			} `json:"root_module"`
-		} `json:"values"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &state); err != nil {
-		return nil, fmt.Errorf("decoding terraform show -json: %w", err)
-	}
-	ids := map[string]string{}
-	for _, res := range state.Values.RootModule.Resources {
-		ids[res.Address] = res.Values.ID
-	}
-	return ids, nil
-}
-
 // withColor adds -no-color to args unless the runner keeps colors.
 func (r *Runner) withColor(args ...string) []string {
 	if r.Color {
@@ -265,46 +236,6 @@ func (t *tailWriter) lines() []string {
 // StackFile is the name of the Terraform JSON file synth writes in a stack's folder.
 const StackFile = "cdk.tf.json"
 
-// LocalStatePath returns the state file of the stack in dir, and true, when the stack
-// keeps its state in a local file; false when its backend is remote (S3).
-func LocalStatePath(dir string) (string, bool, error) {
-	data, err := os.ReadFile(filepath.Join(dir, StackFile))
-	if err != nil {
-		return "", false, fmt.Errorf("reading the synthesized stack: %w", err)
-	}
-	var doc struct {
-		Terraform struct {
-			Backend map[string]json.RawMessage `json:"backend"`
-		} `json:"terraform"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return "", false, fmt.Errorf("decoding %s: %w", filepath.Join(dir, StackFile), err)
-	}
-	local, ok := doc.Terraform.Backend["local"]
-	if !ok && len(doc.Terraform.Backend) > 0 {
-		return "", false, nil
-	}
-	// Without a backend block terraform keeps terraform.tfstate in the stack's folder.
-	path := "terraform.tfstate"
-	if ok {
-		var config struct {
-			Path string `json:"path"`
-		}
-		if err := json.Unmarshal(local, &config); err != nil {
-			return "", false, fmt.Errorf("decoding the local backend of %s: %w", filepath.Join(dir, StackFile), err)
-		}
-		if config.Path != "" {
-			path = config.Path
-		}
-	}
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(dir, filepath.FromSlash(path))
-	}
-	// Terraform reads it from a folder of its own (StateFile).
-	path, err = filepath.Abs(path)
-	return path, err == nil, err
-}
-
 // StateFile reads a local state file through terraform without initializing the
 // stack's folder: no provider is installed and no AWS credentials are needed.
 type StateFile struct {
@@ -348,40 +279,4 @@ func (s StateFile) run(ctx context.Context, stdout io.Writer, args ...string) er
 	}
 	defer os.RemoveAll(empty)
 	return run(ctx, s.Bin, empty, stdout, s.Stderr, args...)
-}
-
-// Protected is a resource that cdk.tf.json marks lifecycle.prevent_destroy.
-type Protected struct {
-	Address            string // e.g. "aws_dynamodb_table.persona_table"
-	DeletionProtection bool   // AWS itself also refuses to delete it (deletion_protection_enabled)
-}
-
-// ProtectedResources returns the resources of the stack in dir that Terraform must not destroy,
-// sorted by address.
-func ProtectedResources(dir string) ([]Protected, error) {
-	data, err := os.ReadFile(filepath.Join(dir, StackFile))
-	if err != nil {
-		return nil, fmt.Errorf("reading the synthesized stack: %w", err)
-	}
-	var doc struct {
-		Resource map[string]map[string]struct {
-			Lifecycle struct {
-				PreventDestroy bool `json:"prevent_destroy"`
-			} `json:"lifecycle"`
-			DeletionProtection bool `json:"deletion_protection_enabled"`
-		} `json:"resource"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", filepath.Join(dir, StackFile), err)
-	}
-	var protected []Protected
-	for typ, byName := range doc.Resource {
-		for name, res := range byName {
-			if res.Lifecycle.PreventDestroy {
-				protected = append(protected, Protected{Address: typ + "." + name, DeletionProtection: res.DeletionProtection})
-			}
-		}
-	}
-	sort.Slice(protected, func(i, j int) bool { return protected[i].Address < protected[j].Address })
-	return protected, nil
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -73,35 +72,6 @@ func TestLockID(t *testing.T) {
 				t.Errorf("LockID = %q, %v; want %q, %v", id, locked, tt.wantID, tt.wantLocked)
 			}
 		})
-	}
-}
-
-func TestProtectedResourcesAreThoseMarkedPreventDestroy(t *testing.T) {
-	dir := t.TempDir()
-	stack := `{
-  "resource": {
-    "aws_dynamodb_table": {
-      "persona_table": {"name": "persona-prod-personas", "deletion_protection_enabled": true, "lifecycle": {"prevent_destroy": true}}
-    },
-    "aws_sqs_queue": {
-      "persona_queue": {"name": "persona-prod-queue.fifo"},
-      "persona_dlq": {"name": "persona-prod-dlq.fifo", "lifecycle": {"prevent_destroy": true}}
-    }
-  }
-}`
-	if err := os.WriteFile(filepath.Join(dir, terraform.StackFile), []byte(stack), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := terraform.ProtectedResources(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []terraform.Protected{
-		{Address: "aws_dynamodb_table.persona_table", DeletionProtection: true},
-		{Address: "aws_sqs_queue.persona_dlq"},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("ProtectedResources = %+v, want %+v", got, want)
 	}
 }
 

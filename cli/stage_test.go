@@ -191,7 +191,7 @@ func TestBootstrapStateCreatesTheBucketAndLockTableWithTerraform(t *testing.T) {
 	usage := mustFail(t, p, "", "bootstrap-state", "--yes")
 	assertContains(t, "without --region", usage.stderr, "--region is required")
 	noTerminal := mustFail(t, p, "", "bootstrap-state", "--region", "eu-west-1", "--lock-table", "acme-lock")
-	assertContains(t, "without a terminal or --yes", noTerminal.stdout, "Plan: 2 to add, 0 to change, 0 to destroy.")
+	assertContains(t, "without a terminal or --yes", noTerminal.stdout, "Summary: 2 to add, 0 to change, 0 to destroy.")
 	assertContains(t, "without a terminal or --yes", noTerminal.stderr, "no terminal to confirm at, so nothing was created",
 		"go run . bootstrap-state --region eu-west-1 --lock-table acme-lock --yes")
 	if strings.Contains(noTerminal.stdout, "export STATE_BUCKET") {
@@ -202,7 +202,7 @@ func TestBootstrapStateCreatesTheBucketAndLockTableWithTerraform(t *testing.T) {
 	settings := "    export STATE_BUCKET=persona-tfstate-123456789012-eu-west-1\n" +
 		"    export STATE_LOCK_TABLE=acme-lock\n" +
 		"    export STATE_REGION=eu-west-1\n"
-	assertContains(t, "first run", first.stdout, "Plan: 2 to add, 0 to change, 0 to destroy.", settings)
+	assertContains(t, "first run", first.stdout, "Summary: 2 to add, 0 to change, 0 to destroy.", settings)
 	if got := p.bootstraps[0]; got != (cli.StateBackend{Region: "eu-west-1", LockTable: "acme-lock"}) {
 		t.Errorf("bootstrap asked for %+v", got)
 	}
@@ -211,7 +211,7 @@ func TestBootstrapStateCreatesTheBucketAndLockTableWithTerraform(t *testing.T) {
 	}
 
 	again := mustRun(t, p, "bootstrap-state", "--region", "eu-west-1", "--lock-table", "acme-lock")
-	assertContains(t, "second run, at no terminal and without --yes", again.stdout, "Plan: no changes.", settings)
+	assertContains(t, "second run, at no terminal and without --yes", again.stdout, "Summary: no changes.", settings)
 }
 
 func TestDeployOfAProtectedStageAppliesTheReviewedPlan(t *testing.T) {
@@ -228,17 +228,17 @@ func TestDeployOfAProtectedStageAppliesTheReviewedPlan(t *testing.T) {
 	}
 
 	first := mustRun(t, p, "deploy", "--stage", "prod", "--yes")
-	assertContains(t, "first deploy", first.stdout, "Plan: 2 to add, 0 to change, 0 to destroy.", "Deployed stage prod (stack persona-prod).",
+	assertContains(t, "first deploy", first.stdout, "Summary: 2 to add, 0 to change, 0 to destroy.", "Deployed stage prod (stack persona-prod).",
 		"apiUrl = https://api-prod.example.test")
 	assertContains(t, "second deploy", mustRun(t, p, "deploy", "--stage", "prod", "--yes").stdout,
-		"Plan: no changes.", "Stage prod (stack persona-prod) is up to date: nothing was applied.")
+		"Summary: no changes.", "Stage prod (stack persona-prod) is up to date: nothing was applied.")
 
 	p.resources = map[string]any{
 		"api":   map[string]any{"input": "https://api-prod.example.test", "triggers_replace": "v2"},
 		"table": map[string]any{"input": "persona-prod-personas", "lifecycle": map[string]any{"prevent_destroy": true}},
 	}
 	replaced := mustRun(t, p, "deploy", "--stage", "prod", "--yes")
-	assertContains(t, "deploy replacing the api", replaced.stdout, "Plan: 1 to add, 0 to change, 1 to destroy.",
+	assertContains(t, "deploy replacing the api", replaced.stdout, "Summary: 1 to add, 0 to change, 1 to destroy.",
 		"Destroyed or replaced:\n  replace  terraform_data.api\n", "Deployed stage prod")
 
 	// The table's block is gone, and its prevent_destroy with it: nothing tells whether it
@@ -246,7 +246,7 @@ func TestDeployOfAProtectedStageAppliesTheReviewedPlan(t *testing.T) {
 	p.resources = map[string]any{"api": map[string]any{"input": "https://api-prod.example.test", "triggers_replace": "v2"}}
 	guarded := mustFail(t, p, "", "deploy", "--stage", "prod", "--yes")
 	assertContains(t, "deploy destroying the table", guarded.stdout+guarded.stderr,
-		"Plan: 0 to add, 0 to change, 1 to destroy.",
+		"Summary: 0 to add, 0 to change, 1 to destroy.",
 		"  destroy  terraform_data.table   PROTECTED: its block was removed, with whatever prevent_destroy it had",
 		"the plan destroys or replaces 1 protected resource(s) of stage prod, marked PROTECTED above: nothing was applied.",
 		"    go run . deploy --stage prod --allow-destroy --yes")
@@ -267,7 +267,7 @@ func TestDiffSumsUpThePlan(t *testing.T) {
 	p.resources = map[string]any{"api": map[string]any{"input": "https://api-prod.example.test/v2"}}
 
 	diff := mustRun(t, p, "diff", "--stage", "prod").stdout
-	assertContains(t, "diff", diff, "Plan: 0 to add, 1 to change, 1 to destroy.", "  destroy  terraform_data.table   PROTECTED")
+	assertContains(t, "diff", diff, "Summary: 0 to add, 1 to change, 1 to destroy.", "  destroy  terraform_data.table   PROTECTED")
 	plans, err := filepath.Glob(filepath.Join(p.root, "cdktf.out", "stacks", "persona-prod", "*.tfplan"))
 	if err != nil || len(plans) != 0 {
 		t.Errorf("diff left plan files %v", plans)

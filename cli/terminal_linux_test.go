@@ -63,7 +63,7 @@ func TestDeployOfAProtectedStageAtATerminalAppliesThePlanOnlyOnceAgreed(t *testi
 		if declined.code == 0 {
 			t.Fatalf("deploy went ahead on the answer %q:\n%s", answer, declined.stdout)
 		}
-		assertContains(t, "deploy declined", declined.stdout, "terraform_data.api will be created", "Plan: 2 to add, 0 to change, 0 to destroy.")
+		assertContains(t, "deploy declined", declined.stdout, "terraform_data.api will be created", "Summary: 2 to add, 0 to change, 0 to destroy.")
 		assertContains(t, "deploy declined", declined.stderr, "Apply this plan to stage prod? Only 'y' or 'yes' applies it: ",
 			"not confirmed: nothing was applied")
 	}
@@ -73,7 +73,7 @@ func TestDeployOfAProtectedStageAtATerminalAppliesThePlanOnlyOnceAgreed(t *testi
 	if agreed.code != 0 {
 		t.Fatalf("deploy after y failed: %s", agreed.stderr)
 	}
-	assertContains(t, "deploy agreed", agreed.stdout, "Plan: 2 to add, 0 to change, 0 to destroy.", "Apply complete! Resources: 2 added",
+	assertContains(t, "deploy agreed", agreed.stdout, "Summary: 2 to add, 0 to change, 0 to destroy.", "Apply complete! Resources: 2 added",
 		"Deployed stage prod (stack persona-prod).", "apiUrl = https://api-prod.example.test")
 	if plans, _ := filepath.Glob(filepath.Join(p.root, "cdktf.out", "stacks", "persona-prod", "*.tfplan")); len(plans) != 0 {
 		t.Errorf("the saved plan was left behind: %v", plans)

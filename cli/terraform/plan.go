@@ -108,11 +108,11 @@ func (p Plan) Guarded() []ResourceChange {
 // marking those that are guarded.
 func (p Plan) WriteSummary(w io.Writer) {
 	if p.Empty() {
-		fmt.Fprintln(w, "Plan: no changes.")
+		fmt.Fprintln(w, "Summary: no changes.")
 		return
 	}
 	add, change, destroy := p.Counts()
-	fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to destroy.\n", add, change, destroy)
+	fmt.Fprintf(w, "Summary: %d to add, %d to change, %d to destroy.\n", add, change, destroy)
 	if len(p.Changes) == 0 {
 		fmt.Fprintln(w, "Only outputs change.")
 	}

@@ -84,7 +84,7 @@ func TestReadPlanFindsEveryDestroyAndWhatProtectsIt(t *testing.T) {
 	var summary strings.Builder
 	plan.WriteSummary(&summary)
 	for _, line := range []string{
-		"Plan: 3 to add, 1 to change, 4 to destroy.",
+		"Summary: 3 to add, 1 to change, 4 to destroy.",
 		"  destroy  aws_cloudwatch_log_group.old_fn_logs   PROTECTED: skip_destroy",
 		"  replace  aws_dynamodb_table.persona_table   PROTECTED: deletion protection in AWS",
 		"  replace  aws_lambda_permission.api\n",
@@ -107,7 +107,7 @@ func TestAPlanOfNoChangeIsEmpty(t *testing.T) {
 	}
 	var summary strings.Builder
 	plan.WriteSummary(&summary)
-	if !plan.Empty() || summary.String() != "Plan: no changes.\n" {
+	if !plan.Empty() || summary.String() != "Summary: no changes.\n" {
 		t.Errorf("Empty() = %v, summary %q", plan.Empty(), summary.String())
 	}
 	outputsOnly, err := terraform.ReadPlan([]byte(`{"output_changes": {"x": {"actions": ["create"]}}}`), config)

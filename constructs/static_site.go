@@ -20,9 +20,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontoriginaccesscontrol"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontresponseheaderspolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucket"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketownershipcontrols"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpolicy"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpublicaccessblock"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketserversideencryptionconfiguration"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3object"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
@@ -167,36 +165,17 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 		publicConfig: props.PublicConfig,
 		scope:        scope,
 	}
-	site.bucket = s3bucket.NewS3Bucket(scope, jsii.String("bucket"), &s3bucket.S3BucketConfig{
+	// SSE-S3 rather than a KMS key: the files are public through CloudFront anyway, so
+	// a customer key would protect nothing more, while it would cost a key, need a key
+	// policy letting CloudFront decrypt, and break Terraform's ETag change detection
+	// (an SSE-KMS object's ETag is not the MD5 of its content).
+	private := newPrivateBucket(scope, "bucket", &s3bucket.S3BucketConfig{
 		// Bucket names are global: Terraform appends a unique suffix to this prefix.
 		BucketPrefix: jsii.String(bucketPrefix(name)),
 		// The files are a build, not data: a removed stage takes them along.
 		ForceDestroy: jsii.Bool(!stack.stage.Protected),
 	})
-	publicAccess := s3bucketpublicaccessblock.NewS3BucketPublicAccessBlock(scope, jsii.String("public-access"), &s3bucketpublicaccessblock.S3BucketPublicAccessBlockConfig{
-		Bucket:                site.bucket.Id(),
-		BlockPublicAcls:       jsii.Bool(true),
-		BlockPublicPolicy:     jsii.Bool(true),
-		IgnorePublicAcls:      jsii.Bool(true),
-		RestrictPublicBuckets: jsii.Bool(true),
-	})
-	s3bucketownershipcontrols.NewS3BucketOwnershipControls(scope, jsii.String("ownership"), &s3bucketownershipcontrols.S3BucketOwnershipControlsConfig{
-		Bucket: site.bucket.Id(),
-		// ACLs are off: only the bucket policy grants access.
-		Rule: &s3bucketownershipcontrols.S3BucketOwnershipControlsRule{ObjectOwnership: jsii.String("BucketOwnerEnforced")},
-	})
-	// SSE-S3 rather than a KMS key: the files are public through CloudFront anyway, so
-	// a customer key would protect nothing more, while it would cost a key, need a key
-	// policy letting CloudFront decrypt, and break Terraform's ETag change detection
-	// (an SSE-KMS object's ETag is not the MD5 of its content).
-	site.encryption = s3bucketserversideencryptionconfiguration.NewS3BucketServerSideEncryptionConfigurationA(scope, jsii.String("encryption"), &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationAConfig{
-		Bucket: site.bucket.Id(),
-		Rule: []*s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleA{{
-			ApplyServerSideEncryptionByDefault: &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA{
-				SseAlgorithm: jsii.String("AES256"),
-			},
-		}},
-	})
+	site.bucket, site.encryption = private.bucket, private.encryption
 	access := cloudfrontoriginaccesscontrol.NewCloudfrontOriginAccessControl(scope, jsii.String("origin-access"), &cloudfrontoriginaccesscontrol.CloudfrontOriginAccessControlConfig{
 		Name:                          jsii.String(name),
 		Description:                   jsii.String("CloudFront signs its requests to the site's bucket"),
@@ -311,14 +290,7 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 				"Resource":  *site.bucket.Arn() + "/*",
 				"Condition": map[string]any{"StringEquals": map[string]string{"AWS:SourceArn": *site.distribution.Arn()}},
 			},
-			{
-				"Sid":       "TLSOnly",
-				"Effect":    "Deny",
-				"Principal": "*",
-				"Action":    "s3:*",
-				"Resource":  []string{*site.bucket.Arn(), *site.bucket.Arn() + "/*"},
-				"Condition": map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
-			},
+			private.tlsOnly(),
 		},
 	})
 	if err != nil {
@@ -328,7 +300,7 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 		Bucket: site.bucket.Id(),
 		Policy: jsii.String(string(policy)),
 		// S3 refuses concurrent changes to one bucket's configuration.
-		DependsOn: &[]cdktf.ITerraformDependable{publicAccess},
+		DependsOn: &[]cdktf.ITerraformDependable{private.publicAccess},
 	})
 	stack.sites = append(stack.sites, site)
 	return site, nil

@@ -3,13 +3,13 @@ package cli
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 )
 
-// consent is how a person agrees to a change of a protected stage: by typing an answer
-// at a terminal, or, where there is none (CI), with a flag on the command line.
+// consent is how a person agrees to a change that must not happen unseen (of a protected
+// stage, of the state backend): by typing an answer at a terminal, or, where there is
+// none (CI), with a flag on the command line.
 type consent struct {
 	// given says that the command line already agrees (--yes, or --confirm with the
 	// stack's name): nothing is asked.
@@ -34,9 +34,6 @@ func yesOrNo(answer string) bool {
 func exactly(want string) func(string) bool {
 	return func(answer string) bool { return answer == want }
 }
-
-// errNotConfirmed is a question answered with anything but agreement.
-var errNotConfirmed = errors.New("not confirmed")
 
 // canConfirm fails, before anything runs, when consent was not given on the command line
 // and there is no terminal to ask at.
@@ -72,7 +69,7 @@ func (t *tool) confirm(ctx context.Context, c consent) error {
 		if c.accept(answer) {
 			return nil
 		}
-		return fmt.Errorf("%w: %s", errNotConfirmed, c.stopped)
+		return fmt.Errorf("not confirmed: %s", c.stopped)
 	case err := <-failed:
 		fmt.Fprintln(t.stderr)
 		return fmt.Errorf("reading the answer: %w; %s", err, c.stopped)

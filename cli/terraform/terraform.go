@@ -95,11 +95,6 @@ func (r *Runner) Init(ctx context.Context) error {
 	return err
 }
 
-// Plan shows what apply would change.
-func (r *Runner) Plan(ctx context.Context) error {
-	return r.run(ctx, r.Stdout, r.Stderr, r.withColor("plan", "-input=false")...)
-}
-
 // Apply creates or updates the stack's resources without asking.
 func (r *Runner) Apply(ctx context.Context) error {
 	return r.run(ctx, r.Stdout, r.Stderr, r.withColor("apply", "-input=false", "-auto-approve")...)

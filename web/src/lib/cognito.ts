@@ -66,33 +66,46 @@ function toSession(username: string, s: CognitoUserSession, previousRefresh?: st
 
 export type SignInResult =
   | { kind: "signedIn"; session: Session }
-  | { kind: "newPasswordRequired"; complete: (newPassword: string) => Promise<SignInResult> };
+  | { kind: "newPasswordRequired"; complete: (newPassword: string) => Promise<SignInResult> }
+  | { kind: "totpRequired"; complete: (code: string) => Promise<SignInResult> };
 
 // signIn runs SRP (USER_SRP_AUTH). A user an administrator created must choose
-// a new password first: the result then asks for it, and complete finishes the
-// sign-in with it.
+// a new password first, and a user with an authenticator app (a stage whose pool
+// offers TOTP) gives its code: the result then asks for it, and complete answers.
 export function signIn(c: SiteConfig, email: string, password: string): Promise<SignInResult> {
-  const u = user(c, email);
-  return new Promise((resolve, reject) => {
-    const callbacks = {
-      onSuccess: (s: CognitoUserSession) => resolve({ kind: "signedIn", session: toSession(email, s) }),
-      onFailure: (err: unknown) => reject(new SignInError(err)),
-      newPasswordRequired: () =>
-        resolve({
-          kind: "newPasswordRequired",
-          complete: (newPassword: string) =>
-            new Promise<SignInResult>((done, fail) => {
-              // No attributes are sent back: the pool requires none beyond the
-              // email the administrator set, and email is not writable here.
-              u.completeNewPasswordChallenge(newPassword, {}, {
-                onSuccess: (s) => done({ kind: "signedIn", session: toSession(email, s) }),
-                onFailure: (err) => fail(new SignInError(err)),
-              });
-            }),
-        }),
-    };
-    u.authenticateUser(new AuthenticationDetails({ Username: email, Password: password }), callbacks);
+  return authenticate(user(c, email), email, password);
+}
+
+// ChallengedUser is the part of a CognitoUser a sign-in drives.
+export type ChallengedUser = Pick<CognitoUser, "authenticateUser" | "completeNewPasswordChallenge" | "sendMFACode">;
+
+// authenticate signs u in, and answers each challenge the pool sets through the
+// result: every answer takes the same callbacks, so the steps come in any order.
+export function authenticate(u: ChallengedUser, email: string, password: string): Promise<SignInResult> {
+  const callbacks = (resolve: (r: SignInResult) => void, reject: (err: unknown) => void) => ({
+    onSuccess: (s: CognitoUserSession) => resolve({ kind: "signedIn", session: toSession(email, s) }),
+    onFailure: (err: unknown) => reject(new SignInError(err)),
+    newPasswordRequired: () =>
+      resolve({
+        kind: "newPasswordRequired",
+        // No attributes are sent back: the pool requires none beyond the email the
+        // administrator set, and email is not writable here.
+        complete: (newPassword: string) =>
+          new Promise<SignInResult>((done, fail) => u.completeNewPasswordChallenge(newPassword, {}, callbacks(done, fail))),
+      }),
+    totpRequired: () =>
+      resolve({
+        kind: "totpRequired",
+        complete: (code: string) =>
+          new Promise<SignInResult>((done, fail) => u.sendMFACode(code, callbacks(done, fail), "SOFTWARE_TOKEN_MFA")),
+      }),
+    // A pool that requires MFA makes a user without an authenticator app set one up
+    // first, which this page does not offer yet.
+    mfaSetup: () => reject(new SignInError({ code: "MFASetupRequired" })),
   });
+  return new Promise((resolve, reject) =>
+    u.authenticateUser(new AuthenticationDetails({ Username: email, Password: password }), callbacks(resolve, reject)),
+  );
 }
 
 // refresh trades the refresh token for new id and access tokens.
@@ -141,6 +154,10 @@ function describe(code: string, message?: string): string {
         : "The email or password is not right.";
     case "UserNotFoundException":
       return "The email or password is not right.";
+    case "CodeMismatchException":
+      return "The code is not right. Type the 6 digits your authenticator app shows now.";
+    case "MFASetupRequired":
+      return "This account needs an authenticator app set up, which this page cannot do yet. Ask an administrator.";
     case "InvalidPasswordException":
       return `The new password does not meet the policy${message ? `: ${message.replace(/^Password does not conform to policy: /, "")}` : ""}.`;
     case "PasswordResetRequiredException":

@@ -40,31 +40,38 @@ function CognitoSignIn() {
   const [password, setPassword] = useState("");
   const [newPassword, setNewPassword] = useState("");
   const [confirm, setConfirm] = useState("");
-  const [challenge, setChallenge] = useState<((p: string) => Promise<SignInResult>) | null>(null);
+  const [code, setCode] = useState("");
+  // challenge is the step the pool asks for before signing in, if any.
+  const [challenge, setChallenge] = useState<Exclude<SignInResult, { kind: "signedIn" }> | null>(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  const newPasswordInput = useRef<HTMLInputElement>(null);
+  const challengeInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
-    if (challenge) newPasswordInput.current?.focus();
+    if (challenge) challengeInput.current?.focus();
   }, [challenge]);
 
   const settle = (r: SignInResult) => {
     if (r.kind === "signedIn") signedIn(r.session);
-    else setChallenge(() => r.complete);
+    else setChallenge(r);
   };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (busy) return;
     setError("");
-    if (challenge && newPassword !== confirm) {
+    if (challenge?.kind === "newPasswordRequired" && newPassword !== confirm) {
       setError("The two new passwords differ. Type the same password twice.");
+      return;
+    }
+    if (challenge?.kind === "totpRequired" && !/^[0-9]{6}$/.test(code.trim())) {
+      setError("Type the 6 digits your authenticator app shows.");
       return;
     }
     setBusy(true);
     try {
-      if (challenge) settle(await challenge(newPassword));
+      if (challenge?.kind === "newPasswordRequired") settle(await challenge.complete(newPassword));
+      else if (challenge?.kind === "totpRequired") settle(await challenge.complete(code.trim()));
       else settle(await (await loadCognito()).signIn(config, email.trim(), password));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -72,6 +79,38 @@ function CognitoSignIn() {
       setBusy(false);
     }
   };
+
+  if (challenge?.kind === "totpRequired") {
+    return (
+      <form onSubmit={submit} noValidate aria-describedby="code-intro" className="narrow">
+        <h2>Enter your code</h2>
+        <p id="code-intro">Open your authenticator app and type the code it shows for {email}.</p>
+        {error && (
+          <p className="form-error" role="alert" id="sign-in-error">
+            {error}
+          </p>
+        )}
+        <Field id="code" label="Code" hint="6 digits; a new one every 30 seconds.">
+          {(p) => (
+            <input
+              {...p}
+              ref={challengeInput}
+              type="text"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              maxLength={6}
+              required
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" aria-disabled={busy}>
+          {busy ? "Checking…" : "Sign in"}
+        </button>
+      </form>
+    );
+  }
 
   if (challenge) {
     return (
@@ -89,7 +128,7 @@ function CognitoSignIn() {
           {(p) => (
             <input
               {...p}
-              ref={newPasswordInput}
+              ref={challengeInput}
               type="password"
               autoComplete="new-password"
               required

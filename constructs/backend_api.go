@@ -18,7 +18,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayv2integration"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayv2route"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayv2stage"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdapermission"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
@@ -118,10 +117,12 @@ func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi,
 		Name:         jsii.String(name),
 		ProtocolType: jsii.String("HTTP"),
 	})
-	logs := cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("access-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
-		Name:            jsii.String("/aws/apigateway/" + name),
-		RetentionInDays: jsii.Number(float64(stack.stage.LogRetentionDays)),
-	})
+	// Under /aws/vendedlogs/: API Gateway delivers access logs as vended logs, and for
+	// any other group it adds the group to the account's CloudWatch Logs resource
+	// policy in the region, which is capped at 5,120 characters and keeps the entries
+	// of removed stages: personal stages would fill it until no API could log. One
+	// wildcard entry covers every /aws/vendedlogs/ group.
+	logs := stack.newLogGroup(scope, "access-logs", "/aws/vendedlogs/apigateway/"+name)
 	apigatewayv2stage.NewApigatewayv2Stage(scope, jsii.String("stage"), &apigatewayv2stage.Apigatewayv2StageConfig{
 		ApiId:      api.Id(),
 		Name:       jsii.String("$default"),

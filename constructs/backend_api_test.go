@@ -22,8 +22,18 @@ func TestBackendApiHasAnAutoDeployedDefaultStageWithJSONAccessLogs(t *testing.T)
 	if !strings.Contains(logs["destination_arn"].(string), "aws_cloudwatch_log_group.Api_access-logs") {
 		t.Errorf("access logs go to %v, want the API's log group", logs["destination_arn"])
 	}
-	s.hasResource(t, "aws_cloudwatch_log_group", map[string]any{"name": "/aws/apigateway/shop-dev-api", "retention_in_days": 7})
-	stackFor(t, "prod").hasResource(t, "aws_cloudwatch_log_group", map[string]any{"name": "/aws/apigateway/shop-prod-api", "retention_in_days": 365})
+}
+
+func TestAccessLogsGoToAVendedLogGroupThatAProtectedStageKeeps(t *testing.T) {
+	for stage, retention := range map[string]float64{"dev": 7, "prod": 365} {
+		group := stackFor(t, stage).only(t, "aws_cloudwatch_log_group", "name", "/aws/vendedlogs/apigateway/shop-"+stage+"-api")
+		if group["retention_in_days"] != retention {
+			t.Errorf("%s: retention %v, want %v", stage, group["retention_in_days"], retention)
+		}
+		if kept := group["skip_destroy"] == true; kept != (stage == "prod") {
+			t.Errorf("%s: skip_destroy = %v", stage, group["skip_destroy"])
+		}
+	}
 }
 
 func TestBackendApiThrottlesRoutesWithTheStageSettings(t *testing.T) {

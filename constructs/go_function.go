@@ -69,10 +69,7 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 	}
 
 	scope := stack.scope(id)
-	logGroup := cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
-		Name:            jsii.String("/aws/lambda/" + name),
-		RetentionInDays: jsii.Number(float64(stack.stage.LogRetentionDays)),
-	})
+	logGroup := stack.newLogGroup(scope, "logs", "/aws/lambda/"+name)
 	role, err := lambdaRole(scope, name)
 	if err != nil {
 		return nil, err

@@ -59,6 +59,20 @@ func TestFunctionsUseTheStageMemoryAndLogRetention(t *testing.T) {
 	}
 }
 
+func TestAProtectedStageKeepsEveryLogGroupWhenItIsRemoved(t *testing.T) {
+	for stage, kept := range map[string]bool{"dev": false, "prod": true} {
+		groups := stackFor(t, stage).resources("aws_cloudwatch_log_group")
+		if len(groups) != 5 { // four functions (the worker included), the API's access logs
+			t.Errorf("%s: %d log groups", stage, len(groups))
+		}
+		for id, g := range groups {
+			if (g["skip_destroy"] == true) != kept {
+				t.Errorf("%s %s: skip_destroy %v, want %v", stage, id, g["skip_destroy"], kept)
+			}
+		}
+	}
+}
+
 func TestOnlyLambdaMayAssumeAFunctionRole(t *testing.T) {
 	for name, role := range stackFor(t, "dev").resources("aws_iam_role") {
 		doc := decodeJSON(t, role["assume_role_policy"])

@@ -60,17 +60,18 @@ type GoFunction struct {
 // NewGoFunction declares a function and starts building its code in the background;
 // the build is waited for when the app synthesizes.
 func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, error) {
-	name, memory, timeout, err := stack.functionSettings(id, props)
+	settings, err := stack.functionSettings(id, props)
 	if err != nil {
 		return nil, err
 	}
+	name, memory, timeout := settings.name, settings.memory, settings.timeout
 	if !stack.app.declareOnly {
 		stack.app.builder.Start(stack.app.ctx, props.Package)
 	}
 
 	scope := stack.scope(id)
 	logGroup := stack.newLogGroup(scope, "logs", "/aws/lambda/"+name)
-	role, err := lambdaRole(scope, name)
+	role, err := lambdaRole(scope, settings.role)
 	if err != nil {
 		return nil, err
 	}
@@ -95,10 +96,12 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 	for k, v := range props.Environment {
 		fn.env[k] = v
 	}
+	// A role's inline policy is named within the role, so the function's name does.
 	fn.policy = iamrolepolicy.NewIamRolePolicy(scope, jsii.String("policy"), &iamrolepolicy.IamRolePolicyConfig{
-		Name:   jsii.String(name),
-		Role:   role.Id(),
-		Policy: jsii.String(fn.policyJSON()),
+		Name:      jsii.String(name),
+		Role:      role.Id(),
+		Policy:    jsii.String(fn.policyJSON()),
+		Lifecycle: createBeforeDestroy(),
 	})
 	fn.lambda = lambdafunction.NewLambdaFunction(scope, jsii.String("function"), &lambdafunction.LambdaFunctionConfig{
 		FunctionName:  jsii.String(name),
@@ -138,36 +141,48 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 	return fn, nil
 }
 
-// functionSettings returns the deployed name, memory and timeout of a function: the
-// props', else the stage's, within Lambda's limits and unique in the stack.
-func (s *Stack) functionSettings(id string, props FunctionProps) (name string, memory int, timeout time.Duration, err error) {
+// functionSettings are a function's deployed name, its role's name, its memory and
+// its timeout.
+type functionSettings struct {
+	name, role string
+	memory     int
+	timeout    time.Duration
+}
+
+// functionSettings returns a function's settings: the props', else the stage's,
+// within Lambda's limits, its name unique in the stack. The role's name carries the
+// region too (Stack.GlobalName): IAM names are global, and a stage deployed to a
+// second region would otherwise find its roles taken.
+func (s *Stack) functionSettings(id string, props FunctionProps) (functionSettings, error) {
 	if props.Package == "" {
-		return "", 0, 0, fmt.Errorf("function %s: Package is required (the main package, e.g. ./lambdas/list)", id)
+		return functionSettings{}, fmt.Errorf("function %s: Package is required (the main package, e.g. ./lambdas/list)", id)
 	}
-	name = s.ResourceName(firstNonEmpty(props.Name, kebab(id)))
+	short := firstNonEmpty(props.Name, kebab(id))
+	f := functionSettings{name: s.ResourceName(short), role: s.GlobalName(short), memory: props.MemoryMB, timeout: props.Timeout}
 	for _, other := range s.functions {
-		if other.name == name {
-			return "", 0, 0, fmt.Errorf("function %s: another function of the stack is already named %q: give one of them another Name", id, name)
+		if other.name == f.name {
+			return functionSettings{}, fmt.Errorf("function %s: another function of the stack is already named %q: give one of them another Name", id, f.name)
 		}
 	}
-	if len(name) > 64 {
-		return "", 0, 0, fmt.Errorf("function name %q is longer than Lambda's 64 characters: shorten the function or stage name", name)
+	if len(f.name) > 64 {
+		return functionSettings{}, fmt.Errorf("function name %q is longer than Lambda's 64 characters: shorten the function or stage name", f.name)
 	}
-	memory = props.MemoryMB
-	if memory == 0 {
-		memory = s.stage.FunctionMemoryMB
+	if len(f.role) > 64 {
+		return functionSettings{}, fmt.Errorf("function %s: its role's name %q is longer than IAM's 64 characters: shorten the function or stage name", f.name, f.role)
 	}
-	timeout = props.Timeout
-	if timeout == 0 {
-		timeout = s.stage.FunctionTimeout
+	if f.memory == 0 {
+		f.memory = s.stage.FunctionMemoryMB
 	}
-	if memory < 128 || memory > 10240 {
-		return "", 0, 0, fmt.Errorf("function %s: memory %d MB is outside Lambda's 128-10240 MB", name, memory)
+	if f.timeout == 0 {
+		f.timeout = s.stage.FunctionTimeout
 	}
-	if timeout < time.Second || timeout > 15*time.Minute || timeout%time.Second != 0 {
-		return "", 0, 0, fmt.Errorf("function %s: timeout %s must be whole seconds within Lambda's 1s-15m", name, timeout)
+	if f.memory < 128 || f.memory > 10240 {
+		return functionSettings{}, fmt.Errorf("function %s: memory %d MB is outside Lambda's 128-10240 MB", f.name, f.memory)
 	}
-	return name, memory, timeout, nil
+	if f.timeout < time.Second || f.timeout > 15*time.Minute || f.timeout%time.Second != 0 {
+		return functionSettings{}, fmt.Errorf("function %s: timeout %s must be whole seconds within Lambda's 1s-15m", f.name, f.timeout)
+	}
+	return f, nil
 }
 
 // lambdaRole declares the function's execution role, which only Lambda may assume.
@@ -186,6 +201,7 @@ func lambdaRole(scope constructs.Construct, name string) (iamrole.IamRole, error
 	return iamrole.NewIamRole(scope, jsii.String("role"), &iamrole.IamRoleConfig{
 		Name:             jsii.String(name),
 		AssumeRolePolicy: jsii.String(string(assumeRole)),
+		Lifecycle:        createBeforeDestroy(),
 	}), nil
 }
 

@@ -244,6 +244,18 @@ func (s *Stack) Topology() *topology.Stack { return s.topo }
 // ResourceName is the name of a resource of this stack: "<app>-<stage>-<name>".
 func (s *Stack) ResourceName(name string) string { return s.Name() + "-" + name }
 
+// GlobalName is the name of a resource whose name AWS keeps unique across all the
+// regions of an account, "<app>-<stage>-<region>-<name>", so that one stage can be
+// deployed to a second region without a name clash: IAM roles, and CloudFront's
+// functions, key value stores, origin access controls and policies. The region is
+// written out, as the console and an ARN write it, rather than abbreviated: with a
+// 20-character stage and the longest region names (14 characters, ap-southeast-4)
+// the prefix is 44 characters for a 7-character app name, which leaves 20 for the
+// name within the 64 that IAM roles and CloudFront functions allow.
+func (s *Stack) GlobalName(name string) string {
+	return s.Name() + "-" + s.app.region + "-" + name
+}
+
 // Output declares a Terraform output of the stack.
 func (s *Stack) Output(name, value, description string) {
 	cdktf.NewTerraformOutput(s.stack, jsii.String(name), &cdktf.TerraformOutputConfig{
@@ -262,6 +274,15 @@ func (s *Stack) lifecycle() *cdktf.TerraformResourceLifecycle {
 		return nil
 	}
 	return &cdktf.TerraformResourceLifecycle{PreventDestroy: jsii.Bool(true)}
+}
+
+// createBeforeDestroy is the lifecycle of a resource that others use and that only a
+// new name replaces: Terraform creates the new one and moves its users onto it before
+// it destroys the old one, so the two never clash and nothing is left without it.
+// CloudFront refuses to delete a function or key value store still in use, and a
+// function whose role went first would run without its permissions.
+func createBeforeDestroy() *cdktf.TerraformResourceLifecycle {
+	return &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)}
 }
 
 func (s *Stack) accountID() string {

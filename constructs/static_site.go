@@ -37,7 +37,9 @@ type StaticSiteProps struct {
 	// declared (once per app, skipped when its sources are unchanged), and serves
 	// what it wrote.
 	Build *build.Site
-	// Name is the short name; resources are "<app>-<stage>-<Name>…". Default: from the id.
+	// Name is the short name; resources are "<app>-<stage>-<Name>…", and CloudFront's,
+	// whose names are unique across the account's regions, "<app>-<stage>-<region>-<Name>…"
+	// (Stack.GlobalName). Default: from the id.
 	Name string
 	// PublicConfig is written as config.json beside the site's files, for the page to
 	// read at start. Every visitor can read it, so it holds no secret: a value is a
@@ -141,9 +143,10 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 			return nil, fmt.Errorf("static site %s: %w", id, err)
 		}
 	}
-	name := stack.ResourceName(firstNonEmpty(props.Name, kebab(id)))
-	if len(name)+len("-rewrite") > 64 {
-		return nil, fmt.Errorf("static site %s: name %q is too long for CloudFront's 64-character names: shorten the site or stage name", id, name)
+	short := firstNonEmpty(props.Name, kebab(id))
+	name, global := stack.ResourceName(short), stack.GlobalName(short)
+	if len(global)+len("-rewrite") > 64 {
+		return nil, fmt.Errorf("static site %s: name %q is too long for CloudFront's 64-character names: shorten the site or stage name", id, global+"-rewrite")
 	}
 	for _, other := range stack.sites {
 		if other.name == name {
@@ -177,7 +180,7 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 	})
 	site.bucket, site.encryption = private.bucket, private.encryption
 	access := cloudfrontoriginaccesscontrol.NewCloudfrontOriginAccessControl(scope, jsii.String("origin-access"), &cloudfrontoriginaccesscontrol.CloudfrontOriginAccessControlConfig{
-		Name:                          jsii.String(name),
+		Name:                          jsii.String(global),
 		Description:                   jsii.String("CloudFront signs its requests to the site's bucket"),
 		OriginAccessControlOriginType: jsii.String("s3"),
 		SigningBehavior:               jsii.String("always"),
@@ -185,15 +188,16 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 	})
 	// The security headers are set at synth, when the pages' inline hashes are known.
 	site.headers = cloudfrontresponseheaderspolicy.NewCloudfrontResponseHeadersPolicy(scope, jsii.String("headers"), &cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicyConfig{
-		Name:    jsii.String(name),
+		Name:    jsii.String(global),
 		Comment: jsii.String("Security headers of " + name),
 	})
 	rewrite := cloudfrontfunction.NewCloudfrontFunction(scope, jsii.String("rewrite"), &cloudfrontfunction.CloudfrontFunctionConfig{
-		Name:    jsii.String(name + "-rewrite"),
-		Runtime: jsii.String("cloudfront-js-2.0"),
-		Comment: jsii.String("Clean URLs: /page is served from page.html, /folder/ from folder/index.html"),
-		Code:    jsii.String(rewriteFunctionCode),
-		Publish: jsii.Bool(true),
+		Name:      jsii.String(global + "-rewrite"),
+		Runtime:   jsii.String("cloudfront-js-2.0"),
+		Comment:   jsii.String("Clean URLs: /page is served from page.html, /folder/ from folder/index.html"),
+		Code:      jsii.String(rewriteFunctionCode),
+		Publish:   jsii.Bool(true),
+		Lifecycle: createBeforeDestroy(),
 	})
 	pageFunctions := []*cloudfrontdistribution.CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation{{
 		EventType:   jsii.String("viewer-request"),
@@ -201,8 +205,9 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 	}}
 	if len(props.ConnectTo) > 0 {
 		store := cloudfrontkeyvaluestore.NewCloudfrontKeyValueStore(scope, jsii.String("connect-sources"), &cloudfrontkeyvaluestore.CloudfrontKeyValueStoreConfig{
-			Name:    jsii.String(name),
-			Comment: jsii.String("The origins the pages of " + name + " may call (CSP connect-src)"),
+			Name:      jsii.String(global),
+			Comment:   jsii.String("The origins the pages of " + name + " may call (CSP connect-src)"),
+			Lifecycle: createBeforeDestroy(),
 		})
 		cloudfrontkeyvaluestorekey.NewCloudfrontkeyvaluestoreKey(scope, jsii.String("connect-sources-key"), &cloudfrontkeyvaluestorekey.CloudfrontkeyvaluestoreKeyConfig{
 			KeyValueStoreArn: store.Arn(),
@@ -210,12 +215,13 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 			Value:            jsii.String(strings.Join(props.ConnectTo, " ")),
 		})
 		csp := cloudfrontfunction.NewCloudfrontFunction(scope, jsii.String("connect-sources-function"), &cloudfrontfunction.CloudfrontFunctionConfig{
-			Name:                      jsii.String(name + "-csp"),
+			Name:                      jsii.String(global + "-csp"),
 			Runtime:                   jsii.String("cloudfront-js-2.0"),
 			Comment:                   jsii.String("Widens the pages' CSP connect-src to the origins in the key value store"),
 			Code:                      jsii.String(connectSourcesFunctionCode),
 			KeyValueStoreAssociations: jsii.Strings(*store.Arn()),
 			Publish:                   jsii.Bool(true),
+			Lifecycle:                 createBeforeDestroy(),
 		})
 		pageFunctions = append(pageFunctions, &cloudfrontdistribution.CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation{
 			EventType:   jsii.String("viewer-response"),

@@ -181,7 +181,7 @@ func TestPagesRunTheFunctionsAndHashedAssetsSkipThem(t *testing.T) {
 		t.Errorf("hashed assets behavior = %v, want /_next/static/* with no function", a)
 	}
 	rewrite := s.siteResourceNamed(t, "aws_cloudfront_function", "Storefront_rewrite_")
-	if rewrite["runtime"] != "cloudfront-js-2.0" || rewrite["publish"] != true || rewrite["code"] != rewriteFunctionCode || rewrite["name"] != "shop-dev-storefront-rewrite" {
+	if rewrite["runtime"] != "cloudfront-js-2.0" || rewrite["publish"] != true || rewrite["code"] != rewriteFunctionCode || rewrite["name"] != "shop-dev-eu-west-1-storefront-rewrite" {
 		t.Errorf("rewrite function = %v", rewrite)
 	}
 }
@@ -220,7 +220,7 @@ func TestTheHeadersPolicySetsHSTSNosniffReferrerFrameDenialAndTheCSP(t *testing.
 func TestTheConnectSourcesAreExactlyTheAPIAndSignInAndLiveInAKeyValueStore(t *testing.T) {
 	s := stackFor(t, "dev")
 	store := s.siteResource(t, "aws_cloudfront_key_value_store")
-	if store["name"] != "shop-dev-storefront" {
+	if store["name"] != "shop-dev-eu-west-1-storefront" {
 		t.Errorf("store = %v", store)
 	}
 	key := s.siteResource(t, "aws_cloudfrontkeyvaluestore_key")

@@ -65,7 +65,12 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 	auth := constructs.JWTAuth{Issuer: stage.AuthIssuer, Audience: stage.AuthAudience}
 	var users *constructs.UserPool
 	if auth.Issuer == "" {
-		users = constructs.NewUserPool(stack, "Users")
+		// The Lite plan holds all the pool does (sign-in with a password, administrators
+		// creating users, TOTP), at the lowest price per active user; AWS's default plan
+		// for a new pool costs more for features nothing here uses. Plans change in place.
+		if users, err = constructs.NewUserPool(stack, "Users", constructs.UserPoolProps{Tier: constructs.TierLite}); err != nil {
+			return nil, err
+		}
 		auth = users.Auth()
 	}
 	api, err := constructs.NewBackendApi(stack, "BackendApi", constructs.BackendApiProps{
@@ -189,6 +194,12 @@ type Config struct {
 	// set, formats it with terraform fmt.
 	HCL       bool
 	Terraform string
+	// UserMFA (USER_MFA: OFF, OPTIONAL or ON), when set, is the user pools' TOTP
+	// setting; a protected stage keeps at least OPTIONAL.
+	UserMFA constructs.MFA
+	// EmailSender (EMAIL_FROM and EMAIL_SES_IDENTITY_ARN, with EMAIL_REPLY_TO if you
+	// like) makes the user pools send their email through that verified SES identity.
+	EmailSender *constructs.EmailSender
 }
 
 // ConfigFromEnv reads Config from the environment and the AWS configuration files.
@@ -202,10 +213,10 @@ func ConfigFromEnv(ctx context.Context) (Config, error) {
 		BuildCache:     os.Getenv("BUILD_CACHE_DIR"),
 		AuthIssuer:     os.Getenv("AUTH_ISSUER"),
 	}
-	for _, aud := range strings.Split(os.Getenv("AUTH_AUDIENCE"), ",") {
-		if aud = strings.TrimSpace(aud); aud != "" {
-			cfg.AuthAudience = append(cfg.AuthAudience, aud)
-		}
+	cfg.AuthAudience = list(os.Getenv("AUTH_AUDIENCE"))
+	cfg.UserMFA = constructs.MFA(strings.ToUpper(os.Getenv("USER_MFA")))
+	if from, identity := os.Getenv("EMAIL_FROM"), os.Getenv("EMAIL_SES_IDENTITY_ARN"); from != "" || identity != "" {
+		cfg.EmailSender = &constructs.EmailSender{From: from, SESIdentityARN: identity, ReplyTo: os.Getenv("EMAIL_REPLY_TO")}
 	}
 	// The same rule as the stage operations', so secrets are written where the stack deploys.
 	aws, err := awsconfig.Load(ctx)
@@ -234,9 +245,32 @@ func (c Config) Stages() ([]constructs.Stage, error) {
 		if c.AuthIssuer != "" {
 			s.AuthIssuer, s.AuthAudience = c.AuthIssuer, c.AuthAudience
 		}
+		if c.UserMFA != "" {
+			if c.UserMFA == constructs.MFAOff && s.Protected {
+				return nil, fmt.Errorf("USER_MFA=OFF: stage %s is protected and keeps offering TOTP; use OPTIONAL or ON", s.Name)
+			}
+			s.UserMFA = c.UserMFA
+		}
+		if c.EmailSender != nil {
+			if c.EmailSender.From == "" || c.EmailSender.SESIdentityARN == "" {
+				return nil, errors.New("EMAIL_FROM and EMAIL_SES_IDENTITY_ARN go together: set both to send the user pools' email through SES, or neither for Cognito's own sender")
+			}
+			s.EmailSender = c.EmailSender
+		}
 		stages = append(stages, s)
 	}
 	return stages, nil
+}
+
+// list splits a comma-separated setting, dropping blanks.
+func list(setting string) []string {
+	var out []string
+	for _, v := range strings.Split(setting, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Topology declares one stage, without building or synthesizing anything, and

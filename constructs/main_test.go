@@ -65,6 +65,9 @@ func synthTestApp(outdir string) error {
 		if err != nil {
 			return err
 		}
+		if stage.Protected {
+			stage.EmailSender = &testEmailSender
+		}
 		if err := defineTestStack(app, stage); err != nil {
 			return err
 		}
@@ -87,6 +90,13 @@ func synthTestApp(outdir string) error {
 		synthesized.stacks[s.Name[len(testApp)+1:]] = &synthStack{json: string(data), doc: doc, dir: s.Dir}
 	}
 	return nil
+}
+
+// testEmailSender is the prod stage's: its user pool emails through SES.
+var testEmailSender = EmailSender{
+	From:           "Shop <no-reply@shop.example.com>",
+	SESIdentityARN: "arn:aws:ses:eu-west-1:123456789012:identity/shop.example.com",
+	ReplyTo:        "help@shop.example.com",
 }
 
 // defineTestStack declares: secrets, an orders table, a topic with a queue and a
@@ -138,7 +148,10 @@ func defineTestStack(app *App, stage Stage) error {
 	if _, err := api.Route("GET /health", FunctionProps{Package: "./constructs/testdata/echo", Name: "health"}, Public()); err != nil {
 		return err
 	}
-	pool := NewUserPool(stack, "Customers")
+	pool, err := NewUserPool(stack, "Customers", UserPoolProps{})
+	if err != nil {
+		return err
+	}
 	site, err := NewStaticSite(stack, "Storefront", StaticSiteProps{
 		Path: "constructs/testdata/site",
 		PublicConfig: map[string]any{

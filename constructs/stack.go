@@ -187,6 +187,9 @@ func (a *App) NewStack(stage Stage) (*Stack, error) {
 	if err := ValidateStageName(stage.Name); err != nil {
 		return nil, err
 	}
+	if err := stage.validate(); err != nil {
+		return nil, err
+	}
 	name := a.name + "-" + stage.Name
 	for _, s := range a.stacks {
 		if s.stage.Name == stage.Name {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,85 @@ type Stage struct {
 	// empty the stack creates a Cognito user pool and app client for the stage.
 	AuthIssuer   string
 	AuthAudience []string
+	// UserMFA is the stage's user pool's second sign-in factor (TOTP apps).
+	UserMFA MFA
+	// EmailSender, when set, makes the stage's user pool send its emails (invitations,
+	// codes) through Amazon SES from a verified identity. Unset, Cognito sends them
+	// itself, from no-reply@verificationemail.com, within a quota of 50 emails a day
+	// per account and region: enough to try a stage, not for real users.
+	EmailSender *EmailSender
+}
+
+// MFA is a user pool's multi-factor sign-in with time-based one-time passwords (TOTP).
+type MFA string
+
+// MFA settings. Cognito can change between them later without replacing the pool.
+const (
+	// MFAOff signs users in with their password alone.
+	MFAOff MFA = "OFF"
+	// MFAOptional asks for a TOTP code from each user who has set up an authenticator app.
+	MFAOptional MFA = "OPTIONAL"
+	// MFARequired makes every user set up an authenticator app and give its code at each sign-in.
+	MFARequired MFA = "ON"
+)
+
+// EmailSender is a verified Amazon SES identity a user pool sends its email from.
+type EmailSender struct {
+	// From is the sender, an address of the identity: "no-reply@example.com" or
+	// "Example <no-reply@example.com>".
+	From string
+	// SESIdentityARN is the verified SES identity (the address or its domain), e.g.
+	// arn:aws:ses:eu-west-1:123456789012:identity/example.com: in the pool's region, or
+	// one of the few others Cognito's email settings accept for it. SES must be out of
+	// its sandbox to email addresses it has not verified.
+	SESIdentityARN string
+	// ReplyTo, when set, is where replies go.
+	ReplyTo string
+}
+
+var (
+	sesIdentityARN = regexp.MustCompile(`^arn:aws[a-z-]*:ses:[a-z0-9-]+:[0-9]{12}:identity/(.+)$`)
+	emailAddress   = regexp.MustCompile(`^[^\s@<>]+@([^\s@<>]+\.[^\s@<>]+)$`)
+)
+
+// Validate checks that the sender can be used: a verified identity's ARN, and a From
+// address that belongs to that identity (the address itself, or an address of its domain).
+func (e EmailSender) Validate() error {
+	m := sesIdentityARN.FindStringSubmatch(e.SESIdentityARN)
+	if m == nil {
+		return fmt.Errorf("email sender: %q is not an SES identity ARN: write arn:aws:ses:<region>:<account>:identity/<domain or address>, as the SES console shows it", e.SESIdentityARN)
+	}
+	identity := strings.ToLower(m[1])
+	from := e.From
+	if open, end := strings.LastIndex(from, "<"), strings.LastIndex(from, ">"); open >= 0 && end == len(from)-1 {
+		from = from[open+1 : end]
+	}
+	address := emailAddress.FindStringSubmatch(strings.TrimSpace(from))
+	if address == nil {
+		return fmt.Errorf("email sender: From %q is not an email address: write no-reply@example.com or \"Example <no-reply@example.com>\"", e.From)
+	}
+	if lower := strings.ToLower(address[0]); lower != identity && strings.ToLower(address[1]) != identity {
+		return fmt.Errorf("email sender: From %q is not an address of the SES identity %q: send from that address or from an address of that domain", e.From, m[1])
+	}
+	if e.ReplyTo != "" && !emailAddress.MatchString(e.ReplyTo) {
+		return fmt.Errorf("email sender: ReplyTo %q is not an email address", e.ReplyTo)
+	}
+	return nil
+}
+
+// validate checks the settings a synth cannot do without.
+func (s Stage) validate() error {
+	switch s.UserMFA {
+	case "", MFAOff, MFAOptional, MFARequired:
+	default:
+		return fmt.Errorf("stage %s: user MFA %q: use OFF, OPTIONAL or ON", s.Name, s.UserMFA)
+	}
+	if s.EmailSender != nil {
+		if err := s.EmailSender.Validate(); err != nil {
+			return fmt.Errorf("stage %s: %w", s.Name, err)
+		}
+	}
+	return nil
 }
 
 var stageNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
@@ -48,6 +128,7 @@ var builtInStages = map[string]Stage{
 		Name: "prod", Protected: true, LogRetentionDays: 365,
 		FunctionMemoryMB: 1024, FunctionTimeout: 10 * time.Second,
 		ThrottleBurst: 1000, ThrottleRate: 5000,
+		UserMFA: MFAOptional,
 	},
 }
 

@@ -8,6 +8,31 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpoolclient"
 )
 
+// UserPoolTier is a Cognito feature plan; a pool changes plan in place.
+type UserPoolTier string
+
+// Cognito's feature plans.
+const (
+	// TierLite has sign-in with a password (SRP), administrator-created users and
+	// TOTP MFA: all the pool here uses, at the lowest price per monthly active user.
+	TierLite UserPoolTier = "LITE"
+	// TierEssentials, the plan AWS gives a pool that names none, adds the managed
+	// login pages, passwordless and email MFA, password reuse prevention and access
+	// token customization.
+	TierEssentials UserPoolTier = "ESSENTIALS"
+	// TierPlus adds threat protection: compromised-credential checks and adaptive,
+	// risk-based authentication.
+	TierPlus UserPoolTier = "PLUS"
+)
+
+// UserPoolProps configures a user pool.
+type UserPoolProps struct {
+	// Tier is the pool's feature plan; default TierLite. It is named on purpose
+	// rather than left to AWS, whose default (ESSENTIALS) costs more per user for
+	// features this pool does not use.
+	Tier UserPoolTier
+}
+
 // UserPool is a Cognito user pool with one app client: a ready JWT issuer for a
 // stage that has no identity provider of its own.
 type UserPool struct {
@@ -16,18 +41,44 @@ type UserPool struct {
 	client cognitouserpoolclient.CognitoUserPoolClient
 }
 
-// NewUserPool declares a user pool where people sign in with their email address
-// (accounts are created by an administrator, never by self sign-up), and a public
-// app client (no secret) for the API's callers.
-func NewUserPool(stack *Stack, id string) *UserPool {
+// PasswordMinimumLength and the character classes below are the pool's password
+// policy: at least 12 characters with a lowercase letter, an uppercase letter and a
+// digit. Symbols are allowed, not required: length adds more strength than forced
+// symbols do, and people meet a long rule more willingly.
+const PasswordMinimumLength = 12
+
+// NewUserPool declares a user pool where people sign in with their email address,
+// whatever its letter case (accounts are created by an administrator, never by self
+// sign-up), and a public app client (no secret) for the API's callers.
+//
+// The stage chooses the second factor (Stage.UserMFA: TOTP apps) and the sender of the
+// pool's emails (Stage.EmailSender: SES, else Cognito's own small quota). A protected
+// stage's pool has deletion protection and prevent_destroy, and its app client
+// prevent_destroy: a new client would sign every user out, and the web app and API
+// name the client's id.
+//
+// Two choices cannot be changed once the pool exists: usernames are emails, and they
+// are not case sensitive (Alice@Example.com and alice@example.com are one user).
+func NewUserPool(stack *Stack, id string, props UserPoolProps) (*UserPool, error) {
+	tier := props.Tier
+	if tier == "" {
+		tier = TierLite
+	}
+	switch tier {
+	case TierLite, TierEssentials, TierPlus:
+	default:
+		return nil, fmt.Errorf("user pool %s: tier %q: use LITE, ESSENTIALS or PLUS", id, tier)
+	}
 	scope := stack.scope(id)
 	deletion := "INACTIVE"
 	if stack.stage.Protected {
 		deletion = "ACTIVE"
 	}
-	pool := cognitouserpool.NewCognitoUserPool(scope, jsii.String("pool"), &cognitouserpool.CognitoUserPoolConfig{
+	config := &cognitouserpool.CognitoUserPoolConfig{
 		Name:                   jsii.String(stack.ResourceName(kebab(id))),
+		UserPoolTier:           jsii.String(string(tier)),
 		UsernameAttributes:     jsii.Strings("email"),
+		UsernameConfiguration:  &cognitouserpool.CognitoUserPoolUsernameConfiguration{CaseSensitive: jsii.Bool(false)},
 		AutoVerifiedAttributes: jsii.Strings("email"),
 		DeletionProtection:     jsii.String(deletion),
 		// Nobody signs themselves up: an administrator creates each user.
@@ -35,14 +86,31 @@ func NewUserPool(stack *Stack, id string) *UserPool {
 			AllowAdminCreateUserOnly: jsii.Bool(true),
 		},
 		PasswordPolicy: &cognitouserpool.CognitoUserPoolPasswordPolicy{
-			MinimumLength:    jsii.Number(12),
+			MinimumLength:    jsii.Number(PasswordMinimumLength),
 			RequireLowercase: jsii.Bool(true),
 			RequireUppercase: jsii.Bool(true),
 			RequireNumbers:   jsii.Bool(true),
 			RequireSymbols:   jsii.Bool(false),
 		},
-		Lifecycle: stack.lifecycle(),
-	})
+		MfaConfiguration: jsii.String(string(MFAOff)),
+		Lifecycle:        stack.lifecycle(),
+	}
+	if mfa := stack.stage.UserMFA; mfa != "" && mfa != MFAOff {
+		config.MfaConfiguration = jsii.String(string(mfa))
+		config.SoftwareTokenMfaConfiguration = &cognitouserpool.CognitoUserPoolSoftwareTokenMfaConfiguration{Enabled: jsii.Bool(true)}
+	}
+	if sender := stack.stage.EmailSender; sender != nil {
+		email := &cognitouserpool.CognitoUserPoolEmailConfiguration{
+			EmailSendingAccount: jsii.String("DEVELOPER"),
+			FromEmailAddress:    jsii.String(sender.From),
+			SourceArn:           jsii.String(sender.SESIdentityARN),
+		}
+		if sender.ReplyTo != "" {
+			email.ReplyToEmailAddress = jsii.String(sender.ReplyTo)
+		}
+		config.EmailConfiguration = email
+	}
+	pool := cognitouserpool.NewCognitoUserPool(scope, jsii.String("pool"), config)
 	client := cognitouserpoolclient.NewCognitoUserPoolClient(scope, jsii.String("client"), &cognitouserpoolclient.CognitoUserPoolClientConfig{
 		Name:                       jsii.String(stack.ResourceName(kebab(id) + "-client")),
 		UserPoolId:                 pool.Id(),
@@ -50,8 +118,9 @@ func NewUserPool(stack *Stack, id string) *UserPool {
 		ExplicitAuthFlows:          jsii.Strings("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"),
 		PreventUserExistenceErrors: jsii.String("ENABLED"),
 		EnableTokenRevocation:      jsii.Bool(true),
+		Lifecycle:                  stack.lifecycle(),
 	})
-	return &UserPool{stack: stack, pool: pool, client: client}
+	return &UserPool{stack: stack, pool: pool, client: client}, nil
 }
 
 // Auth is a JWT authorizer configuration accepting this pool's tokens for its client.

@@ -1,0 +1,71 @@
+package constructs
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestUserPoolUsernamesAreEmailsWhateverTheirCaseOnTheLiteTier(t *testing.T) {
+	for _, stage := range []string{"dev", "prod"} {
+		pool := stackFor(t, stage).only(t, "aws_cognito_user_pool", "name", "shop-"+stage+"-customers")
+		if c, _ := pool["username_configuration"].(map[string]any); c["case_sensitive"] != false {
+			t.Errorf("%s: username_configuration = %v, want case_sensitive false: it cannot change once the pool exists", stage, pool["username_configuration"])
+		}
+		if pool["user_pool_tier"] != "LITE" {
+			t.Errorf("%s: tier %v, want LITE, named rather than AWS's default", stage, pool["user_pool_tier"])
+		}
+		if attrs, _ := pool["username_attributes"].([]any); len(attrs) != 1 || attrs[0] != "email" {
+			t.Errorf("%s: username attributes %v", stage, attrs)
+		}
+		policy := pool["password_policy"].(map[string]any)
+		if policy["minimum_length"] != float64(PasswordMinimumLength) || policy["require_lowercase"] != true || policy["require_uppercase"] != true || policy["require_numbers"] != true || policy["require_symbols"] != false {
+			t.Errorf("%s: password policy %v", stage, policy)
+		}
+	}
+}
+
+func TestProdOffersTOTPSignInAndDevDoesNot(t *testing.T) {
+	prod := stackFor(t, "prod").only(t, "aws_cognito_user_pool", "name", "shop-prod-customers")
+	if prod["mfa_configuration"] != "OPTIONAL" || prod["software_token_mfa_configuration"].(map[string]any)["enabled"] != true {
+		t.Errorf("prod MFA = %v, %v: want OPTIONAL with TOTP", prod["mfa_configuration"], prod["software_token_mfa_configuration"])
+	}
+	dev := stackFor(t, "dev").only(t, "aws_cognito_user_pool", "name", "shop-dev-customers")
+	if dev["mfa_configuration"] != "OFF" || dev["software_token_mfa_configuration"] != nil {
+		t.Errorf("dev MFA = %v, %v: want OFF", dev["mfa_configuration"], dev["software_token_mfa_configuration"])
+	}
+}
+
+func TestAStageWithAnEmailSenderSendsThroughSESAndOthersThroughCognito(t *testing.T) {
+	prod := stackFor(t, "prod").only(t, "aws_cognito_user_pool", "name", "shop-prod-customers")
+	email, _ := prod["email_configuration"].(map[string]any)
+	if email["email_sending_account"] != "DEVELOPER" || email["from_email_address"] != testEmailSender.From ||
+		email["source_arn"] != testEmailSender.SESIdentityARN || email["reply_to_email_address"] != testEmailSender.ReplyTo {
+		t.Errorf("prod email = %v, want SES from %+v", email, testEmailSender)
+	}
+	if dev := stackFor(t, "dev").only(t, "aws_cognito_user_pool", "name", "shop-dev-customers"); dev["email_configuration"] != nil {
+		t.Errorf("dev email = %v, want Cognito's own sender", dev["email_configuration"])
+	}
+}
+
+func TestAProtectedStagesPoolAndAppClientCannotBeDestroyed(t *testing.T) {
+	for stage, protected := range map[string]bool{"dev": false, "prod": true} {
+		s := stackFor(t, stage)
+		pool := s.only(t, "aws_cognito_user_pool", "name", "shop-"+stage+"-customers")
+		client := s.only(t, "aws_cognito_user_pool_client", "name", "shop-"+stage+"-customers-client")
+		for what, r := range map[string]map[string]any{"pool": pool, "client": client} {
+			lifecycle, _ := r["lifecycle"].(map[string]any)
+			if (lifecycle["prevent_destroy"] == true) != protected {
+				t.Errorf("%s %s: lifecycle %v, want prevent_destroy %v", stage, what, lifecycle, protected)
+			}
+		}
+		if (pool["deletion_protection"] == "ACTIVE") != protected {
+			t.Errorf("%s pool: deletion_protection %v", stage, pool["deletion_protection"])
+		}
+	}
+}
+
+func TestUserPoolRefusesATierCognitoDoesNotHave(t *testing.T) {
+	if _, err := NewUserPool(scratchStack(t), "Users", UserPoolProps{Tier: "FREE"}); err == nil || !strings.Contains(err.Error(), "LITE, ESSENTIALS or PLUS") {
+		t.Errorf("NewUserPool = %v", err)
+	}
+}

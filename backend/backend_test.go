@@ -441,3 +441,40 @@ func TestTheStateBackendKeepsItsOwnStateLocallyAndOutputsTheSettingsThatUseIt(t 
 		t.Errorf("ConfigFromEnv = %+v", cfg)
 	}
 }
+
+func TestThePersonaQueueTriesATaskFiveTimesAndTheWorkerIsToldSo(t *testing.T) {
+	if synthErr != nil {
+		t.Fatal(synthErr)
+	}
+	for name, s := range stacks {
+		var queue *topology.Queue
+		for i, q := range s.topo.Queues {
+			if q.LinkName == persona.QueueLink {
+				queue = &s.topo.Queues[i]
+			}
+		}
+		if queue == nil || queue.MaxReceiveCount != 5 {
+			t.Errorf("%s: persona queue %+v, want 5 receives before the dead-letter queue", name, queue)
+			continue
+		}
+		// The worker learns the limit from its link, which carries the redrive policy's.
+		workers := 0
+		for _, fn := range s.doc["resource"].(map[string]any)["aws_lambda_function"].(map[string]any) {
+			fn := fn.(map[string]any)
+			if fn["function_name"] != name+"-worker" {
+				continue
+			}
+			workers++
+			vars := fn["environment"].(map[string]any)["variables"].(map[string]any)
+			var link struct {
+				MaxReceiveCount int `json:"maxReceiveCount"`
+			}
+			if err := json.Unmarshal([]byte(vars["RESOURCE_"+persona.QueueLink].(string)), &link); err != nil || link.MaxReceiveCount != 5 {
+				t.Errorf("%s: the worker's queue link %v (%v), want maxReceiveCount 5", name, vars["RESOURCE_"+persona.QueueLink], err)
+			}
+		}
+		if workers != 1 {
+			t.Errorf("%s: %d functions named %s-worker", name, workers, name)
+		}
+	}
+}

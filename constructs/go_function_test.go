@@ -196,7 +196,7 @@ func TestLinkedResourcesReachTheFunctionEnvironment(t *testing.T) {
 		t.Errorf("table link = %v", table)
 	}
 	queue := decodeJSON(t, env["RESOURCE_Shipping"])
-	if queue["kind"] != "queue" || queue["maxReceiveCount"] != float64(3) || !strings.Contains(queue["url"].(string), ".url}") {
+	if queue["kind"] != "queue" || queue["maxReceiveCount"] != float64(5) || !strings.Contains(queue["url"].(string), ".url}") {
 		t.Errorf("queue link = %v", queue)
 	}
 	secret := decodeJSON(t, env["RESOURCE_PaymentKey"])

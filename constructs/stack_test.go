@@ -377,7 +377,7 @@ func TestSynthWritesTheStackTopologyBesideTheTerraform(t *testing.T) {
 		t.Errorf("subscriptions = %+v", topo.Subscriptions)
 	}
 	q, ok := topo.Queue("shop-dev-shipping.fifo")
-	if !ok || q.MaxReceiveCount != 3 || q.DeadLetterQueue != "shop-dev-shipping-dlq.fifo" || q.VisibilityTimeoutSeconds != 120 {
+	if !ok || q.MaxReceiveCount != 5 || q.DeadLetterQueue != "shop-dev-shipping-dlq.fifo" || q.VisibilityTimeoutSeconds != 120 {
 		t.Errorf("queue = %+v", q)
 	}
 	worker, ok := topo.Function("shop-dev-shipping-worker")

@@ -96,7 +96,9 @@ type QueueSubscriptionProps struct {
 	// BatchSize is the most messages per worker invocation; default 10.
 	BatchSize int
 	// MaxReceives is how often a message is tried before it moves to the
-	// dead-letter queue; default 3.
+	// dead-letter queue; default 5, the least AWS advises for a queue Lambda consumes:
+	// a message the event source mapping received while the function was throttled
+	// counts as received, so fewer would dead-letter good tasks under load.
 	MaxReceives int
 	// Retention is how long an unconsumed message is kept; default 4 days
 	// (the dead-letter queue keeps messages for 14 days).
@@ -120,7 +122,7 @@ func (p QueueSubscriptionProps) withDefaults() (QueueSubscriptionProps, []byte, 
 		return p, nil, fmt.Errorf("batch size %d: SQS delivers 1 to 10 messages per batch", p.BatchSize)
 	}
 	if p.MaxReceives == 0 {
-		p.MaxReceives = 3
+		p.MaxReceives = 5
 	}
 	if p.MaxReceives < 1 || p.MaxReceives > 1000 {
 		return p, nil, fmt.Errorf("max receives %d is outside SQS's 1-1000", p.MaxReceives)
@@ -204,6 +206,9 @@ func (o *TaskOrchestrator) SubscribeQueue(id string, props QueueSubscriptionProp
 		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
 		MaxMessageSize:          jsii.Number(maxMessageSize),
 		SqsManagedSseEnabled:    jsii.Bool(true),
+		// Its messages are the tasks that failed every try, kept for someone to read
+		// or redrive: a protected stage's cannot be destroyed with them in it.
+		Lifecycle: stack.lifecycle(),
 	})
 	redrive, err := json.Marshal(map[string]any{"deadLetterTargetArn": *dlq.Arn(), "maxReceiveCount": maxReceives})
 	if err != nil {
@@ -315,6 +320,14 @@ func (q *Queue) Name() string { return q.topo.Name }
 
 // Worker is the function that consumes the queue.
 func (q *Queue) Worker() *GoFunction { return q.worker }
+
+// MaxReceives is how often a message is delivered before it moves to the dead-letter queue.
+func (q *Queue) MaxReceives() int { return q.topo.MaxReceiveCount }
+
+// VisibilityTimeout is how long a delivered message stays hidden before it is delivered again.
+func (q *Queue) VisibilityTimeout() time.Duration {
+	return time.Duration(q.topo.VisibilityTimeoutSeconds) * time.Second
+}
 
 // Link grants send access (sqs:SendMessage, which SendMessageBatch needs too; the link
 // gives the queue's URL, so no GetQueueUrl) or consume access: what Lambda's event

@@ -9,7 +9,7 @@ func TestTaskOrchestratorTopicIsFIFO(t *testing.T) {
 	stackFor(t, "dev").hasResource(t, "aws_sns_topic", map[string]any{"name": "shop-dev-events.fifo", "fifo_topic": true})
 }
 
-func TestSubscribedQueueIsFIFOWithADeadLetterQueueAfterThreeReceives(t *testing.T) {
+func TestSubscribedQueueIsFIFOWithADeadLetterQueueAfterFiveReceives(t *testing.T) {
 	s := stackFor(t, "dev")
 	queue := s.only(t, "aws_sqs_queue", "name", "shop-dev-shipping.fifo")
 	dlq := s.only(t, "aws_sqs_queue", "name", "shop-dev-shipping-dlq.fifo")
@@ -17,11 +17,21 @@ func TestSubscribedQueueIsFIFOWithADeadLetterQueueAfterThreeReceives(t *testing.
 		t.Errorf("fifo: queue %v, dead-letter %v", queue["fifo_queue"], dlq["fifo_queue"])
 	}
 	redrive := decodeJSON(t, queue["redrive_policy"])
-	if redrive["maxReceiveCount"] != float64(3) || !strings.Contains(redrive["deadLetterTargetArn"].(string), "Shipping_dead-letter") {
+	// Five, AWS's least for a Lambda consumer: throttled receives count too.
+	if redrive["maxReceiveCount"] != float64(5) || !strings.Contains(redrive["deadLetterTargetArn"].(string), "Shipping_dead-letter") {
 		t.Errorf("redrive = %v", redrive)
 	}
 	if dlq["message_retention_seconds"] != float64(14*24*3600) {
 		t.Errorf("dead-letter retention = %v, want 14 days", dlq["message_retention_seconds"])
+	}
+}
+
+func TestAProtectedStagesDeadLetterQueueCannotBeDestroyed(t *testing.T) {
+	for stage, protected := range map[string]bool{"dev": false, "prod": true} {
+		dlq := stackFor(t, stage).only(t, "aws_sqs_queue", "name", "shop-"+stage+"-shipping-dlq.fifo")
+		if lifecycle, _ := dlq["lifecycle"].(map[string]any); (lifecycle["prevent_destroy"] == true) != protected {
+			t.Errorf("%s dead-letter queue: lifecycle %v, want prevent_destroy %v", stage, lifecycle, protected)
+		}
 	}
 }
 

@@ -57,7 +57,7 @@ func motoSSM(t *testing.T) (endpoint string, reads *atomic.Int64) {
 }
 
 // queueMaxReceives is the receive limit in the queue's link; the constructs' default
-// is 3, so a worker that ignored the link would show.
+// is 5, so a worker that ignored the link would show.
 const queueMaxReceives = 2
 
 // env is what the deployed function gets, pointed at local servers.

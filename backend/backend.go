@@ -45,7 +45,7 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tasks.SubscribeQueue(persona.QueueLink, constructs.QueueSubscriptionProps{
+	queue, err := tasks.SubscribeQueue(persona.QueueLink, constructs.QueueSubscriptionProps{
 		Name:   "persona",
 		Filter: persona.QueueFilter(),
 		Worker: constructs.FunctionProps{
@@ -58,7 +58,8 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 				{Resource: apiKey, Access: constructs.Read},
 			},
 		},
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 
@@ -84,24 +85,26 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 	if err != nil {
 		return nil, err
 	}
-	if _, err := api.Route(persona.RouteList, constructs.FunctionProps{
+	list, err := api.Route(persona.RouteList, constructs.FunctionProps{
 		Package:     "./lambdas/list",
 		Name:        "list",
 		Description: "Lists the caller's personas",
 		// Queries the caller's personas by owner, and nothing else.
 		Links: []constructs.LinkTo{{Resource: table, Access: constructs.TableAccess{QueryIndexes: []string{persona.UserIDIndex}}}},
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	if _, err := api.Route(persona.RouteGet, constructs.FunctionProps{
+	get, err := api.Route(persona.RouteGet, constructs.FunctionProps{
 		Package:     "./lambdas/get",
 		Name:        "get",
 		Description: "Returns one of the caller's personas",
 		Links:       []constructs.LinkTo{{Resource: table, Access: constructs.TableAccess{Operations: []constructs.TableOp{constructs.GetItem}}}},
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	if _, err := api.Route(persona.RouteRequest, constructs.FunctionProps{
+	request, err := api.Route(persona.RouteRequest, constructs.FunctionProps{
 		Package:     "./lambdas/request",
 		Name:        "request",
 		Description: "Requests a new persona",
@@ -111,8 +114,14 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 			{Resource: table, Access: constructs.TableAccess{Operations: []constructs.TableOp{constructs.GetItem, constructs.PutItem, constructs.UpdateItem}}},
 			{Resource: tasks, Access: constructs.Publish},
 		},
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
+	}
+	if stage.Alarms {
+		if err := watch(stack, stage, queue, api, []*constructs.GoFunction{list, get, request, queue.Worker()}); err != nil {
+			return nil, err
+		}
 	}
 	stack.Output("ApiUrl", api.URL(), "Base URL of the HTTP API")
 	stack.Output("PersonaTableName", table.Name(), "Name of the persona table")
@@ -194,6 +203,11 @@ type Config struct {
 	// set, formats it with terraform fmt.
 	HCL       bool
 	Terraform string
+	// Alarms (ALARMS=on or off), when set, turns the stages' alarms on or off; unset,
+	// each stage's own setting holds (on for prod). A protected stage keeps its alarms.
+	Alarms *bool
+	// AlarmEmail (ALARM_EMAIL, comma-separated) are the addresses the alarms notify.
+	AlarmEmail []string
 	// UserMFA (USER_MFA: OFF, OPTIONAL or ON), when set, is the user pools' TOTP
 	// setting; a protected stage keeps at least OPTIONAL.
 	UserMFA constructs.MFA
@@ -214,6 +228,18 @@ func ConfigFromEnv(ctx context.Context) (Config, error) {
 		AuthIssuer:     os.Getenv("AUTH_ISSUER"),
 	}
 	cfg.AuthAudience = list(os.Getenv("AUTH_AUDIENCE"))
+	cfg.AlarmEmail = list(os.Getenv("ALARM_EMAIL"))
+	if v := os.Getenv("ALARMS"); v != "" {
+		var on bool
+		switch strings.ToLower(v) {
+		case "on", "true", "1":
+			on = true
+		case "off", "false", "0":
+		default:
+			return Config{}, fmt.Errorf("ALARMS=%s: write ALARMS=on or ALARMS=off, or leave it unset for each stage's own setting (on for prod)", v)
+		}
+		cfg.Alarms = &on
+	}
 	cfg.UserMFA = constructs.MFA(strings.ToUpper(os.Getenv("USER_MFA")))
 	if from, identity := os.Getenv("EMAIL_FROM"), os.Getenv("EMAIL_SES_IDENTITY_ARN"); from != "" || identity != "" {
 		cfg.EmailSender = &constructs.EmailSender{From: from, SESIdentityARN: identity, ReplyTo: os.Getenv("EMAIL_REPLY_TO")}
@@ -244,6 +270,15 @@ func (c Config) Stages() ([]constructs.Stage, error) {
 		}
 		if c.AuthIssuer != "" {
 			s.AuthIssuer, s.AuthAudience = c.AuthIssuer, c.AuthAudience
+		}
+		if c.Alarms != nil {
+			if !*c.Alarms && s.Protected {
+				return nil, fmt.Errorf("ALARMS=off: stage %s is protected and keeps its alarms; turn them off for unprotected stages only (synthesize one with STAGE=...)", s.Name)
+			}
+			s.Alarms = *c.Alarms
+		}
+		if len(c.AlarmEmail) > 0 {
+			s.AlarmEmail = c.AlarmEmail
 		}
 		if c.UserMFA != "" {
 			if c.UserMFA == constructs.MFAOff && s.Protected {

@@ -49,3 +49,37 @@ func TestSettingsThatWouldWeakenProdOrCannotWorkAreRefused(t *testing.T) {
 		t.Errorf("USER_MFA=OFF for alice = %+v, %v", stages, err)
 	}
 }
+
+func TestAlarmsAndTheirEmailComeFromTheEnvironmentAndProdKeepsThem(t *testing.T) {
+	t.Setenv("ALARMS", "on")
+	t.Setenv("ALARM_EMAIL", "oncall@example.com, team@example.com")
+	cfg, err := ConfigFromEnv(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages, err := cfg.Stages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stages {
+		if !s.Alarms || strings.Join(s.AlarmEmail, ",") != "oncall@example.com,team@example.com" {
+			t.Errorf("%s: alarms %v to %v", s.Name, s.Alarms, s.AlarmEmail)
+		}
+	}
+	t.Setenv("ALARMS", "off")
+	cfg, err = ConfigFromEnv(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Stages(); err == nil || !strings.Contains(err.Error(), "ALARMS=off: stage prod is protected") {
+		t.Errorf("ALARMS=off for every stage = %v, want prod refused", err)
+	}
+	cfg.Stage = "alice"
+	if stages, err := cfg.Stages(); err != nil || stages[0].Alarms {
+		t.Errorf("ALARMS=off for alice = %+v, %v", stages, err)
+	}
+	t.Setenv("ALARMS", "sometimes")
+	if _, err := ConfigFromEnv(context.Background()); err == nil || !strings.Contains(err.Error(), "ALARMS=on or ALARMS=off") {
+		t.Errorf("ALARMS=sometimes = %v", err)
+	}
+}

@@ -59,6 +59,7 @@ type BackendApiProps struct {
 type BackendApi struct {
 	stack       *Stack
 	id          string
+	name        string
 	scope       constructs.Construct
 	api         apigatewayv2api.Apigatewayv2Api
 	auth        *JWTAuth
@@ -139,6 +140,7 @@ func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi,
 	a := &BackendApi{
 		stack:       stack,
 		id:          id,
+		name:        name,
 		scope:       scope,
 		api:         api,
 		auth:        props.Auth,

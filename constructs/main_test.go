@@ -67,6 +67,7 @@ func synthTestApp(outdir string) error {
 		}
 		if stage.Protected {
 			stage.EmailSender = &testEmailSender
+			stage.AlarmEmail = []string{"oncall@shop.example.com", "shop-team@shop.example.com"}
 		}
 		if err := defineTestStack(app, stage); err != nil {
 			return err
@@ -101,7 +102,8 @@ var testEmailSender = EmailSender{
 
 // defineTestStack declares: secrets, an orders table, a topic with a queue and a
 // worker, an API with a read route, a write route and a public route, a user pool,
-// and a static site that calls the API and signs in with the pool.
+// a static site that calls the API and signs in with the pool, and on a stage with
+// alarms, alarms on all of them.
 func defineTestStack(app *App, stage Stage) error {
 	stack, err := app.NewStack(stage)
 	if err != nil {
@@ -125,28 +127,51 @@ func defineTestStack(app *App, stage Stage) error {
 	if err != nil {
 		return err
 	}
-	if _, err := topic.SubscribeQueue("Shipping", QueueSubscriptionProps{
+	shipping, err := topic.SubscribeQueue("Shipping", QueueSubscriptionProps{
 		Filter: map[string]any{"queue": []string{"shipping"}},
 		Worker: FunctionProps{
 			Package: "./constructs/testdata/echo",
 			Timeout: 20 * time.Second,
 			Links:   []LinkTo{{table, ReadWrite}, {paymentKey, Read}},
 		},
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	api, err := NewBackendApi(stack, "Api", BackendApiProps{Auth: &JWTAuth{Issuer: "https://issuer.example.com", Audience: []string{"shop-client"}}})
 	if err != nil {
 		return err
 	}
-	if _, err := api.Route("GET /orders", FunctionProps{Package: "./constructs/testdata/echo", Name: "list", Links: []LinkTo{{table, Read}}}); err != nil {
+	list, err := api.Route("GET /orders", FunctionProps{Package: "./constructs/testdata/echo", Name: "list", Links: []LinkTo{{table, Read}}})
+	if err != nil {
 		return err
 	}
-	if _, err := api.Route("POST /orders/{id}", FunctionProps{Package: "./constructs/testdata/echo", Name: "place", Links: []LinkTo{{table, Write}, {topic, Publish}}}); err != nil {
+	place, err := api.Route("POST /orders/{id}", FunctionProps{Package: "./constructs/testdata/echo", Name: "place", Links: []LinkTo{{table, Write}, {topic, Publish}}})
+	if err != nil {
 		return err
 	}
 	if _, err := api.Route("GET /health", FunctionProps{Package: "./constructs/testdata/echo", Name: "health"}, Public()); err != nil {
 		return err
+	}
+	if stage.Alarms {
+		alarms, err := NewAlarms(stack, "Alarms", AlarmsProps{Email: stage.AlarmEmail})
+		if err != nil {
+			return err
+		}
+		minute := Window{Period: time.Minute}
+		for _, add := range []func() error{
+			func() error { return alarms.DeadLetters(shipping, minute) },
+			func() error { return alarms.OldestMessage(shipping, 10*time.Minute, Window{Period: 5 * time.Minute}) },
+			func() error { return alarms.FunctionErrors(shipping.Worker(), 1, Window{Period: 5 * time.Minute}) },
+			func() error { return alarms.FunctionThrottles(list, 1, Window{Period: 5 * time.Minute}) },
+			func() error { return alarms.FunctionThrottles(place, 1, Window{Period: 5 * time.Minute}) },
+			func() error { return alarms.ServerErrorRate(api, 5, 20, Window{Period: 5 * time.Minute, Periods: 2}) },
+		} {
+			if err := add(); err != nil {
+				return err
+			}
+		}
+		stack.Output("AlarmTopic", alarms.TopicArn(), "Topic the alarms notify")
 	}
 	pool, err := NewUserPool(stack, "Customers", UserPoolProps{})
 	if err != nil {

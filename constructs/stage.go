@@ -36,6 +36,11 @@ type Stage struct {
 	// itself, from no-reply@verificationemail.com, within a quota of 50 emails a day
 	// per account and region: enough to try a stage, not for real users.
 	EmailSender *EmailSender
+	// Alarms turns on the stack's alarms (see NewAlarms); protected stages have them
+	// by default. AlarmEmail are the addresses the alarms notify: each address gets a
+	// confirmation email from AWS and receives nothing until it is confirmed.
+	Alarms     bool
+	AlarmEmail []string
 }
 
 // MFA is a user pool's multi-factor sign-in with time-based one-time passwords (TOTP).
@@ -107,6 +112,11 @@ func (s Stage) validate() error {
 			return fmt.Errorf("stage %s: %w", s.Name, err)
 		}
 	}
+	for _, address := range s.AlarmEmail {
+		if !emailAddress.MatchString(address) {
+			return fmt.Errorf("stage %s: alarm email %q is not an email address", s.Name, address)
+		}
+	}
 	return nil
 }
 
@@ -128,7 +138,7 @@ var builtInStages = map[string]Stage{
 		Name: "prod", Protected: true, LogRetentionDays: 365,
 		FunctionMemoryMB: 1024, FunctionTimeout: 10 * time.Second,
 		ThrottleBurst: 1000, ThrottleRate: 5000,
-		UserMFA: MFAOptional,
+		UserMFA: MFAOptional, Alarms: true,
 	},
 }
 

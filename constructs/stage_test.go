@@ -47,6 +47,7 @@ func TestAStageWithSettingsAWSWouldRefuseHasNoStack(t *testing.T) {
 			s.EmailSender = &EmailSender{From: "a@b.com", SESIdentityARN: "arn:aws:ses:eu-west-1:123456789012:identity/c.com"}
 			return s
 		}, "not an address of the SES identity"},
+		{"an alarm email that is none", func(s Stage) Stage { s.AlarmEmail = []string{"oncall"}; return s }, `alarm email "oncall" is not an email address`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := app.NewStack(tc.stage(dev)); err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "stage dev") {
@@ -56,13 +57,15 @@ func TestAStageWithSettingsAWSWouldRefuseHasNoStack(t *testing.T) {
 	}
 }
 
-func TestProdOffersTOTPWhileOtherStagesDoNot(t *testing.T) {
+func TestProdOffersTOTPAndHasAlarmsWhileOtherStagesDoNot(t *testing.T) {
 	for _, name := range []string{"dev", "staging", "alice"} {
-		if s, _ := LookupStage(name); s.UserMFA != "" {
-			t.Errorf("%s: MFA %q, want none", name, s.UserMFA)
+		s, _ := LookupStage(name)
+		if s.UserMFA != "" || s.Alarms {
+			t.Errorf("%s: MFA %q, alarms %v: want neither", name, s.UserMFA, s.Alarms)
 		}
 	}
-	if prod, _ := LookupStage("prod"); prod.UserMFA != MFAOptional {
-		t.Errorf("prod: MFA %q, want OPTIONAL", prod.UserMFA)
+	prod, _ := LookupStage("prod")
+	if prod.UserMFA != MFAOptional || !prod.Alarms {
+		t.Errorf("prod: MFA %q, alarms %v: want OPTIONAL and alarms", prod.UserMFA, prod.Alarms)
 	}
 }

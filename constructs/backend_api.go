@@ -122,7 +122,8 @@ func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi,
 	// any other group it adds the group to the account's CloudWatch Logs resource
 	// policy in the region, which is capped at 5,120 characters and keeps the entries
 	// of removed stages: personal stages would fill it until no API could log. One
-	// wildcard entry covers every /aws/vendedlogs/ group.
+	// wildcard entry covers every /aws/vendedlogs/ group. The deployer needs the log
+	// delivery actions DeployPermissions lists for aws_apigatewayv2_stage.
 	logs := stack.newLogGroup(scope, "access-logs", "/aws/vendedlogs/apigateway/"+name)
 	apigatewayv2stage.NewApigatewayv2Stage(scope, jsii.String("stage"), &apigatewayv2stage.Apigatewayv2StageConfig{
 		ApiId:      api.Id(),

@@ -1,6 +1,7 @@
 package constructs
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -32,6 +33,16 @@ func TestAccessLogsGoToAVendedLogGroupThatAProtectedStageKeeps(t *testing.T) {
 		}
 		if kept := group["skip_destroy"] == true; kept != (stage == "prod") {
 			t.Errorf("%s: skip_destroy = %v", stage, group["skip_destroy"])
+		}
+	}
+	// Turning access logs on is a log delivery, which the deployer must be allowed.
+	permissions, err := DeployPermissions("aws_apigatewayv2_stage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"logs:CreateLogDelivery", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries"} {
+		if !slices.Contains(permissions[0].Actions, action) || permissions[0].Why[action] == "" {
+			t.Errorf("the deploy permissions of an API stage lack %s, or the reason for it", action)
 		}
 	}
 }

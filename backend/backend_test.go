@@ -33,6 +33,9 @@ var (
 // stackDirs are the synthesized stack folders, by stack name.
 var stackDirs = map[string]string{}
 
+// longest is the persona stack with the longest names it can have (names_test.go).
+var longest stackFiles
+
 type stackFiles struct {
 	doc  map[string]any
 	topo *topology.Stack
@@ -83,7 +86,7 @@ func synthAll(outdir string) error {
 			stackDirs[s.Name] = s.Dir
 		}
 	}
-	return nil
+	return synthLongest(filepath.Join(outdir, "longest"))
 }
 
 func TestThePersonaAppSynthesizesOneStackPerStage(t *testing.T) {

@@ -315,10 +315,10 @@ func (t *tool) deploy(ctx context.Context, args []string) error {
 	if info.Protected {
 		r.subject = run.subject()
 		if changed, err = t.applyReviewed(ctx, run.tf, r); err != nil {
-			return err
+			return t.withImportHint(ctx, run, err)
 		}
 	} else if err := run.tf.Apply(ctx); err != nil {
-		return t.failed(ctx, "deploy", run.subject(), run.tf, err)
+		return t.withImportHint(ctx, run, t.failed(ctx, "deploy", run.subject(), run.tf, err))
 	}
 	outputs, err := run.tf.Outputs(ctx)
 	if err != nil {

@@ -46,6 +46,8 @@ type ExitError struct {
 	Command string   // e.g. "apply"
 	Code    int      // exit code, -1 if terraform did not exit on its own
 	Tail    []string // the last lines terraform wrote to stderr
+	// Errors are the error diagnostics of all terraform wrote to stderr.
+	Errors []Diagnostic
 }
 
 func (e *ExitError) Error() string {
@@ -154,9 +156,10 @@ func (r *Runner) run(ctx context.Context, stdout, stderr io.Writer, args ...stri
 // run runs terraform in dir.
 func run(ctx context.Context, bin, dir string, stdout, stderr io.Writer, args ...string) error {
 	tail := &tailWriter{max: tailLines}
+	diags := &diagnosticWriter{}
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-chdir=" + dir}, args...)...)
 	cmd.Stdout = stdout
-	cmd.Stderr = io.MultiWriter(stderr, tail)
+	cmd.Stderr = io.MultiWriter(stderr, tail, diags)
 	cmd.Env = append(os.Environ(), "TF_IN_AUTOMATION=1", "TF_INPUT=0")
 	if _, set := os.LookupEnv("CHECKPOINT_DISABLE"); !set {
 		// Otherwise every run asks HashiCorp's checkpoint service for a newer version.
@@ -169,7 +172,7 @@ func run(ctx context.Context, bin, dir string, stdout, stderr io.Writer, args ..
 	err := cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		return &ExitError{Command: strings.Join(commandWords(args), " "), Code: exit.ExitCode(), Tail: tail.lines()}
+		return &ExitError{Command: strings.Join(commandWords(args), " "), Code: exit.ExitCode(), Tail: tail.lines(), Errors: diags.errors()}
 	}
 	if err != nil {
 		return fmt.Errorf("running terraform %s: %w", args[0], err)

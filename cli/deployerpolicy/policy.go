@@ -1,0 +1,438 @@
+// Package deployerpolicy derives the least-privilege IAM policy of a stage's deployer,
+// the identity that runs deploy and remove, from the stage's synthesized stack: the
+// actions each of its resource types needs (constructs.DeployPermissions), scoped to
+// the stage's resources, plus its Terraform state and the secrets check deploy makes.
+package deployerpolicy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/personabackend/app/constructs"
+)
+
+// Policy is an IAM policy document, as aws iam put-role-policy and Terraform take it.
+type Policy struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one statement of a Policy.
+type Statement struct {
+	Sid       string                         `json:"Sid"`
+	Effect    string                         `json:"Effect"`
+	Action    []string                       `json:"Action"`
+	Resource  []string                       `json:"Resource"`
+	Condition map[string]map[string][]string `json:"Condition,omitempty"`
+	// Unscoped says why the statement's resource is "*": its actions take no resource
+	// (AWS's Service Authorization Reference names no resource type for them).
+	Unscoped string `json:"-"`
+}
+
+// Actions returns the policy's distinct actions, sorted.
+func (p *Policy) Actions() []string {
+	set := map[string]bool{}
+	for _, s := range p.Statement {
+		for _, a := range s.Action {
+			set[a] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// Size is the policy's length as IAM counts it against its quotas: without whitespace.
+func (p *Policy) Size() int {
+	data, err := json.Marshal(p)
+	if err != nil {
+		panic(fmt.Sprintf("encoding a policy of strings cannot fail: %v", err))
+	}
+	return len(data)
+}
+
+// Quotas on a policy's size, in characters without whitespace.
+const (
+	InlineRolePolicyQuota = 10240 // all of a role's inline policies together
+	ManagedPolicyQuota    = 6144
+)
+
+// Stack is the synthesized stage a policy is derived for.
+type Stack struct {
+	Dir   string // the stack's folder, holding cdk.tf.json
+	App   string // the app's name: every resource's name starts with "<app>-<stage>-"
+	Stage string
+	// SecretParameters are the SSM parameters deploy's secrets check reads (values
+	// never decrypted), own and fallback.
+	SecretParameters []string
+	// Account is the AWS account's ID; empty for none known, and ARNs then hold "*".
+	Account string
+}
+
+// Build derives the deployer's policy for stack. It fails naming any resource type or
+// action it cannot scope, rather than granting it on every resource.
+func Build(stack Stack) (*Policy, error) {
+	doc, err := readStack(stack.Dir)
+	if err != nil {
+		return nil, err
+	}
+	fill := filler(stack, doc.region)
+	perms, err := constructs.DeployPermissions(doc.types()...)
+	if err != nil {
+		return nil, err
+	}
+	actions := map[string]map[string]bool{} // by kind
+	var unscopable []string
+	for _, p := range perms {
+		for _, action := range p.Actions {
+			kind, ok := actionKinds[action]
+			if !ok {
+				kind, ok = typeKinds[p.Type]
+			}
+			if !ok {
+				unscopable = append(unscopable, action+" ("+p.Type+")")
+				continue
+			}
+			if actions[kind] == nil {
+				actions[kind] = map[string]bool{}
+			}
+			actions[kind][action] = true
+		}
+	}
+	if len(unscopable) > 0 {
+		return nil, fmt.Errorf("no resource scope is known for %s: add each to the kinds of package deployerpolicy", strings.Join(unscopable, ", "))
+	}
+	policy := &Policy{Version: "2012-10-17"}
+	for _, k := range kinds {
+		if len(actions[k.sid]) == 0 {
+			continue
+		}
+		s := Statement{Sid: k.sid, Effect: "Allow", Action: slices.Sorted(maps.Keys(actions[k.sid])), Unscoped: k.unscoped}
+		switch {
+		case k.unscoped != "":
+			s.Resource = []string{"*"}
+		case k.sid == passRoles:
+			s.Resource = doc.functionRoles(fill)
+		default:
+			s.Resource = fillAll(fill, k.resources)
+		}
+		if len(k.condition) > 0 {
+			s.Condition = map[string]map[string][]string{k.condition[0]: {k.condition[1]: {fill(k.condition[2])}}}
+		}
+		policy.Statement = append(policy.Statement, s)
+	}
+	policy.Statement = append(policy.Statement, secretStatements(stack, fill)...)
+	state, err := stateStatements(doc.backend, stack.Account)
+	if err != nil {
+		return nil, err
+	}
+	policy.Statement = append(policy.Statement, state...)
+	for _, a := range policy.Actions() {
+		if strings.Contains(a, "*") {
+			return nil, fmt.Errorf("the deployer policy would grant %q: a wildcard action is never granted", a)
+		}
+	}
+	return policy, nil
+}
+
+// kind is a group of resources the deployer acts on; each is one statement.
+type kind struct {
+	sid string
+	// resources are ARN templates holding {partition}, {region}, {account} and {prefix}
+	// ("<app>-<stage>").
+	resources []string
+	// unscoped, when set, says why the kind's actions take Resource "*".
+	unscoped string
+	// condition, when set, is an operator, a key and a value template.
+	condition []string
+}
+
+const passRoles = "PassFunctionRoles"
+
+// kinds are the statements of a policy, in the order it lists them.
+var kinds = []kind{
+	{sid: "DynamoDBTables", resources: []string{"arn:{partition}:dynamodb:{region}:{account}:table/{prefix}-*"}},
+	{sid: "SNSTopics", resources: []string{"arn:{partition}:sns:{region}:{account}:{prefix}-*"}},
+	{sid: "SNSSubscriptions", unscoped: "SNS authorizes GetSubscriptionAttributes, SetSubscriptionAttributes and Unsubscribe on no resource type"},
+	{sid: "SQSQueues", resources: []string{"arn:{partition}:sqs:{region}:{account}:{prefix}-*"}},
+	{sid: "IAMRoles", resources: []string{"arn:{partition}:iam::{account}:role/{prefix}-*"}},
+	// The functions' execution roles only, handed to Lambda only.
+	{sid: passRoles, condition: []string{"StringEquals", "iam:PassedToService", "lambda.amazonaws.com"}},
+	// Cognito's email role, made the first time a pool sends email through SES.
+	{sid: "CognitoEmailRole", resources: []string{"arn:{partition}:iam::{account}:role/aws-service-role/email.cognito-idp.amazonaws.com/AWSServiceRoleForAmazonCognitoIdpEmailService"},
+		condition: []string{"StringEquals", "iam:AWSServiceName", "email.cognito-idp.amazonaws.com"}},
+	{sid: "LambdaFunctions", resources: []string{"arn:{partition}:lambda:{region}:{account}:function:{prefix}-*"}},
+	// A mapping's ARN ends in a UUID Lambda chooses.
+	{sid: "LambdaEventSourceMappings", resources: []string{"arn:{partition}:lambda:{region}:{account}:event-source-mapping:*"}},
+	{sid: "CreateEventSourceMappings", unscoped: "CreateEventSourceMapping takes no resource; its condition keeps it to the stage's functions",
+		condition: []string{"ArnLike", "lambda:FunctionArn", "arn:{partition}:lambda:{region}:{account}:function:{prefix}-*"}},
+	// Function log groups (/aws/lambda/…) and API access log groups (/aws/apigateway/…,
+	// /aws/vendedlogs/…), by the stage's name; the ":*" of a log stream matches too.
+	{sid: "LogGroups", resources: []string{"arn:{partition}:logs:{region}:{account}:log-group:/aws/*/{prefix}-*"}},
+	// DescribeLogGroups lists the region's log groups, as API Gateway's logging
+	// permissions grant it.
+	{sid: "ListLogGroups", resources: []string{"arn:{partition}:logs:{region}:{account}:log-group:*"}},
+	{sid: "LogDelivery", unscoped: "the log delivery actions of API Gateway's access logging, and the account's CloudWatch Logs resource policy, have no resource type"},
+	// API ids are chosen by API Gateway, which authorizes the HTTP method on the path.
+	{sid: "APIGateway", resources: []string{"arn:{partition}:apigateway:{region}::/apis", "arn:{partition}:apigateway:{region}::/apis/*", "arn:{partition}:apigateway:{region}::/tags/*"}},
+	// Pool ids are chosen by Cognito.
+	{sid: "CognitoUserPools", resources: []string{"arn:{partition}:cognito-idp:{region}:{account}:userpool/*"}},
+	{sid: "CreateUserPool", unscoped: "CreateUserPool takes no resource"},
+	{sid: "S3Buckets", resources: []string{"arn:{partition}:s3:::{prefix}-*"}},
+	{sid: "S3Objects", resources: []string{"arn:{partition}:s3:::{prefix}-*/*"}},
+	// CloudFront chooses the ids of distributions, key value stores, origin access
+	// controls and policies; functions are named.
+	{sid: "CloudFrontDistributions", resources: []string{"arn:{partition}:cloudfront::{account}:distribution/*"}},
+	{sid: "CloudFrontFunctions", resources: []string{"arn:{partition}:cloudfront::{account}:function/{prefix}-*"}},
+	{sid: "CloudFrontKeyValueStores", resources: []string{"arn:{partition}:cloudfront::{account}:key-value-store/*"}},
+	{sid: "CloudFrontOriginAccessControls", resources: []string{"arn:{partition}:cloudfront::{account}:origin-access-control/*"}},
+	{sid: "CloudFrontResponseHeadersPolicies", resources: []string{"arn:{partition}:cloudfront::{account}:response-headers-policy/*"}},
+	{sid: "CloudWatchAlarms", resources: []string{"arn:{partition}:cloudwatch:{region}:{account}:alarm:{prefix}-*"}},
+	// Key ids are chosen by KMS; an alias names its key too.
+	{sid: "KMSKeys", resources: []string{"arn:{partition}:kms:{region}:{account}:key/*"}},
+	{sid: "KMSAliases", resources: []string{"arn:{partition}:kms:{region}:{account}:alias/{prefix}-*", "arn:{partition}:kms:{region}:{account}:key/*"}},
+	{sid: "KMSWithoutResource", unscoped: "CreateKey and ListAliases take no resource"},
+}
+
+// typeKinds is where a resource type's actions apply, unless actionKinds says otherwise.
+var typeKinds = map[string]string{
+	"aws_dynamodb_table":                                 "DynamoDBTables",
+	"aws_sns_topic":                                      "SNSTopics",
+	"aws_sns_topic_subscription":                         "SNSTopics", // Subscribe and ListSubscriptionsByTopic act on the topic
+	"aws_sqs_queue":                                      "SQSQueues",
+	"aws_sqs_queue_policy":                               "SQSQueues",
+	"aws_iam_role":                                       "IAMRoles",
+	"aws_iam_role_policy":                                "IAMRoles",
+	"aws_lambda_function":                                "LambdaFunctions",
+	"aws_lambda_permission":                              "LambdaFunctions",
+	"aws_lambda_event_source_mapping":                    "LambdaEventSourceMappings",
+	"aws_cloudwatch_log_group":                           "LogGroups",
+	"aws_apigatewayv2_api":                               "APIGateway",
+	"aws_apigatewayv2_authorizer":                        "APIGateway",
+	"aws_apigatewayv2_integration":                       "APIGateway",
+	"aws_apigatewayv2_route":                             "APIGateway",
+	"aws_apigatewayv2_stage":                             "APIGateway",
+	"aws_cognito_user_pool":                              "CognitoUserPools",
+	"aws_cognito_user_pool_client":                       "CognitoUserPools",
+	"aws_s3_bucket":                                      "S3Buckets",
+	"aws_s3_bucket_ownership_controls":                   "S3Buckets",
+	"aws_s3_bucket_policy":                               "S3Buckets",
+	"aws_s3_bucket_public_access_block":                  "S3Buckets",
+	"aws_s3_bucket_server_side_encryption_configuration": "S3Buckets",
+	"aws_s3_object":                                      "S3Objects",
+	"aws_cloudfront_distribution":                        "CloudFrontDistributions",
+	"aws_cloudfront_function":                            "CloudFrontFunctions",
+	"aws_cloudfront_key_value_store":                     "CloudFrontKeyValueStores",
+	"aws_cloudfrontkeyvaluestore_key":                    "CloudFrontKeyValueStores",
+	"aws_cloudfront_origin_access_control":               "CloudFrontOriginAccessControls",
+	"aws_cloudfront_response_headers_policy":             "CloudFrontResponseHeadersPolicies",
+	"aws_cloudwatch_metric_alarm":                        "CloudWatchAlarms",
+	"aws_kms_key":                                        "KMSKeys",
+	"aws_kms_alias":                                      "KMSAliases",
+}
+
+// actionKinds are the actions that apply elsewhere than their type's resources.
+var actionKinds = map[string]string{
+	"iam:PassRole":                    passRoles,
+	"iam:CreateServiceLinkedRole":     "CognitoEmailRole",
+	"lambda:CreateEventSourceMapping": "CreateEventSourceMappings",
+	"sns:GetSubscriptionAttributes":   "SNSSubscriptions",
+	"sns:SetSubscriptionAttributes":   "SNSSubscriptions",
+	"sns:Unsubscribe":                 "SNSSubscriptions",
+	"logs:CreateLogGroup":             "LogGroups", // also among an API stage's logging permissions
+	"logs:DescribeLogGroups":          "ListLogGroups",
+	"logs:CreateLogDelivery":          "LogDelivery",
+	"logs:GetLogDelivery":             "LogDelivery",
+	"logs:UpdateLogDelivery":          "LogDelivery",
+	"logs:DeleteLogDelivery":          "LogDelivery",
+	"logs:ListLogDeliveries":          "LogDelivery",
+	"logs:PutResourcePolicy":          "LogDelivery",
+	"logs:DescribeResourcePolicies":   "LogDelivery",
+	"cognito-idp:CreateUserPool":      "CreateUserPool",
+	// A bucket is emptied before it is deleted: its objects' actions act on objects.
+	"s3:GetObject":           "S3Objects",
+	"s3:PutObject":           "S3Objects",
+	"s3:DeleteObject":        "S3Objects",
+	"s3:DeleteObjectVersion": "S3Objects",
+	"s3:GetObjectTagging":    "S3Objects",
+	"s3:PutObjectTagging":    "S3Objects",
+	"kms:CreateKey":          "KMSWithoutResource",
+	"kms:ListAliases":        "KMSWithoutResource",
+}
+
+// secretStatements let deploy's check see which secrets are set: GetParameters on the
+// stage's parameters, never kms:Decrypt.
+func secretStatements(stack Stack, fill func(string) string) []Statement {
+	if len(stack.SecretParameters) == 0 {
+		return nil
+	}
+	var arns []string
+	for _, p := range stack.SecretParameters {
+		arns = append(arns, fill("arn:{partition}:ssm:{region}:{account}:parameter/"+strings.TrimPrefix(p, "/")))
+	}
+	return []Statement{{Sid: "SecretsCheck", Effect: "Allow", Action: []string{"ssm:GetParameters"}, Resource: arns}}
+}
+
+// stateStatements let terraform use an S3 backend: the stage's state object, listing the
+// bucket where terraform looks for it and for workspaces, and the stage's rows of the
+// lock table (the lock, "<bucket>/<key>", and the state's checksum, "<bucket>/<key>-md5").
+// A local state file needs none.
+func stateStatements(b backend, account string) ([]Statement, error) {
+	switch b.Type {
+	case "", "local":
+		return nil, nil
+	case "s3":
+	default:
+		return nil, fmt.Errorf("the stack keeps its state in a %s backend, which the deployer policy does not know", b.Type)
+	}
+	if b.Bucket == "" || b.Key == "" {
+		return nil, errors.New("the stack's S3 backend names no bucket or key")
+	}
+	partition := Partition(b.Region)
+	statements := []Statement{
+		{Sid: "StateObject", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
+			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", partition, b.Bucket, b.Key)}},
+		{Sid: "StateList", Effect: "Allow", Action: []string{"s3:ListBucket"},
+			Resource:  []string{fmt.Sprintf("arn:%s:s3:::%s", partition, b.Bucket)},
+			Condition: map[string]map[string][]string{"StringLike": {"s3:prefix": {"env:/*", pathDir(b.Key) + "*"}}}},
+	}
+	if b.LockTable != "" {
+		lock := b.Bucket + "/" + b.Key
+		statements = append(statements, Statement{Sid: "StateLock", Effect: "Allow",
+			Action:    []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
+			Resource:  []string{fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", partition, b.Region, orAny(account), b.LockTable)},
+			Condition: map[string]map[string][]string{"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": {lock, lock + "-md5"}}}})
+	}
+	return statements, nil
+}
+
+// pathDir is the folder of an object key, with its slash: "persona/dev/".
+func pathDir(key string) string {
+	if i := strings.LastIndexByte(key, '/'); i >= 0 {
+		return key[:i+1]
+	}
+	return ""
+}
+
+func orAny(account string) string {
+	if account == "" {
+		return "*"
+	}
+	return account
+}
+
+// Partition returns the AWS partition a region belongs to, as ARNs name it.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// filler returns a function that fills in an ARN template's placeholders.
+func filler(stack Stack, region string) func(string) string {
+	r := strings.NewReplacer("{partition}", Partition(region), "{region}", region, "{account}", orAny(stack.Account),
+		"{prefix}", stack.App+"-"+stack.Stage)
+	return r.Replace
+}
+
+func fillAll(fill func(string) string, templates []string) []string {
+	out := make([]string, len(templates))
+	for i, t := range templates {
+		out[i] = fill(t)
+	}
+	return out
+}
+
+// stackDoc is what the policy needs from a synthesized stack.
+type stackDoc struct {
+	region    string
+	resources map[string]map[string]map[string]any // type, name, block
+	data      map[string]map[string]json.RawMessage
+	backend   backend
+}
+
+type backend struct {
+	Type      string
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	Region    string `json:"region"`
+	LockTable string `json:"dynamodb_table"`
+}
+
+func readStack(dir string) (*stackDoc, error) {
+	path := filepath.Join(dir, "cdk.tf.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the synthesized stack: %w", err)
+	}
+	var doc struct {
+		Terraform struct {
+			Backend map[string]json.RawMessage `json:"backend"`
+		} `json:"terraform"`
+		Provider struct {
+			AWS []struct {
+				Region string `json:"region"`
+			} `json:"aws"`
+		} `json:"provider"`
+		Resource map[string]map[string]map[string]any  `json:"resource"`
+		Data     map[string]map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", path, err)
+	}
+	if len(doc.Provider.AWS) == 0 || doc.Provider.AWS[0].Region == "" {
+		return nil, fmt.Errorf("%s configures no AWS provider region", path)
+	}
+	s := &stackDoc{region: doc.Provider.AWS[0].Region, resources: doc.Resource, data: doc.Data}
+	for typ, raw := range doc.Terraform.Backend {
+		if err := json.Unmarshal(raw, &s.backend); err != nil {
+			return nil, fmt.Errorf("decoding the %s backend of %s: %w", typ, path, err)
+		}
+		s.backend.Type = typ
+	}
+	if s.backend.Region == "" {
+		s.backend.Region = s.region
+	}
+	return s, nil
+}
+
+// types lists the stack's resource types and its data sources ("data.aws_partition"), sorted.
+func (s *stackDoc) types() []string {
+	types := slices.Collect(maps.Keys(s.resources))
+	for typ := range s.data {
+		types = append(types, "data."+typ)
+	}
+	slices.Sort(types)
+	return types
+}
+
+// roleReference is how a function's role argument names its role.
+var roleReference = regexp.MustCompile(`^\$\{aws_iam_role\.([^.}]+)\.arn\}$`)
+
+// functionRoles returns the ARNs of the roles the stack's functions run with: by name
+// where the stack names the role, else every role of the stage.
+func (s *stackDoc) functionRoles(fill func(string) string) []string {
+	set := map[string]bool{}
+	for _, fn := range s.resources["aws_lambda_function"] {
+		ref, _ := fn["role"].(string)
+		name := ""
+		if m := roleReference.FindStringSubmatch(ref); m != nil {
+			name, _ = s.resources["aws_iam_role"][m[1]]["name"].(string)
+		}
+		if name == "" || strings.Contains(name, "${") {
+			set[fill("arn:{partition}:iam::{account}:role/{prefix}-*")] = true
+			continue
+		}
+		set[fill("arn:{partition}:iam::{account}:role/")+name] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}

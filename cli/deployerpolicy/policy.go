@@ -9,12 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/personabackend/app/cli/terraform"
 	"github.com/personabackend/app/constructs"
 )
 
@@ -77,12 +75,12 @@ type Stack struct {
 // Build derives the deployer's policy for stack. It fails naming any resource type or
 // action it cannot scope, rather than granting it on every resource.
 func Build(stack Stack) (*Policy, error) {
-	doc, err := readStack(stack.Dir)
+	doc, err := terraform.ReadStack(stack.Dir)
 	if err != nil {
 		return nil, err
 	}
-	fill := filler(stack, doc.region)
-	perms, err := constructs.DeployPermissions(doc.types()...)
+	fill := filler(stack, doc.Region)
+	perms, err := constructs.DeployPermissions(doc.Types()...)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +115,7 @@ func Build(stack Stack) (*Policy, error) {
 		case k.unscoped != "":
 			s.Resource = []string{"*"}
 		case k.sid == passRoles:
-			s.Resource = doc.functionRoles(fill)
+			s.Resource = functionRoles(doc, fill)
 		default:
 			s.Resource = fillAll(fill, k.resources)
 		}
@@ -127,7 +125,7 @@ func Build(stack Stack) (*Policy, error) {
 		policy.Statement = append(policy.Statement, s)
 	}
 	policy.Statement = append(policy.Statement, secretStatements(stack, fill)...)
-	state, err := stateStatements(doc.backend, stack.Account)
+	state, err := stateStatements(doc.Backend, stack.Account)
 	if err != nil {
 		return nil, err
 	}
@@ -282,9 +280,9 @@ func secretStatements(stack Stack, fill func(string) string) []Statement {
 // bucket where terraform looks for it and for workspaces, and the stage's rows of the
 // lock table (the lock, "<bucket>/<key>", and the state's checksum, "<bucket>/<key>-md5").
 // A local state file needs none.
-func stateStatements(b backend, account string) ([]Statement, error) {
+func stateStatements(b terraform.StackBackend, account string) ([]Statement, error) {
 	switch b.Type {
-	case "", "local":
+	case "local":
 		return nil, nil
 	case "s3":
 	default:
@@ -352,83 +350,15 @@ func fillAll(fill func(string) string, templates []string) []string {
 	return out
 }
 
-// stackDoc is what the policy needs from a synthesized stack.
-type stackDoc struct {
-	region    string
-	resources map[string]map[string]map[string]any // type, name, block
-	data      map[string]map[string]json.RawMessage
-	backend   backend
-}
-
-type backend struct {
-	Type      string
-	Bucket    string `json:"bucket"`
-	Key       string `json:"key"`
-	Region    string `json:"region"`
-	LockTable string `json:"dynamodb_table"`
-}
-
-func readStack(dir string) (*stackDoc, error) {
-	path := filepath.Join(dir, "cdk.tf.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the synthesized stack: %w", err)
-	}
-	var doc struct {
-		Terraform struct {
-			Backend map[string]json.RawMessage `json:"backend"`
-		} `json:"terraform"`
-		Provider struct {
-			AWS []struct {
-				Region string `json:"region"`
-			} `json:"aws"`
-		} `json:"provider"`
-		Resource map[string]map[string]map[string]any  `json:"resource"`
-		Data     map[string]map[string]json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", path, err)
-	}
-	if len(doc.Provider.AWS) == 0 || doc.Provider.AWS[0].Region == "" {
-		return nil, fmt.Errorf("%s configures no AWS provider region", path)
-	}
-	s := &stackDoc{region: doc.Provider.AWS[0].Region, resources: doc.Resource, data: doc.Data}
-	for typ, raw := range doc.Terraform.Backend {
-		if err := json.Unmarshal(raw, &s.backend); err != nil {
-			return nil, fmt.Errorf("decoding the %s backend of %s: %w", typ, path, err)
-		}
-		s.backend.Type = typ
-	}
-	if s.backend.Region == "" {
-		s.backend.Region = s.region
-	}
-	return s, nil
-}
-
-// types lists the stack's resource types and its data sources ("data.aws_partition"), sorted.
-func (s *stackDoc) types() []string {
-	types := slices.Collect(maps.Keys(s.resources))
-	for typ := range s.data {
-		types = append(types, "data."+typ)
-	}
-	slices.Sort(types)
-	return types
-}
-
-// roleReference is how a function's role argument names its role.
-var roleReference = regexp.MustCompile(`^\$\{aws_iam_role\.([^.}]+)\.arn\}$`)
-
 // functionRoles returns the ARNs of the roles the stack's functions run with: by name
 // where the stack names the role, else every role of the stage.
-func (s *stackDoc) functionRoles(fill func(string) string) []string {
+func functionRoles(stack *terraform.Stack, fill func(string) string) []string {
 	set := map[string]bool{}
-	for _, fn := range s.resources["aws_lambda_function"] {
+	for _, fn := range stack.Resources["aws_lambda_function"] {
 		ref, _ := fn["role"].(string)
-		name := ""
-		if m := roleReference.FindStringSubmatch(ref); m != nil {
-			name, _ = s.resources["aws_iam_role"][m[1]]["name"].(string)
-		}
-		if name == "" || strings.Contains(name, "${") {
+		typ, role, ok := stack.Referenced(ref)
+		name, named := terraform.Literal(role, "name")
+		if !ok || typ != "aws_iam_role" || !named {
 			set[fill("arn:{partition}:iam::{account}:role/{prefix}-*")] = true
 			continue
 		}

@@ -100,7 +100,7 @@ type command struct {
 func (t *tool) commands() []command {
 	return []command{deployCommand, diffCommand, outputsCommand, removeCommand, stateCommand,
 		secretsSetCommand, secretsLoadCommand, secretsListCommand, secretsRemoveCommand,
-		bootstrapStateCommand, deployerPolicyCommand}
+		bootstrapStateCommand, deployerPolicyCommand, doctorCommand}
 }
 
 func (t *tool) main(ctx context.Context, args []string) int {

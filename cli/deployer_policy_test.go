@@ -14,8 +14,8 @@ import (
 // for the deployer policy, which reads a stack and never runs terraform on it.
 type awsProject struct {
 	*testProject
-	// resources replaces the stack's resources.
-	resources map[string]any
+	// resources replaces the stack's resources, backend its backend block.
+	resources, backend map[string]any
 }
 
 func newAWSProject(t *testing.T, secrets ...string) *awsProject {
@@ -47,6 +47,9 @@ func (p *awsProject) Synth(ctx context.Context, stage string) (string, error) {
 	}
 	if p.resources != nil {
 		stack["resource"] = p.resources
+	}
+	if p.backend != nil {
+		stack["terraform"] = map[string]any{"backend": p.backend}
 	}
 	delete(stack, "output")
 	if data, err = json.Marshal(stack); err != nil {

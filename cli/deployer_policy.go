@@ -21,7 +21,8 @@ types need to be created, read, updated, tagged and deleted, on the stage's reso
 (names starting with <app>-<stage>-) wherever AWS allows a resource to be named;
 iam:PassRole on the functions' roles, for Lambda only; the Terraform state (the state
 object, its folder of the bucket, the stage's rows of the lock table) when it is in S3;
-and ssm:GetParameters on the stage's secrets, for deploy's check (no value is decrypted).
+and ssm:GetParameters on the stage's secrets (a protected stage's own alone), for
+deploy's check, which decrypts no value.
 No action is a wildcard, and Resource "*" stands only where AWS offers no resource-level
 permission (listed on standard error, with the reason).
 
@@ -67,9 +68,9 @@ func (t *tool) deployerPolicy(ctx context.Context, args []string) error {
 
 // stagePolicy synthesizes the stage and derives its deployer's policy.
 func (t *tool) stagePolicy(ctx context.Context, info StageInfo, account string) (*deployerpolicy.Policy, error) {
-	declared, err := t.project.Secrets(info.Name)
+	declared, err := t.stageSecrets(info)
 	if err != nil {
-		return nil, fmt.Errorf("reading the declared secrets: %w", err)
+		return nil, err
 	}
 	dir, err := t.project.Synth(ctx, info.Name)
 	if err != nil {
@@ -86,7 +87,7 @@ func (t *tool) stagePolicy(ctx context.Context, info StageInfo, account string) 
 }
 
 // secretParameters are the parameters deploy's secrets check reads: each secret's own
-// and its fallback.
+// and, except on a protected stage, its fallback.
 func secretParameters(declared []topology.Secret) []string {
 	var params []string
 	for _, s := range declared {

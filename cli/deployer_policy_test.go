@@ -170,3 +170,13 @@ func TestDeployerPolicyRefusesAResourceTypeItCannotScope(t *testing.T) {
 		t.Errorf("a refused policy printed something:\n%s", r.stdout)
 	}
 }
+
+func TestDeployerPolicyOfAProtectedStageReadsItsOwnSecretsAlone(t *testing.T) {
+	p := newAWSProject(t, "MyApiKey")
+	noAWSCredentials(t)
+
+	r := mustRun(t, p, "deployer-policy", "--stage", "prod", "--account", "123456789012")
+	if _, resources := decodePolicy(t, r.stdout).statement(t, "SecretsCheck"); !slices.Equal(resources, []string{"arn:aws:ssm:eu-west-1:123456789012:parameter/persona/prod/MyApiKey"}) {
+		t.Errorf("prod's secrets check is granted on %v, want its own parameter alone (its functions never read the fallback)", resources)
+	}
+}

@@ -87,7 +87,7 @@ type checkup struct {
 	t       *tool
 	cfg     aws.Config
 	info    StageInfo
-	stack   *terraform.Stack
+	stack   *terraform.Config
 	dir     string
 	account string
 }
@@ -107,22 +107,25 @@ func (t *tool) doctor(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	declared, err := t.project.Secrets(info.Name)
+	declared, err := t.stageSecrets(info)
 	if err != nil {
-		return fmt.Errorf("reading the declared secrets: %w", err)
+		return err
 	}
 	dir, err := t.project.Synth(ctx, info.Name)
 	if err != nil {
 		return fmt.Errorf("synthesizing stage %s: %w", info.Name, err)
 	}
-	stack, err := terraform.ReadStack(dir)
+	stack, err := terraform.ReadConfig(dir)
 	if err != nil {
 		return err
 	}
-	cfg.Region = stack.Region
+	if stack.Region() == "" {
+		return fmt.Errorf("the stack of stage %s configures no AWS provider region", info.Name)
+	}
+	cfg.Region = stack.Region()
 	c := &checkup{t: t, cfg: cfg, info: info, stack: stack, dir: dir}
 	fmt.Fprintf(t.stdout, "Checking stage %s (stack %s-%s, region %s) for a deploy. Nothing is changed.\n\n",
-		info.Name, t.project.App(), info.Name, stack.Region)
+		info.Name, t.project.App(), info.Name, stack.Region())
 
 	id, idFinding := c.identity(ctx)
 	findings := []finding{idFinding}
@@ -331,7 +334,7 @@ const unreservedMinimum = 10
 // room for its reserved concurrency, and for the bursts its API accepts.
 func (c *checkup) lambdaConcurrency(ctx context.Context) finding {
 	f := finding{check: "lambda"}
-	functions := c.stack.Resources["aws_lambda_function"]
+	functions := c.stack.Resources("aws_lambda_function")
 	if len(functions) == 0 {
 		f.detail = "the stage has no functions"
 		return f
@@ -343,7 +346,7 @@ func (c *checkup) lambdaConcurrency(ctx context.Context) finding {
 		}
 	}
 	burst := 0
-	for _, stage := range c.stack.Resources["aws_apigatewayv2_stage"] {
+	for _, stage := range c.stack.Resources("aws_apigatewayv2_stage") {
 		if settings, ok := stage["default_route_settings"].(map[string]any); ok {
 			if n, ok := settings["throttling_burst_limit"].(float64); ok {
 				burst = max(burst, int(n))
@@ -358,7 +361,7 @@ func (c *checkup) lambdaConcurrency(ctx context.Context) finding {
 	unreserved := int(aws.ToInt32(out.AccountLimit.UnreservedConcurrentExecutions))
 	increase := "request an increase of Lambda's \"Concurrent executions\" quota (1,000 is the usual default):\n" +
 		fmt.Sprintf("aws service-quotas request-service-quota-increase --region %s --service-code lambda --quota-code L-B99A9384 --desired-value 1000", c.cfg.Region)
-	needs := fmt.Sprintf("the stage's %d functions reserve %d", len(functions), reserved)
+	needs := fmt.Sprintf("the stage's %d function(s) reserve %d", len(functions), reserved)
 	if burst > 0 {
 		needs += fmt.Sprintf(" and its API accepts bursts of %d requests", burst)
 	}
@@ -459,7 +462,7 @@ func (c *checkup) logPolicy(ctx context.Context) finding {
 // accessLogGroups returns the names of the log groups the stack's API stages log to.
 func (c *checkup) accessLogGroups() []string {
 	var groups []string
-	for _, stage := range c.stack.Resources["aws_apigatewayv2_stage"] {
+	for _, stage := range c.stack.Resources("aws_apigatewayv2_stage") {
 		settings, _ := stage["access_log_settings"].(map[string]any)
 		ref, _ := settings["destination_arn"].(string)
 		if typ, group, ok := c.stack.Referenced(ref); ok && typ == "aws_cloudwatch_log_group" {
@@ -479,7 +482,7 @@ func (c *checkup) secrets(ctx context.Context, declared []topology.Secret) findi
 		f.detail = "the stage declares no secrets"
 		return f
 	}
-	values, err := secretstore.Lookup(ctx, parameterPresence{ssm.NewFromConfig(c.cfg)}, declared)
+	values, err := secretstore.Sources(ctx, secretstore.NewSSM(ssm.NewFromConfig(c.cfg)), declared)
 	if err != nil {
 		return notChecked(f, "ssm:GetParameters", err)
 	}
@@ -499,61 +502,52 @@ func (c *checkup) secrets(ctx context.Context, declared []topology.Secret) findi
 		f.verdict = failed
 		f.fix = (&secretstore.MissingError{
 			Stage: c.info.Name, Names: missing, Store: "SSM Parameter Store", Stopped: "deploy would stop before terraform runs",
-			Program: Program, StoreFlag: storeSSM,
+			Program: Program, StoreFlag: storeSSM, OwnValuesOnly: c.info.Protected,
 		}).Error()
 	}
 	return f
-}
-
-// parameterPresence tells which SSM parameters are set without decrypting any: it reads
-// them without decryption and keeps their names alone.
-type parameterPresence struct{ client *ssm.Client }
-
-// getParametersBatch is the most names one GetParameters call takes.
-const getParametersBatch = 10
-
-func (p parameterPresence) Get(ctx context.Context, parameters []string) (map[string]string, error) {
-	found := map[string]string{}
-	for batch := range slices.Chunk(parameters, getParametersBatch) {
-		out, err := p.client.GetParameters(ctx, &ssm.GetParametersInput{Names: batch, WithDecryption: aws.Bool(false)})
-		if err != nil {
-			return nil, fmt.Errorf("reading secrets from SSM Parameter Store: %w", err)
-		}
-		for _, param := range out.Parameters {
-			found[aws.ToString(param.Name)] = ""
-		}
-	}
-	return found, nil
 }
 
 // state checks that the stage's state backend is there: the S3 bucket (versioned) and the
 // DynamoDB lock table, or where the local state file lives.
 func (c *checkup) state(ctx context.Context) finding {
 	f := finding{check: "state"}
-	b := c.stack.Backend
+	b, err := c.stack.Backend()
+	if err != nil {
+		f.verdict, f.detail = failed, err.Error()
+		return f
+	}
 	switch b.Type {
 	case "local":
-		return c.localState(f)
+		return c.localState(f, b)
 	case "s3":
 	default:
 		f.verdict, f.detail = warned, fmt.Sprintf("not checked: the stack keeps its state in a %s backend", b.Type)
 		return f
 	}
+	bucket, key, table, region := b.Setting("bucket"), b.Setting("key"), b.Setting("dynamodb_table"), b.Setting("region")
+	if region == "" {
+		region = c.stack.Region()
+	}
 	cfg := c.cfg.Copy()
-	cfg.Region = b.Region
-	where := fmt.Sprintf("s3://%s/%s (%s)", b.Bucket, b.Key, b.Region)
+	cfg.Region = region
+	bootstrap := fmt.Sprintf("%s bootstrap-state --region %s --bucket %s", Program, region, bucket)
+	if table != "" {
+		bootstrap += " --lock-table " + table
+	}
+	where := fmt.Sprintf("s3://%s/%s (%s)", bucket, key, region)
 	s3client := s3.NewFromConfig(cfg)
-	if _, err := s3client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.Bucket)}); err != nil {
+	if _, err := s3client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		var notFound *s3types.NotFound
 		if errors.As(err, &notFound) {
-			f.verdict, f.detail = failed, fmt.Sprintf("the state bucket %s does not exist", b.Bucket)
-			f.fix = fmt.Sprintf("create it (versioned, encrypted, private) in %s, or unset STATE_BUCKET and STATE_LOCK_TABLE to keep the state in a local file", b.Region)
+			f.verdict, f.detail = failed, fmt.Sprintf("the state bucket %s does not exist", bucket)
+			f.fix = "create the bucket and lock table once: " + bootstrap
 			return f
 		}
-		return notChecked(f, "s3:ListBucket on "+b.Bucket, err)
+		return notChecked(f, "s3:ListBucket on "+bucket, err)
 	}
 	var notes []string
-	versioning, err := s3client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(b.Bucket)})
+	versioning, err := s3client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
 	switch {
 	case err != nil && isAccessDenied(err):
 		notes = append(notes, "its versioning was not checked (s3:GetBucketVersioning is not allowed)")
@@ -562,18 +556,22 @@ func (c *checkup) state(ctx context.Context) finding {
 	case versioning.Status != s3types.BucketVersioningStatusEnabled:
 		f.verdict = warned
 		notes = append(notes, "versioning is off, so a damaged state cannot be rolled back")
-		f.fix = fmt.Sprintf("aws s3api put-bucket-versioning --bucket %s --versioning-configuration Status=Enabled", b.Bucket)
+		f.fix = fmt.Sprintf("aws s3api put-bucket-versioning --bucket %s --versioning-configuration Status=Enabled", bucket)
 	default:
 		notes = append(notes, "versioned")
 	}
-	if b.LockTable == "" {
+	switch {
+	case table != "":
+		if lock := c.lockTable(ctx, cfg, table); lock.verdict != passed {
+			return lock
+		}
+		notes = append(notes, "lock table "+table)
+	case b.Locked:
+		notes = append(notes, "locked with a lock file in the bucket")
+	default:
 		f.verdict = failed
 		notes = append(notes, "no lock table: two deploys at once could corrupt the state")
-		f.fix = "set STATE_LOCK_TABLE to a DynamoDB table whose hash key is the string LockID"
-	} else if lock := c.lockTable(ctx, cfg, b.LockTable); lock.verdict != passed {
-		return lock
-	} else {
-		notes = append(notes, "lock table "+b.LockTable)
+		f.fix = "set STATE_LOCK_TABLE to a DynamoDB table whose hash key is the string LockID (" + bootstrap + " creates one)"
 	}
 	f.detail = where + ": " + strings.Join(notes, "; ")
 	return f
@@ -611,31 +609,25 @@ func (c *checkup) lockTable(ctx context.Context, cfg aws.Config, table string) f
 }
 
 // localState says where the stage's local state file is and whether the stage was
-// deployed from this machine.
-func (c *checkup) localState(f finding) finding {
-	config, err := terraform.ReadConfig(c.dir)
-	if err != nil {
-		f.verdict, f.detail = failed, err.Error()
-		return f
-	}
-	backend, err := config.Backend()
-	if err != nil {
-		f.verdict, f.detail = failed, err.Error()
-		return f
-	}
-	path := backend.StateFile
-	shown := path
+// deployed from this machine; a protected stage refuses to deploy with one.
+func (c *checkup) localState(f finding, b terraform.Backend) finding {
+	shown := b.StateFile
 	if root, err := build.ModuleRoot("."); err == nil {
-		if rel, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel, err := filepath.Rel(root, b.StateFile); err == nil && !strings.HasPrefix(rel, "..") {
 			shown = rel
 		}
 	}
-	if _, err := os.Stat(path); err == nil {
+	if _, err := os.Stat(b.StateFile); err == nil {
 		f.detail = fmt.Sprintf("local file %s: the stage was deployed from this machine", shown)
 	} else {
 		f.detail = fmt.Sprintf("local file %s, not there yet: the stage was never deployed from this machine (if it was deployed elsewhere, that state is there, and deploy here would try to create everything again)", shown)
 	}
-	if os.Getenv("CI") != "" {
+	switch {
+	case c.info.Protected:
+		f.verdict = failed
+		f.detail += fmt.Sprintf("; stage %s is protected, and deploy refuses a state kept in a local file", c.info.Name)
+		f.fix = fmt.Sprintf("keep the state in S3: set STATE_BUCKET and STATE_LOCK_TABLE (no bucket yet? %s bootstrap-state --region %s)", Program, c.stack.Region())
+	case os.Getenv("CI") != "":
 		f.verdict = warned
 		f.detail += "; a CI runner loses it with its workspace"
 		f.fix = "keep the state in S3: set STATE_BUCKET and STATE_LOCK_TABLE"

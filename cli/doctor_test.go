@@ -214,7 +214,7 @@ func TestDoctorPassesAnAccountReadyForTheStage(t *testing.T) {
 	for check, want := range map[string]string{
 		"identity":    "ok identity account 123456789012, region eu-west-1, as arn:aws:sts::123456789012:assumed-role/ci-persona-dev/ci",
 		"permissions": "ok permissions all ",
-		"lambda":      "ok lambda 1000 concurrent executions in the account, 1000 unreserved; the stage's 2 functions reserve 0 and its API accepts bursts of 50 requests",
+		"lambda":      "ok lambda 1000 concurrent executions in the account, 1000 unreserved; the stage's 2 function(s) reserve 0 and its API accepts bursts of 50 requests",
 		"secrets":     "ok secrets MyApiKey: set",
 		"state":       "ok state local file .state/persona-dev.tfstate, not there yet: the stage was never deployed from this machine",
 	} {
@@ -257,7 +257,7 @@ func TestDoctorFailsWhatWouldStopADeployAndSaysHowToFixIt(t *testing.T) {
 		"  lambda:CreateFunction on arn:aws:lambda:eu-west-1:123456789012:function:persona-dev-*",
 		"fix: attach the policy that `go run . deployer-policy --stage dev` prints to arn:aws:iam::123456789012:role/persona-dev-deployer",
 		"persona-dev-deployer is named like the stage's own roles (persona-dev-*)", "deploy with a role named outside persona-dev-* (e.g. ci-persona-dev)",
-		"10 concurrent executions in the account (new accounts get 10); the stage's 2 functions reserve 0 and its API accepts bursts of 50 requests",
+		"10 concurrent executions in the account (new accounts get 10); the stage's 2 function(s) reserve 0 and its API accepts bursts of 50 requests",
 		"--service-code lambda --quota-code L-B99A9384 --desired-value 1000",
 		"this stage's access log groups would add about", "name the access log groups under /aws/vendedlogs/ (/aws/apigateway/persona-dev-api)",
 		"go run . secrets set MyApiKey --stage dev --store ssm",
@@ -301,6 +301,7 @@ func TestDoctorChecksTheStateBucketAndLockTable(t *testing.T) {
 
 	missing := mustFail(t, p, "", "doctor", "--stage", "dev")
 	assertContains(t, "state", doctorLine(t, missing.stdout, "state"), "FAIL state the state bucket acme-state does not exist")
+	assertContains(t, "fix", missing.stdout, "fix: create the bucket and lock table once: go run . bootstrap-state --region eu-west-1 --bucket acme-state --lock-table acme-locks")
 
 	s3client := s3.NewFromConfig(a.cfg)
 	if _, err := s3client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("acme-state"),
@@ -338,4 +339,16 @@ func TestDoctorNeedsCredentials(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(p.root, "cdktf.out")); err == nil {
 		t.Error("doctor synthesized the stage before finding it has no credentials")
 	}
+}
+
+func TestDoctorHoldsAProtectedStageToRemoteStateAndItsOwnSecrets(t *testing.T) {
+	p := newAWSProject(t, "MyApiKey")
+	a := useDoctorAWS(t, 1000)
+	a.setParameter(t, "/persona/_fallback/MyApiKey")
+
+	r := mustFail(t, p, "", "doctor", "--stage", "prod")
+	assertContains(t, "state", doctorLine(t, r.stdout, "state"), "FAIL state local file .state/persona-prod.tfstate", "stage prod is protected, and deploy refuses a state kept in a local file")
+	assertContains(t, "fix", r.stdout, "keep the state in S3: set STATE_BUCKET and STATE_LOCK_TABLE (no bucket yet? go run . bootstrap-state --region eu-west-1)")
+	assertContains(t, "secrets", doctorLine(t, r.stdout, "secrets"), "FAIL secrets MyApiKey: missing")
+	assertContains(t, "fix", r.stdout, "Stage prod is protected: it reads its own values only, so a fallback value does not count.")
 }

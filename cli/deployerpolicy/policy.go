@@ -75,11 +75,14 @@ type Stack struct {
 // Build derives the deployer's policy for stack. It fails naming any resource type or
 // action it cannot scope, rather than granting it on every resource.
 func Build(stack Stack) (*Policy, error) {
-	doc, err := terraform.ReadStack(stack.Dir)
+	doc, err := terraform.ReadConfig(stack.Dir)
 	if err != nil {
 		return nil, err
 	}
-	fill := filler(stack, doc.Region)
+	if doc.Region() == "" {
+		return nil, fmt.Errorf("the stack in %s configures no AWS provider region", stack.Dir)
+	}
+	fill := filler(stack, doc.Region())
 	perms, err := constructs.DeployPermissions(doc.Types()...)
 	if err != nil {
 		return nil, err
@@ -125,7 +128,11 @@ func Build(stack Stack) (*Policy, error) {
 		policy.Statement = append(policy.Statement, s)
 	}
 	policy.Statement = append(policy.Statement, secretStatements(stack, fill)...)
-	state, err := stateStatements(doc.Backend, stack.Account)
+	backend, err := doc.Backend()
+	if err != nil {
+		return nil, err
+	}
+	state, err := stateStatements(backend, doc.Region(), stack.Account)
 	if err != nil {
 		return nil, err
 	}
@@ -276,11 +283,12 @@ func secretStatements(stack Stack, fill func(string) string) []Statement {
 	return []Statement{{Sid: "SecretsCheck", Effect: "Allow", Action: []string{"ssm:GetParameters"}, Resource: arns}}
 }
 
-// stateStatements let terraform use an S3 backend: the stage's state object, listing the
-// bucket where terraform looks for it and for workspaces, and the stage's rows of the
-// lock table (the lock, "<bucket>/<key>", and the state's checksum, "<bucket>/<key>-md5").
-// A local state file needs none.
-func stateStatements(b terraform.StackBackend, account string) ([]Statement, error) {
+// stateStatements let terraform use an S3 backend: the stage's state object (and its
+// lock file, when it locks with one), listing the bucket where terraform looks for it and
+// for workspaces, and the stage's rows of the DynamoDB lock table (the lock,
+// "<bucket>/<key>", and the state's checksum, "<bucket>/<key>-md5"). A local state file
+// needs none.
+func stateStatements(b terraform.Backend, stackRegion, account string) ([]Statement, error) {
 	switch b.Type {
 	case "local":
 		return nil, nil
@@ -288,22 +296,29 @@ func stateStatements(b terraform.StackBackend, account string) ([]Statement, err
 	default:
 		return nil, fmt.Errorf("the stack keeps its state in a %s backend, which the deployer policy does not know", b.Type)
 	}
-	if b.Bucket == "" || b.Key == "" {
+	bucket, key, region, table := b.Setting("bucket"), b.Setting("key"), b.Setting("region"), b.Setting("dynamodb_table")
+	if bucket == "" || key == "" {
 		return nil, errors.New("the stack's S3 backend names no bucket or key")
 	}
-	partition := Partition(b.Region)
-	statements := []Statement{
-		{Sid: "StateObject", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
-			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", partition, b.Bucket, b.Key)}},
-		{Sid: "StateList", Effect: "Allow", Action: []string{"s3:ListBucket"},
-			Resource:  []string{fmt.Sprintf("arn:%s:s3:::%s", partition, b.Bucket)},
-			Condition: map[string]map[string][]string{"StringLike": {"s3:prefix": {"env:/*", pathDir(b.Key) + "*"}}}},
+	if region == "" {
+		region = stackRegion
 	}
-	if b.LockTable != "" {
-		lock := b.Bucket + "/" + b.Key
+	partition := Partition(region)
+	objects := []string{fmt.Sprintf("arn:%s:s3:::%s/%s", partition, bucket, key)}
+	if b.Settings["use_lockfile"] == true {
+		objects = append(objects, objects[0]+".tflock")
+	}
+	statements := []Statement{
+		{Sid: "StateObject", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, Resource: objects},
+		{Sid: "StateList", Effect: "Allow", Action: []string{"s3:ListBucket"},
+			Resource:  []string{fmt.Sprintf("arn:%s:s3:::%s", partition, bucket)},
+			Condition: map[string]map[string][]string{"StringLike": {"s3:prefix": {"env:/*", pathDir(key) + "*"}}}},
+	}
+	if table != "" {
+		lock := bucket + "/" + key
 		statements = append(statements, Statement{Sid: "StateLock", Effect: "Allow",
 			Action:    []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
-			Resource:  []string{fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", partition, b.Region, orAny(account), b.LockTable)},
+			Resource:  []string{fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", partition, region, orAny(account), table)},
 			Condition: map[string]map[string][]string{"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": {lock, lock + "-md5"}}}})
 	}
 	return statements, nil
@@ -352,9 +367,9 @@ func fillAll(fill func(string) string, templates []string) []string {
 
 // functionRoles returns the ARNs of the roles the stack's functions run with: by name
 // where the stack names the role, else every role of the stage.
-func functionRoles(stack *terraform.Stack, fill func(string) string) []string {
+func functionRoles(stack *terraform.Config, fill func(string) string) []string {
 	set := map[string]bool{}
-	for _, fn := range stack.Resources["aws_lambda_function"] {
+	for _, fn := range stack.Resources("aws_lambda_function") {
 		ref, _ := fn["role"].(string)
 		typ, role, ok := stack.Referenced(ref)
 		name, named := terraform.Literal(role, "name")

@@ -3,18 +3,25 @@ package terraform
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
 // Config is what the tool reads from a synthesized stack's Terraform JSON itself,
-// without terraform: where the stack keeps its state, and each resource's block.
+// without terraform: where the stack keeps its state, its AWS region, and each
+// resource's block.
 type Config struct {
 	dir     string
 	backend map[string]json.RawMessage
 	// blocks holds each managed resource's block by address ("aws_sqs_queue.dlq").
 	blocks map[string]map[string]any
+	// region is the AWS provider's region; "" when the stack configures none.
+	region string
+	// dataSources are the types of the stack's data sources, e.g. "aws_partition".
+	dataSources []string
 }
 
 // ReadConfig reads the stack in dir (its StackFile).
@@ -28,12 +35,22 @@ func ReadConfig(dir string) (*Config, error) {
 		Terraform struct {
 			Backend map[string]json.RawMessage `json:"backend"`
 		} `json:"terraform"`
-		Resource map[string]map[string]map[string]any `json:"resource"`
+		Provider struct {
+			AWS []struct {
+				Region string `json:"region"`
+			} `json:"aws"`
+		} `json:"provider"`
+		Resource map[string]map[string]map[string]any  `json:"resource"`
+		Data     map[string]map[string]json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", path, err)
 	}
-	c := &Config{dir: dir, backend: doc.Terraform.Backend, blocks: map[string]map[string]any{}}
+	c := &Config{dir: dir, backend: doc.Terraform.Backend, blocks: map[string]map[string]any{},
+		dataSources: slices.Sorted(maps.Keys(doc.Data))}
+	if len(doc.Provider.AWS) > 0 {
+		c.region = doc.Provider.AWS[0].Region
+	}
 	for typ, byName := range doc.Resource {
 		for name, block := range byName {
 			c.blocks[typ+"."+name] = block

@@ -1,9 +1,10 @@
 // Package apigw serves a stack's HTTP routes locally the way API Gateway HTTP APIs do,
 // turning requests into payload format 2.0 events for the routes' functions and their results back.
 //
-// Authorized routes accept an unsigned development token (see DevToken) in place of a
-// JWT checked by an authorizer. That exists only in this package, which only the local
-// dev mode uses: deployed stacks check real tokens in API Gateway.
+// Authorized routes check signed tokens as API Gateway's JWT authorizer does
+// (JWTAuthorizer, against a local user pool), or, where no local pool runs, accept an
+// unsigned development token (see DevToken). That token exists only in this package,
+// which only the local dev mode uses: deployed stacks check real tokens in API Gateway.
 package apigw
 
 import (
@@ -52,11 +53,12 @@ type Server struct {
 	invoke Invoker
 	report func(Invocation)
 	apiID  string
+	auth   Authorizer
 }
 
 // New returns a server for routes; report, if not nil, is called after every request.
 func New(routes []topology.Route, invoke Invoker, report func(Invocation)) (*Server, error) {
-	s := &Server{invoke: invoke, report: report, apiID: "local", routes: map[string]topology.Route{}}
+	s := &Server{invoke: invoke, report: report, apiID: "local", routes: map[string]topology.Route{}, auth: DevTokens}
 	keys := make([]string, 0, len(routes))
 	for _, r := range routes {
 		s.routes[r.RouteKey] = r
@@ -69,6 +71,10 @@ func New(routes []topology.Route, invoke Invoker, report func(Invocation)) (*Ser
 	s.router = router
 	return s, nil
 }
+
+// UseAuthorizer makes authorized routes check tokens with a instead of taking the
+// unsigned dev tokens; call it before serving.
+func (s *Server) UseAuthorizer(a Authorizer) { s.auth = a }
 
 func writeMessage(w http.ResponseWriter, status int, message string) {
 	w.Header().Set("Content-Type", "application/json")
@@ -98,7 +104,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var scopes []string
 	if rt.Authorized {
 		var err error
-		claims, scopes, err = DevClaims(r.Header.Get("Authorization"))
+		claims, scopes, err = s.auth.Authorize(r.Context(), r.Header.Get("Authorization"))
 		if err == nil {
 			err = checkAuthority(claims, rt.Issuer, rt.Audience)
 		}

@@ -1,0 +1,222 @@
+package apigw
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/personabackend/app/topology"
+)
+
+const (
+	testIssuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool1"
+	testClient = "client1"
+)
+
+// issuer signs tokens with its keys and serves their public halves as a JWKS.
+type issuer struct {
+	t       *testing.T
+	keys    map[string]*rsa.PrivateKey
+	served  atomic.Pointer[jose.JSONWebKeySet]
+	fetches atomic.Int32
+	server  *httptest.Server
+}
+
+func newIssuer(t *testing.T, kids ...string) *issuer {
+	t.Helper()
+	is := &issuer{t: t, keys: map[string]*rsa.PrivateKey{}}
+	for _, kid := range kids {
+		is.addKey(kid)
+	}
+	is.publish()
+	is.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		is.fetches.Add(1)
+		json.NewEncoder(w).Encode(is.served.Load())
+	}))
+	t.Cleanup(is.server.Close)
+	return is
+}
+
+func (is *issuer) addKey(kid string) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		is.t.Fatal(err)
+	}
+	is.keys[kid] = key
+}
+
+// publish serves the public keys held now.
+func (is *issuer) publish() {
+	set := &jose.JSONWebKeySet{}
+	for kid, key := range is.keys {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: &key.PublicKey, KeyID: kid, Algorithm: "RS256", Use: "sig"})
+	}
+	is.served.Store(set)
+}
+
+func (is *issuer) sign(kid string, alg jose.SignatureAlgorithm, key any, claims map[string]any) string {
+	is.t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", kid).WithType("JWT"))
+	if err != nil {
+		is.t.Fatal(err)
+	}
+	payload, _ := json.Marshal(claims)
+	sig, err := signer.Sign(payload)
+	if err != nil {
+		is.t.Fatal(err)
+	}
+	token, err := sig.CompactSerialize()
+	if err != nil {
+		is.t.Fatal(err)
+	}
+	return token
+}
+
+func (is *issuer) token(claims map[string]any) string {
+	return is.sign("k1", jose.RS256, is.keys["k1"], claims)
+}
+
+// accessToken is a Cognito access token's claims, valid for an hour from now.
+func accessToken(now time.Time, change func(map[string]any)) map[string]any {
+	c := map[string]any{
+		"iss": testIssuer, "sub": "user-1", "client_id": testClient, "token_use": "access",
+		"scope": "aws.cognito.signin.user.admin", "username": "user-1",
+		"iat": now.Unix(), "auth_time": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "j1",
+	}
+	if change != nil {
+		change(c)
+	}
+	return c
+}
+
+func TestTheJWTAuthorizerAcceptsWhatAPIGatewayAccepts(t *testing.T) {
+	is := newIssuer(t, "k1")
+	auth := NewJWTAuthorizer(testIssuer, []string{testClient}, is.server.URL)
+	now := time.Now()
+	for _, tt := range []struct {
+		name   string
+		header string
+	}{
+		{"an access token naming the client in client_id", "Bearer " + is.token(accessToken(now, nil))},
+		{"an ID token naming the client in aud", "Bearer " + is.token(accessToken(now, func(c map[string]any) {
+			delete(c, "client_id")
+			c["aud"], c["token_use"] = testClient, "id"
+		}))},
+		{"a token without the Bearer prefix", is.token(accessToken(now, nil))},
+		{"a token one of whose audiences is trusted", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["aud"] = []string{"other", testClient} }))},
+		{"a token expired within the leeway", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["exp"] = now.Add(-30 * time.Second).Unix() }))},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			claims, _, err := auth.Authorize(context.Background(), tt.header)
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if claims["sub"] != "user-1" {
+				t.Errorf("sub = %q", claims["sub"])
+			}
+		})
+	}
+}
+
+func TestTheJWTAuthorizerRefusesWhatAPIGatewayRefusesAndSaysWhy(t *testing.T) {
+	is := newIssuer(t, "k1")
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := NewJWTAuthorizer(testIssuer, []string{testClient}, is.server.URL)
+	now := time.Now()
+	devToken, _ := DevToken(map[string]any{"sub": "user-1"})
+	for _, tt := range []struct {
+		name, header, want string
+	}{
+		{"no header", "", "no Authorization header"},
+		{"not a JWT", "Bearer abc", "not a JWT"},
+		{"the unsigned dev token", "Bearer " + devToken, "not a JWT signed with RSA (alg none)"},
+		{"an HMAC-signed token", "Bearer " + is.sign("k1", jose.HS256, []byte("0123456789abcdef0123456789abcdef"), accessToken(now, nil)), "alg HS256"},
+		{"a token signed by another key under a known kid", "Bearer " + is.sign("k1", jose.RS256, other, accessToken(now, nil)), "signature does not verify"},
+		{"a token naming a key the issuer does not publish", "Bearer " + is.sign("k9", jose.RS256, other, accessToken(now, nil)), `names key "k9"`},
+		{"another issuer", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["iss"] = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other" })), "issuer is"},
+		{"another client", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["client_id"] = "client2" })), "the token is for client2; the API trusts client1"},
+		{"an aud that overrides a trusted client_id", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["aud"] = "client2" })), "the token is for client2"},
+		{"no audience at all", "Bearer " + is.token(accessToken(now, func(c map[string]any) { delete(c, "client_id") })), "neither aud nor client_id"},
+		{"a refresh token's use", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["token_use"] = "refresh" })), "token_use is refresh"},
+		{"expired", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["exp"] = now.Add(-5 * time.Minute).Unix() })), "expired at"},
+		{"no expiry", "Bearer " + is.token(accessToken(now, func(c map[string]any) { delete(c, "exp") })), "no expiry"},
+		{"not yet valid", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["nbf"] = now.Add(5 * time.Minute).Unix() })), "not valid before"},
+		{"issued in the future", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["iat"] = now.Add(5 * time.Minute).Unix() })), "issued in the future"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := auth.Authorize(context.Background(), tt.header)
+			if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want unauthorized saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTheJWTAuthorizerFetchesTheKeySetOnceAndAgainForARotatedKey(t *testing.T) {
+	is := newIssuer(t, "k1")
+	auth := NewJWTAuthorizer(testIssuer, []string{testClient}, is.server.URL)
+	clock := time.Now()
+	auth.now = func() time.Time { return clock }
+	for range 3 {
+		if _, _, err := auth.Authorize(context.Background(), is.token(accessToken(clock, nil))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := is.fetches.Load(); n != 1 {
+		t.Fatalf("fetched the key set %d times for three tokens, want once", n)
+	}
+	is.addKey("k2")
+	is.publish()
+	rotated := is.sign("k2", jose.RS256, is.keys["k2"], accessToken(clock, nil))
+	if _, _, err := auth.Authorize(context.Background(), rotated); err == nil {
+		t.Fatal("a key published moments after the last fetch was trusted without fetching")
+	}
+	clock = clock.Add(jwksRefetchAfter)
+	if _, _, err := auth.Authorize(context.Background(), rotated); err != nil {
+		t.Fatalf("a token signed by a newly published key: %v", err)
+	}
+}
+
+func TestAuthorizedRoutesPassTheVerifiedClaimsToTheFunction(t *testing.T) {
+	is := newIssuer(t, "k1")
+	rec := &recorder{result: `{"statusCode":200}`}
+	s, err := New([]topology.Route{{RouteKey: "GET /personas", Function: "list", Authorized: true}}, rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.UseAuthorizer(NewJWTAuthorizer(testIssuer, []string{testClient}, is.server.URL))
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+
+	devToken, _ := DevToken(map[string]any{"sub": "user-1"})
+	req := mustRequest(t, "GET", srv.URL+"/personas")
+	req.Header.Set("Authorization", "Bearer "+devToken)
+	if resp, body := do(t, req); resp.StatusCode != 401 || body != `{"message":"Unauthorized"}` {
+		t.Fatalf("the dev token against a user pool: %d %s, want 401 Unauthorized", resp.StatusCode, body)
+	}
+	req = mustRequest(t, "GET", srv.URL+"/personas")
+	req.Header.Set("Authorization", "Bearer "+is.token(accessToken(time.Now(), nil)))
+	if resp, body := do(t, req); resp.StatusCode != 200 {
+		t.Fatalf("a valid token: %d %s", resp.StatusCode, body)
+	}
+	jwtClaims := rec.last(t, "list").RequestContext.Authorizer.JWT
+	if jwtClaims.Claims["sub"] != "user-1" || jwtClaims.Claims["client_id"] != testClient || jwtClaims.Claims["exp"] == "" {
+		t.Errorf("claims = %v", jwtClaims.Claims)
+	}
+	if strings.Join(jwtClaims.Scopes, " ") != "aws.cognito.signin.user.admin" {
+		t.Errorf("scopes = %v", jwtClaims.Scopes)
+	}
+}

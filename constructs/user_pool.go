@@ -6,6 +6,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpool"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpoolclient"
+
+	"github.com/personabackend/app/topology"
 )
 
 // UserPoolTier is a Cognito feature plan; a pool changes plan in place.
@@ -70,27 +72,51 @@ func NewUserPool(stack *Stack, id string, props UserPoolProps) (*UserPool, error
 		return nil, fmt.Errorf("user pool %s: tier %q: use LITE, ESSENTIALS or PLUS", id, tier)
 	}
 	scope := stack.scope(id)
+	// The pool and client as the stack's topology describes them, so the dev mode's
+	// local pool is the one deployed; the Terraform below is declared from the same values.
+	spec := topology.UserPool{
+		Name:                   stack.ResourceName(kebab(id)),
+		UsernameAttributes:     []string{"email"},
+		AutoVerifiedAttributes: []string{"email"},
+		// Nobody signs themselves up: an administrator creates each user.
+		AdminCreateUserOnly: true,
+		PasswordPolicy: topology.PasswordPolicy{
+			MinimumLength:    PasswordMinimumLength,
+			RequireLowercase: true,
+			RequireUppercase: true,
+			RequireNumbers:   true,
+			RequireSymbols:   false,
+		},
+		Client: topology.UserPoolClient{
+			Name:                       stack.ResourceName(kebab(id) + "-client"),
+			ExplicitAuthFlows:          []string{"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
+			GenerateSecret:             false,
+			PreventUserExistenceErrors: true,
+			EnableTokenRevocation:      true,
+		},
+	}
+	policy := spec.PasswordPolicy
 	deletion := "INACTIVE"
 	if stack.stage.Protected {
 		deletion = "ACTIVE"
 	}
 	config := &cognitouserpool.CognitoUserPoolConfig{
-		Name:                   jsii.String(stack.ResourceName(kebab(id))),
+		Name:                   jsii.String(spec.Name),
 		UserPoolTier:           jsii.String(string(tier)),
-		UsernameAttributes:     jsii.Strings("email"),
+		UsernameAttributes:     jsii.Strings(spec.UsernameAttributes...),
 		UsernameConfiguration:  &cognitouserpool.CognitoUserPoolUsernameConfiguration{CaseSensitive: jsii.Bool(false)},
-		AutoVerifiedAttributes: jsii.Strings("email"),
+		AutoVerifiedAttributes: jsii.Strings(spec.AutoVerifiedAttributes...),
 		DeletionProtection:     jsii.String(deletion),
 		// Nobody signs themselves up: an administrator creates each user.
 		AdminCreateUserConfig: &cognitouserpool.CognitoUserPoolAdminCreateUserConfig{
-			AllowAdminCreateUserOnly: jsii.Bool(true),
+			AllowAdminCreateUserOnly: jsii.Bool(spec.AdminCreateUserOnly),
 		},
 		PasswordPolicy: &cognitouserpool.CognitoUserPoolPasswordPolicy{
-			MinimumLength:    jsii.Number(PasswordMinimumLength),
-			RequireLowercase: jsii.Bool(true),
-			RequireUppercase: jsii.Bool(true),
-			RequireNumbers:   jsii.Bool(true),
-			RequireSymbols:   jsii.Bool(false),
+			MinimumLength:    jsii.Number(float64(policy.MinimumLength)),
+			RequireLowercase: jsii.Bool(policy.RequireLowercase),
+			RequireUppercase: jsii.Bool(policy.RequireUppercase),
+			RequireNumbers:   jsii.Bool(policy.RequireNumbers),
+			RequireSymbols:   jsii.Bool(policy.RequireSymbols),
 		},
 		MfaConfiguration: jsii.String(string(MFAOff)),
 		Lifecycle:        stack.lifecycle(),
@@ -111,15 +137,20 @@ func NewUserPool(stack *Stack, id string, props UserPoolProps) (*UserPool, error
 		config.EmailConfiguration = email
 	}
 	pool := cognitouserpool.NewCognitoUserPool(scope, jsii.String("pool"), config)
+	preventExistenceErrors := "LEGACY"
+	if spec.Client.PreventUserExistenceErrors {
+		preventExistenceErrors = "ENABLED"
+	}
 	client := cognitouserpoolclient.NewCognitoUserPoolClient(scope, jsii.String("client"), &cognitouserpoolclient.CognitoUserPoolClientConfig{
-		Name:                       jsii.String(stack.ResourceName(kebab(id) + "-client")),
+		Name:                       jsii.String(spec.Client.Name),
 		UserPoolId:                 pool.Id(),
-		GenerateSecret:             jsii.Bool(false),
-		ExplicitAuthFlows:          jsii.Strings("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"),
-		PreventUserExistenceErrors: jsii.String("ENABLED"),
-		EnableTokenRevocation:      jsii.Bool(true),
+		GenerateSecret:             jsii.Bool(spec.Client.GenerateSecret),
+		ExplicitAuthFlows:          jsii.Strings(spec.Client.ExplicitAuthFlows...),
+		PreventUserExistenceErrors: jsii.String(preventExistenceErrors),
+		EnableTokenRevocation:      jsii.Bool(spec.Client.EnableTokenRevocation),
 		Lifecycle:                  stack.lifecycle(),
 	})
+	stack.topo.UserPools = append(stack.topo.UserPools, spec)
 	return &UserPool{stack: stack, pool: pool, client: client}, nil
 }
 

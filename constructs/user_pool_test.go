@@ -1,8 +1,11 @@
 package constructs
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/personabackend/app/topology"
 )
 
 func TestUserPoolUsernamesAreEmailsWhateverTheirCaseOnTheLiteTier(t *testing.T) {
@@ -68,4 +71,70 @@ func TestUserPoolRefusesATierCognitoDoesNotHave(t *testing.T) {
 	if _, err := NewUserPool(scratchStack(t), "Users", UserPoolProps{Tier: "FREE"}); err == nil || !strings.Contains(err.Error(), "LITE, ESSENTIALS or PLUS") {
 		t.Errorf("NewUserPool = %v", err)
 	}
+}
+
+// The dev mode creates its local pool from the topology, so the topology must say
+// exactly what the Terraform declares.
+func TestTheTopologyDescribesTheUserPoolAndClientAsTerraformDeclaresThem(t *testing.T) {
+	s := stackFor(t, "dev")
+	topo, err := topology.Read(filepath.Join(s.dir, topology.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(topo.UserPools) != 1 {
+		t.Fatalf("topology user pools = %+v, want the one declared", topo.UserPools)
+	}
+	spec := topo.UserPools[0]
+	pool := s.only(t, "aws_cognito_user_pool", "name", spec.Name)
+	policy := pool["password_policy"].(map[string]any)
+	client := s.only(t, "aws_cognito_user_pool_client", "name", spec.Client.Name)
+	for _, c := range []struct {
+		what      string
+		got, want any
+	}{
+		{"username attributes", pool["username_attributes"], toAny(spec.UsernameAttributes)},
+		{"auto-verified attributes", pool["auto_verified_attributes"], toAny(spec.AutoVerifiedAttributes)},
+		{"admin-only sign-up", pool["admin_create_user_config"].(map[string]any)["allow_admin_create_user_only"], spec.AdminCreateUserOnly},
+		{"minimum length", policy["minimum_length"], float64(spec.PasswordPolicy.MinimumLength)},
+		{"lowercase", policy["require_lowercase"], spec.PasswordPolicy.RequireLowercase},
+		{"uppercase", policy["require_uppercase"], spec.PasswordPolicy.RequireUppercase},
+		{"numbers", policy["require_numbers"], spec.PasswordPolicy.RequireNumbers},
+		{"symbols", policy["require_symbols"], spec.PasswordPolicy.RequireSymbols},
+		{"client flows", client["explicit_auth_flows"], toAny(spec.Client.ExplicitAuthFlows)},
+		{"client secret", client["generate_secret"], spec.Client.GenerateSecret},
+		{"user existence errors", client["prevent_user_existence_errors"] == "ENABLED", spec.Client.PreventUserExistenceErrors},
+		{"token revocation", client["enable_token_revocation"], spec.Client.EnableTokenRevocation},
+	} {
+		if !equalJSON(c.got, c.want) {
+			t.Errorf("%s: Terraform %v, topology %v", c.what, c.got, c.want)
+		}
+	}
+	if spec.PasswordPolicy.MinimumLength < 8 || !spec.Client.PreventUserExistenceErrors || spec.Client.GenerateSecret {
+		t.Errorf("the pool %+v is not the one people sign in to from a browser", spec)
+	}
+}
+
+func toAny(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
+}
+
+func equalJSON(a, b any) bool {
+	as, aok := a.([]any)
+	bs, bok := b.([]any)
+	if aok && bok {
+		if len(as) != len(bs) {
+			return false
+		}
+		for i := range as {
+			if as[i] != bs[i] {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
 }

@@ -30,6 +30,7 @@ type Stack struct {
 	Routes        []Route        `json:"routes,omitempty"`
 	EventSources  []EventSource  `json:"eventSources,omitempty"`
 	Secrets       []Secret       `json:"secrets,omitempty"`
+	UserPools     []UserPool     `json:"userPools,omitempty"`
 	// Grants are the access levels each linked resource offers, and what they grant.
 	Grants []Grant `json:"grants,omitempty"`
 }
@@ -123,6 +124,38 @@ type Secret struct {
 	// FallbackParameter holds the value used when the stage has none of its own; it is
 	// empty on a protected stage, which runs on its own values only.
 	FallbackParameter string `json:"fallbackParameter"`
+}
+
+// UserPool is a Cognito user pool with its app client, as the stack declares them.
+type UserPool struct {
+	Name string `json:"name"`
+	// UsernameAttributes are what people sign in with instead of a user name ("email").
+	UsernameAttributes []string `json:"usernameAttributes,omitempty"`
+	// AutoVerifiedAttributes are verified by a code Cognito sends ("email").
+	AutoVerifiedAttributes []string `json:"autoVerifiedAttributes,omitempty"`
+	// AdminCreateUserOnly: nobody signs up; an administrator creates each user.
+	AdminCreateUserOnly bool           `json:"adminCreateUserOnly"`
+	PasswordPolicy      PasswordPolicy `json:"passwordPolicy"`
+	Client              UserPoolClient `json:"client"`
+}
+
+// PasswordPolicy is what a user pool requires of a password.
+type PasswordPolicy struct {
+	MinimumLength    int  `json:"minimumLength"`
+	RequireLowercase bool `json:"requireLowercase"`
+	RequireUppercase bool `json:"requireUppercase"`
+	RequireNumbers   bool `json:"requireNumbers"`
+	RequireSymbols   bool `json:"requireSymbols"`
+}
+
+// UserPoolClient is a user pool's app client.
+type UserPoolClient struct {
+	Name string `json:"name"`
+	// ExplicitAuthFlows are the sign-in flows the client allows, e.g. ALLOW_USER_SRP_AUTH.
+	ExplicitAuthFlows          []string `json:"explicitAuthFlows"`
+	GenerateSecret             bool     `json:"generateSecret"`
+	PreventUserExistenceErrors bool     `json:"preventUserExistenceErrors"`
+	EnableTokenRevocation      bool     `json:"enableTokenRevocation"`
 }
 
 // Read loads a topology file written by synth.

@@ -257,7 +257,7 @@ func TestMain(m *testing.M) {
 
 func useSSM(t *testing.T) ssmStore {
 	t.Helper()
-	sharedMoto.once.Do(func() { sharedMoto.srv, sharedMoto.err = localawstest.StartMoto(context.Background()) })
+	sharedMoto.once.Do(func() { sharedMoto.srv, sharedMoto.err = localaws.StartMoto(context.Background()) })
 	if errors.Is(sharedMoto.err, localaws.ErrToolMissing) {
 		localawstest.SkipOrFail(t, sharedMoto.err)
 	}

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 	started := make(chan struct{})
 	go func() {
 		defer close(started)
-		moto, motoErr = localawstest.StartMoto(ctx)
+		moto, motoErr = localaws.StartMoto(ctx)
 	}()
 	dynalite, dynaliteErr = localawstest.StartDynalite(ctx)
 	<-started

@@ -30,7 +30,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	moto, motoErr = localawstest.StartMoto(context.Background())
+	moto, motoErr = localaws.StartMoto(context.Background())
 	code := m.Run()
 	if moto != nil {
 		moto.Stop()

@@ -67,7 +67,7 @@ func BareDynalite(tb testing.TB) *localaws.Server {
 // Without moto it skips the test saying how to install it, or fails it in CI.
 func Moto(tb testing.TB) *localaws.Server {
 	tb.Helper()
-	return startForTest(tb, StartMoto)
+	return startForTest(tb, localaws.StartMoto)
 }
 
 func startForTest(tb testing.TB, start func(context.Context) (*localaws.Server, error)) *localaws.Server {

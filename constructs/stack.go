@@ -29,6 +29,7 @@ import (
 
 	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/internal/awsconfig"
+	"github.com/personabackend/app/internal/staticsite"
 	"github.com/personabackend/app/topology"
 )
 
@@ -88,7 +89,7 @@ type App struct {
 	hcl         bool
 	terraform   string
 	// siteScans are the site folders read so far, shared by the stages serving them.
-	siteScans map[string]*siteScan
+	siteScans map[string]*staticsite.Scan
 }
 
 var appNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)

@@ -26,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/internal/staticsite"
 )
 
 // StaticSiteProps configures a StaticSite.
@@ -92,8 +93,9 @@ type StaticSite struct {
 	distribution cloudfrontdistribution.CloudfrontDistribution
 }
 
-// notFoundPage is served, with status 404, for a path the site does not have.
-const notFoundPage = "404.html"
+// PublicConfigFile is the object a StaticSite writes beside its files from the stack's
+// values, and that the page reads at start: one build serves every stage.
+const PublicConfigFile = staticsite.ConfigFile
 
 // connectSourcesKey is the key value store's key holding the extra connect-src origins.
 const connectSourcesKey = "connect-src"
@@ -252,7 +254,7 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 		notFound = append(notFound, &cloudfrontdistribution.CloudfrontDistributionCustomErrorResponse{
 			ErrorCode:          jsii.Number(code),
 			ResponseCode:       jsii.Number(404),
-			ResponsePagePath:   jsii.String("/" + notFoundPage),
+			ResponsePagePath:   jsii.String("/" + staticsite.NotFoundPage),
 			ErrorCachingMinTtl: jsii.Number(10),
 		})
 	}
@@ -323,7 +325,7 @@ func (s *StaticSite) BucketName() string { return *s.bucket.Bucket() }
 
 // attachFiles waits for the site's build, if it has one, reads the built site and
 // declares its objects, its config.json and the security headers that depend on its pages.
-func (s *StaticSite) attachFiles(ctx context.Context) (*siteScan, *build.SiteArtifact, error) {
+func (s *StaticSite) attachFiles(ctx context.Context) (*staticsite.Scan, *build.SiteArtifact, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -340,7 +342,7 @@ func (s *StaticSite) attachFiles(ctx context.Context) (*siteScan, *build.SiteArt
 	if err != nil {
 		return nil, nil, fmt.Errorf("static site %s: %w", s.id, err)
 	}
-	csp := contentSecurityPolicy(scan)
+	csp := scan.ContentSecurityPolicy()
 	if len(csp) > maxCSPLength {
 		return nil, nil, fmt.Errorf("static site %s: the Content-Security-Policy is %d characters, over CloudFront's %d: the pages hold %d distinct inline scripts and %d inline styles; move inline code into files of the build", s.id, len(csp), maxCSPLength, len(scan.ScriptHashes), len(scan.StyleHashes))
 	}
@@ -409,24 +411,24 @@ func (s *StaticSite) attachFiles(ctx context.Context) (*siteScan, *build.SiteArt
 		Key:          jsii.String(PublicConfigFile),
 		Content:      jsii.String(config),
 		ContentType:  jsii.String("application/json"),
-		CacheControl: jsii.String(cacheRevalidate),
+		CacheControl: jsii.String(staticsite.CacheRevalidate),
 		DependsOn:    &[]cdktf.ITerraformDependable{s.encryption},
 	})
 	return scan, built, nil
 }
 
 // scanSite reads a site folder once per app, however many stages serve it.
-func (a *App) scanSite(dir string, immutable []string) (*siteScan, error) {
+func (a *App) scanSite(dir string, immutable []string) (*staticsite.Scan, error) {
 	key := dir + "\x00" + strings.Join(immutable, "\x00")
 	if scan, ok := a.siteScans[key]; ok {
 		return scan, nil
 	}
-	scan, err := scanSite(dir, immutable)
+	scan, err := staticsite.Read(dir, immutable)
 	if err != nil {
 		return nil, err
 	}
 	if a.siteScans == nil {
-		a.siteScans = map[string]*siteScan{}
+		a.siteScans = map[string]*staticsite.Scan{}
 	}
 	a.siteScans[key] = scan
 	return scan, nil
@@ -463,29 +465,6 @@ func publicConfigJSON(config map[string]any) (string, error) {
 	}
 	b.WriteByte('}')
 	return b.String(), nil
-}
-
-// contentSecurityPolicy allows the site's own files, exactly its pages' inline scripts
-// and styles, and nothing else: no plugins, no framing, no other origin to call (the
-// viewer-response function adds those of ConnectTo).
-func contentSecurityPolicy(scan *siteScan) string {
-	styles := append([]string{"'self'"}, scan.StyleHashes...)
-	if scan.StyleAttributes {
-		styles = append(styles, "'unsafe-hashes'")
-	}
-	return strings.Join([]string{
-		"default-src 'self'",
-		"script-src " + strings.Join(append([]string{"'self'"}, scan.ScriptHashes...), " "),
-		"style-src " + strings.Join(styles, " "),
-		"img-src 'self' data:",
-		"font-src 'self'",
-		"connect-src 'self'",
-		"object-src 'none'",
-		"base-uri 'none'",
-		"form-action 'self'",
-		"frame-ancestors 'none'",
-		"upgrade-insecure-requests",
-	}, "; ")
 }
 
 // checkPublicConfig refuses what must not, or cannot, be written to config.json.

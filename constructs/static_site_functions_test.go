@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/personabackend/app/internal/staticsite"
 )
 
 // runCloudFrontFunction runs a CloudFront Function's code, unchanged, in Node over each
@@ -95,7 +97,7 @@ func TestTheRewriteFunctionServesCleanURLsFromTheExportedFiles(t *testing.T) {
 }
 
 func TestTheCSPFunctionWidensConnectSrcToTheOriginsInTheKeyValueStore(t *testing.T) {
-	baseline := contentSecurityPolicy(&siteScan{ScriptHashes: []string{"'sha256-a'"}})
+	baseline := (&staticsite.Scan{ScriptHashes: []string{"'sha256-a'"}}).ContentSecurityPolicy()
 	response := func(csp string) map[string]any {
 		headers := map[string]any{"content-type": map[string]any{"value": "text/html"}}
 		if csp != "" {

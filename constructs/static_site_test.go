@@ -3,6 +3,8 @@ package constructs
 import (
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/internal/localaws/localawstest"
+	"github.com/personabackend/app/internal/staticsite"
 )
 
 const siteDistribution = "${aws_cloudfront_distribution.Storefront_distribution_04E1CEEA"
@@ -204,11 +207,11 @@ func TestTheHeadersPolicySetsHSTSNosniffReferrerFrameDenialAndTheCSP(t *testing.
 	csp := policy["content_security_policy"].(map[string]any)["content_security_policy"].(string)
 	// The fixture's pages: one inline script (in two pages), a style element and a
 	// style attribute; its JSON data block and external scripts need nothing.
-	want := contentSecurityPolicy(&siteScan{
+	want := (&staticsite.Scan{
 		ScriptHashes:    []string{hashOf("(self.__next_f=self.__next_f||[]).push([0])")},
 		StyleHashes:     slices.Sorted(maps.Keys(map[string]bool{hashOf("body{margin:0}"): true, hashOf("color:#555"): true})),
 		StyleAttributes: true,
-	})
+	}).ContentSecurityPolicy()
 	if csp != want {
 		t.Errorf("CSP = %s\nwant  %s", csp, want)
 	}
@@ -489,11 +492,20 @@ func TestSynthRefusesASiteFolderThatIsNotABuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := writeSite(t, map[string]string{"index.html": "<p>home</p>"})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<p>home</p>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := NewStaticSite(stack, "Web", StaticSiteProps{Path: dir}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := app.Synth(); err == nil || !strings.Contains(err.Error(), "static site Web") || !strings.Contains(err.Error(), "no 404.html") {
 		t.Errorf("synth of a site without its 404 page: %v", err)
 	}
+}
+
+// hashOf is the CSP source allowing exactly this inline text.
+func hashOf(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }

@@ -1,4 +1,4 @@
-package constructs
+package staticsite
 
 import (
 	"crypto/sha256"
@@ -31,8 +31,8 @@ func TestEachFileOfASiteGetsTheContentTypeBrowsersNeed(t *testing.T) {
 		"LICENSE":                            "application/octet-stream",
 		"archive.unknownext":                 "application/octet-stream",
 	} {
-		if got := contentType(name); got != want {
-			t.Errorf("contentType(%q) = %q, want %q", name, got, want)
+		if got := ContentType(name); got != want {
+			t.Errorf("ContentType(%q) = %q, want %q", name, got, want)
 		}
 	}
 }
@@ -63,7 +63,7 @@ func TestHashedAssetsAreImmutableAndEverythingElseIsRevalidated(t *testing.T) {
 		"_next/static/x/_ssgManifest.js": "2",
 		"static/_next/static/b.js":       "3",
 	})
-	scan, err := scanSite(dir, []string{"_next/static/"})
+	scan, err := Read(dir, []string{"_next/static/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,19 +104,19 @@ func TestASiteFolderMustHoldItsPagesAndNoConfigOfItsOwn(t *testing.T) {
 		{"a build holding config.json", map[string]string{"index.html": "x", "404.html": "x", "config.json": "{}"}, "which the stack writes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := scanSite(writeSite(t, tc.files), nil); err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("scanSite = %v, want an error saying %q", err, tc.want)
+			if _, err := Read(writeSite(t, tc.files), nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Read = %v, want an error saying %q", err, tc.want)
 			}
 		})
 	}
-	if _, err := scanSite(filepath.Join(t.TempDir(), "out"), nil); err == nil || !strings.Contains(err.Error(), "build the site first") {
+	if _, err := Read(filepath.Join(t.TempDir(), "out"), nil); err == nil || !strings.Contains(err.Error(), "build the site first") {
 		t.Errorf("a missing folder: %v", err)
 	}
 	dir := writeSite(t, map[string]string{"index.html": "x", "404.html": "x"})
 	if err := os.Symlink("/etc/hostname", filepath.Join(dir, "leak.txt")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := scanSite(dir, nil); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if _, err := Read(dir, nil); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("a link in the build: %v", err)
 	}
 }
@@ -170,7 +170,7 @@ func TestTheCSPAllowsExactlyThePagesInlineScriptsAndStyles(t *testing.T) {
 }
 
 func TestTheBaselinePolicyForbidsWhatTheSiteDoesNotNeed(t *testing.T) {
-	csp := contentSecurityPolicy(&siteScan{ScriptHashes: []string{"'sha256-a'"}, StyleHashes: []string{"'sha256-b'"}, StyleAttributes: true})
+	csp := (&Scan{ScriptHashes: []string{"'sha256-a'"}, StyleHashes: []string{"'sha256-b'"}, StyleAttributes: true}).ContentSecurityPolicy()
 	directives := map[string]string{}
 	for _, d := range strings.Split(csp, "; ") {
 		name, value, _ := strings.Cut(d, " ")
@@ -192,7 +192,7 @@ func TestTheBaselinePolicyForbidsWhatTheSiteDoesNotNeed(t *testing.T) {
 	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
 		t.Errorf("policy %s allows any inline code", csp)
 	}
-	if plain := contentSecurityPolicy(&siteScan{}); strings.Contains(plain, "unsafe-hashes") {
+	if plain := (&Scan{}).ContentSecurityPolicy(); strings.Contains(plain, "unsafe-hashes") {
 		t.Errorf("a site without style attributes needs no 'unsafe-hashes': %s", plain)
 	}
 }

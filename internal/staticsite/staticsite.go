@@ -1,4 +1,8 @@
-package constructs
+// Package staticsite reads a built static site as its hosts serve it: each file with
+// its content type, caching and content hash, and the Content-Security-Policy that
+// allows exactly the pages' inline scripts and styles. The StaticSite construct
+// uploads what it reads, and the dev mode serves it, with the same headers.
+package staticsite
 
 import (
 	"bytes"
@@ -22,16 +26,19 @@ import (
 	"golang.org/x/net/html"
 )
 
-// PublicConfigFile is the object a StaticSite writes beside its files from the stack's
+// ConfigFile is the object a site's host writes beside its files from the stage's
 // values, and that the page reads at start: one build serves every stage.
-const PublicConfigFile = "config.json"
+const ConfigFile = "config.json"
+
+// NotFoundPage is served, with status 404, for a path the site does not have.
+const NotFoundPage = "404.html"
 
 // Cache-Control of the site's objects. Content-hashed files never change, so browsers
 // and CloudFront keep them for a year; everything else is revalidated on each use (a
 // cheap 304 while unchanged), so a deploy is live at once without an invalidation.
 const (
-	cacheImmutable  = "public, max-age=31536000, immutable"
-	cacheRevalidate = "no-cache"
+	CacheImmutable  = "public, max-age=31536000, immutable"
+	CacheRevalidate = "no-cache"
 )
 
 // contentTypes are the web's types, fixed here rather than read from the machine's
@@ -64,8 +71,8 @@ var contentTypes = map[string]string{
 	".pdf":         "application/pdf",
 }
 
-// contentType is the Content-Type a browser needs for a file of the site.
-func contentType(name string) string {
+// ContentType is the Content-Type a browser needs for a file of the site.
+func ContentType(name string) string {
 	ext := strings.ToLower(path.Ext(name))
 	if t, ok := contentTypes[ext]; ok {
 		return t
@@ -76,8 +83,8 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
-// siteFile is one file of a built site, as it becomes an S3 object.
-type siteFile struct {
+// File is one file of a built site, as it becomes an S3 object.
+type File struct {
 	Key          string // slash-separated path in the build, and the object key
 	ETag         string // hex MD5 of the content: the ETag S3 gives an SSE-S3 object
 	ContentType  string
@@ -85,10 +92,10 @@ type siteFile struct {
 	Bytes        int64
 }
 
-// siteScan is what synth needs to know of a built site folder.
-type siteScan struct {
+// Scan is what a host needs to know of a built site folder.
+type Scan struct {
 	Dir   string
-	Files []siteFile // by key
+	Files []File // by key
 	Bytes int64
 	// ScriptHashes and StyleHashes are the CSP sources ('sha256-…') of the inline
 	// scripts and styles of the site's pages, so the policy allows exactly those.
@@ -99,10 +106,10 @@ type siteScan struct {
 	StyleAttributes bool
 }
 
-// scanSite reads a built site: every regular file with its hash, type and caching,
+// Read reads a built site: every regular file with its hash, type and caching,
 // and the hashes of the pages' inline scripts and styles. Files under one of the
 // immutable folders are cached for a year; the others are revalidated.
-func scanSite(dir string, immutable []string) (*siteScan, error) {
+func Read(dir string, immutable []string) (*Scan, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading the site folder: %w (build the site first, or check Path)", err)
@@ -110,7 +117,7 @@ func scanSite(dir string, immutable []string) (*siteScan, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("the site folder %s is a file: give the folder holding index.html", dir)
 	}
-	scan := &siteScan{Dir: dir}
+	scan := &Scan{Dir: dir}
 	scripts, styles := map[string]bool{}, map[string]bool{}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -127,7 +134,7 @@ func scanSite(dir string, immutable []string) (*siteScan, error) {
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%s is not a regular file (a link?): copy the file itself into the build", key)
 		}
-		if key == PublicConfigFile {
+		if key == ConfigFile {
 			return fmt.Errorf("the build holds %s, which the stack writes from its own values: remove it from the build (serve a local one from the dev server instead)", key)
 		}
 		data, err := os.ReadFile(p)
@@ -135,16 +142,16 @@ func scanSite(dir string, immutable []string) (*siteScan, error) {
 			return err
 		}
 		sum := md5.Sum(data)
-		file := siteFile{
+		file := File{
 			Key:          key,
 			ETag:         hex.EncodeToString(sum[:]),
-			ContentType:  contentType(key),
-			CacheControl: cacheRevalidate,
+			ContentType:  ContentType(key),
+			CacheControl: CacheRevalidate,
 			Bytes:        int64(len(data)),
 		}
 		for _, prefix := range immutable {
 			if strings.HasPrefix(key, prefix) {
-				file.CacheControl = cacheImmutable
+				file.CacheControl = CacheImmutable
 			}
 		}
 		if ext := strings.ToLower(path.Ext(key)); ext == ".html" || ext == ".htm" {
@@ -167,7 +174,7 @@ func scanSite(dir string, immutable []string) (*siteScan, error) {
 	}
 	for _, page := range []struct{ key, why string }{
 		{"index.html", "the page served at /"},
-		{notFoundPage, "the page served for a missing path (Next.js exports app/not-found.tsx as 404.html)"},
+		{NotFoundPage, "the page served for a missing path (Next.js exports app/not-found.tsx as 404.html)"},
 	} {
 		if !present[page.key] {
 			return nil, fmt.Errorf("the site folder %s has no %s, %s: build the site, or point Path at the build output", dir, page.key, page.why)
@@ -242,4 +249,27 @@ func inlineHashes(page []byte, scripts, styles map[string]bool) (styleAttrs bool
 func cspHash(text string) string {
 	sum := sha256.Sum256([]byte(text))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// ContentSecurityPolicy allows the site's own files, exactly its pages' inline scripts
+// and styles, and nothing else: no plugins, no framing, and no other origin to call
+// than those of connect (the API, the sign-in service).
+func (s *Scan) ContentSecurityPolicy(connect ...string) string {
+	styles := append([]string{"'self'"}, s.StyleHashes...)
+	if s.StyleAttributes {
+		styles = append(styles, "'unsafe-hashes'")
+	}
+	return strings.Join([]string{
+		"default-src 'self'",
+		"script-src " + strings.Join(append([]string{"'self'"}, s.ScriptHashes...), " "),
+		"style-src " + strings.Join(styles, " "),
+		"img-src 'self' data:",
+		"font-src 'self'",
+		"connect-src " + strings.Join(append([]string{"'self'"}, connect...), " "),
+		"object-src 'none'",
+		"base-uri 'none'",
+		"form-action 'self'",
+		"frame-ancestors 'none'",
+		"upgrade-insecure-requests",
+	}, "; ")
 }

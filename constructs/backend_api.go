@@ -190,6 +190,27 @@ func (a *BackendApi) putCORS() {
 		config.ExposeHeaders = jsii.Strings(a.cors.ExposeHeaders...)
 	}
 	a.api.PutCorsConfiguration(config)
+	a.stack.topo.CORS = a.topologyCORS(origins, methods)
+}
+
+// topologyCORS is the CORS configuration as the dev mode applies it: a site of the
+// stack is named by its id, since its deployed origin is not known before deploying;
+// any other origin known only once deployed is left out.
+func (a *BackendApi) topologyCORS(origins, methods []string) *topology.CORS {
+	cors := &topology.CORS{
+		AllowMethods: methods, AllowHeaders: a.cors.AllowHeaders, ExposeHeaders: a.cors.ExposeHeaders,
+		MaxAgeSeconds: int(a.cors.MaxAge.Seconds()),
+	}
+	for _, origin := range origins {
+		site := slices.IndexFunc(a.stack.sites, func(s *StaticSite) bool { return s.URL() == origin })
+		switch {
+		case site >= 0:
+			cors.AllowSites = append(cors.AllowSites, a.stack.sites[site].id)
+		case !*cdktf.Token_IsUnresolved(jsii.String(origin)):
+			cors.AllowOrigins = append(cors.AllowOrigins, origin)
+		}
+	}
+	return cors
 }
 
 // checkOrigin accepts a CORS origin: "*", a construct's attribute, or scheme://host[:port].

@@ -27,6 +27,7 @@ import (
 
 	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/internal/staticsite"
+	"github.com/personabackend/app/topology"
 )
 
 // StaticSiteProps configures a StaticSite.
@@ -91,6 +92,7 @@ type StaticSite struct {
 	encryption   s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationA
 	headers      cloudfrontresponseheaderspolicy.CloudfrontResponseHeadersPolicy
 	distribution cloudfrontdistribution.CloudfrontDistribution
+	url          string // one token for the address, so the API's CORS can tell it is this site's
 }
 
 // PublicConfigFile is the object a StaticSite writes beside its files from the stack's
@@ -287,6 +289,7 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 		},
 		ViewerCertificate: &cloudfrontdistribution.CloudfrontDistributionViewerCertificate{CloudfrontDefaultCertificate: jsii.Bool(true)},
 	})
+	site.url = "https://" + *site.distribution.DomainName()
 	policy, err := json.Marshal(map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []map[string]any{
@@ -311,11 +314,12 @@ func NewStaticSite(stack *Stack, id string, props StaticSiteProps) (*StaticSite,
 		DependsOn: &[]cdktf.ITerraformDependable{private.publicAccess},
 	})
 	stack.sites = append(stack.sites, site)
+	stack.topo.Sites = append(stack.topo.Sites, topology.Site{ID: id, Name: name, Build: props.Build, Path: props.Path, ImmutablePaths: immutable})
 	return site, nil
 }
 
 // URL is the site's address, https://<distribution domain>: also its origin, as CORS names it.
-func (s *StaticSite) URL() string { return "https://" + *s.distribution.DomainName() }
+func (s *StaticSite) URL() string { return s.url }
 
 // DistributionID is the CloudFront distribution's id.
 func (s *StaticSite) DistributionID() string { return *s.distribution.Id() }

@@ -138,3 +138,26 @@ func equalJSON(a, b any) bool {
 	}
 	return a == b
 }
+
+// The dev mode serves the stack's sites and answers browsers as the API's CORS
+// says, with each site's local origin in place of its deployed one.
+func TestTheTopologyNamesTheSitesAndTheOriginsTheAPIAllows(t *testing.T) {
+	topo, err := topology.Read(filepath.Join(stackFor(t, "dev").dir, topology.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(topo.Sites) != 1 || topo.Sites[0].ID != "Storefront" || topo.Sites[0].Path != "constructs/testdata/site" ||
+		len(topo.Sites[0].ImmutablePaths) != 1 || topo.Sites[0].ImmutablePaths[0] != "_next/static/" {
+		t.Errorf("sites = %+v, want the Storefront site", topo.Sites)
+	}
+	cors := topo.CORS
+	if cors == nil {
+		t.Fatal("no CORS in the topology")
+	}
+	if len(cors.AllowSites) != 1 || cors.AllowSites[0] != "Storefront" || len(cors.AllowOrigins) != 1 || cors.AllowOrigins[0] != "http://localhost:3001" {
+		t.Errorf("allowed sites %v and origins %v, want Storefront and http://localhost:3001", cors.AllowSites, cors.AllowOrigins)
+	}
+	if cors.MaxAgeSeconds != 3600 || len(cors.AllowMethods) == 0 || len(cors.AllowHeaders) == 0 {
+		t.Errorf("cors = %+v", cors)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/dynamo"
 )
 
@@ -33,6 +34,9 @@ type Stack struct {
 	UserPools     []UserPool     `json:"userPools,omitempty"`
 	// Grants are the access levels each linked resource offers, and what they grant.
 	Grants []Grant `json:"grants,omitempty"`
+	// CORS is what the API answers browsers on other origins; nil when it has no API.
+	CORS  *CORS  `json:"cors,omitempty"`
+	Sites []Site `json:"sites,omitempty"`
 }
 
 // Table is a DynamoDB table: its name and the schema it was declared with.
@@ -156,6 +160,30 @@ type UserPoolClient struct {
 	GenerateSecret             bool     `json:"generateSecret"`
 	PreventUserExistenceErrors bool     `json:"preventUserExistenceErrors"`
 	EnableTokenRevocation      bool     `json:"enableTokenRevocation"`
+}
+
+// CORS is an HTTP API's cross-origin configuration.
+type CORS struct {
+	// AllowOrigins are the origins allowed besides the stack's own sites, or "*".
+	AllowOrigins []string `json:"allowOrigins,omitempty"`
+	// AllowSites are the IDs of the stack's sites whose origin is allowed: known once
+	// deployed, and wherever the dev mode serves them locally.
+	AllowSites    []string `json:"allowSites,omitempty"`
+	AllowMethods  []string `json:"allowMethods"`
+	AllowHeaders  []string `json:"allowHeaders"`
+	ExposeHeaders []string `json:"exposeHeaders,omitempty"`
+	MaxAgeSeconds int      `json:"maxAgeSeconds"`
+}
+
+// Site is a static site the stack serves.
+type Site struct {
+	ID   string `json:"id"`   // the construct id, e.g. MyWeb
+	Name string `json:"name"` // the resources' name
+	// Build is how synth builds the site from its sources; Path, instead, is a built
+	// folder (absolute, or relative to the module root).
+	Build          *build.Site `json:"build,omitempty"`
+	Path           string      `json:"path,omitempty"`
+	ImmutablePaths []string    `json:"immutablePaths"`
 }
 
 // Read loads a topology file written by synth.

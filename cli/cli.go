@@ -1,5 +1,5 @@
 // Package cli is the project's command-line tool for stage operations: secrets, deploy, diff,
-// remove, outputs and state.
+// remove, outputs, state and users.
 package cli
 
 import (
@@ -100,7 +100,8 @@ type command struct {
 func (t *tool) commands() []command {
 	return []command{deployCommand, diffCommand, outputsCommand, removeCommand, stateCommand,
 		secretsSetCommand, secretsLoadCommand, secretsListCommand, secretsRemoveCommand,
-		bootstrapStateCommand, deployerPolicyCommand, doctorCommand}
+		bootstrapStateCommand, deployerPolicyCommand, doctorCommand,
+		usersAddCommand, usersListCommand, usersRemoveCommand}
 }
 
 func (t *tool) main(ctx context.Context, args []string) int {

@@ -39,7 +39,9 @@ type testProject struct {
 	resources map[string]any
 	// refused names a secret whose parameter SSM refuses to write: it starts with "ssm".
 	refused string
-	synths  []string
+	// userPool, when set, is the stack's UserPoolId output.
+	userPool string
+	synths   []string
 	// bootstraps lists what each SynthStateBackend was asked to create.
 	bootstraps []cli.StateBackend
 }
@@ -100,6 +102,10 @@ func (p *testProject) Synth(_ context.Context, stage string) (string, error) {
 	outputs := map[string]any{
 		"apiUrl":    map[string]any{"value": "${terraform_data.api.output}"},
 		"tableName": map[string]any{"value": "${terraform_data.table.output}"},
+	}
+	if p.userPool != "" {
+		resources["users"] = map[string]any{"input": p.userPool}
+		outputs["UserPoolId"] = map[string]any{"value": "${terraform_data.users.output}"}
 	}
 	if p.resources != nil {
 		resources = p.resources

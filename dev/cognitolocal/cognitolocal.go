@@ -58,6 +58,10 @@ type Record struct {
 // RecordFile is the file in the dev mode's stage folder that holds a running pool's Record.
 const RecordFile = "cognito.json"
 
+// RecordDir is the dev mode's folder for stage in the module at root, where the
+// record of the stage's running pool is kept.
+func RecordDir(root, stage string) string { return filepath.Join(root, ".dev", stage) }
+
 // Issuer is what the pool's tokens carry in iss: Cognito's address of the pool, as on
 // AWS (the local API trusts exactly this, as API Gateway trusts the deployed pool's).
 func (r Record) Issuer() string {

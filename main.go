@@ -145,9 +145,10 @@ func runDev(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	stage := flags.String("stage", stageDefault, "the stage to run (its tables, functions and secrets)")
 	port := flags.Int("port", dev.DefaultPort, "where the local API listens on 127.0.0.1")
+	webPort := flags.Int("web-port", dev.DefaultWebPort, "where the web app is served on 127.0.0.1")
 	fresh := flags.Bool("fresh", false, "start with empty tables instead of the data kept from the last run")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run . dev [--stage STAGE] [--port 3000] [--fresh]\n\nRuns the stage offline: DynamoDB (dynalite), SNS and SQS stand-ins, every function\nunder the Lambda emulator, and the HTTP API on 127.0.0.1:PORT. Secrets come from the\nlocal store (go run . secrets set NAME --stage STAGE --store local). Ctrl-C stops it.")
+		fmt.Fprintln(stderr, "usage: go run . dev [--stage STAGE] [--port 3000] [--web-port 3002] [--fresh]\n\nRuns the stage offline: DynamoDB (dynalite), SNS and SQS stand-ins, every function\nunder the Lambda emulator, the HTTP API on 127.0.0.1:PORT, the web app on\n127.0.0.1:WEB-PORT, and the stage's user pool in moto's Cognito (add users with\ngo run . users add EMAIL --stage STAGE while dev runs; without moto, the web app\nsigns in with dev tokens). Secrets come from the local store (go run . secrets set\nNAME --stage STAGE --store local). Ctrl-C stops it.")
 		fmt.Fprintln(stderr, "\nFlags:")
 		cli.PrintFlags(stderr, flags)
 	}
@@ -174,7 +175,7 @@ func runDev(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dev: %v\n", err)
 		return 1
 	}
-	if err := dev.Run(ctx, dev.Options{Root: root, Program: cli.Program, Port: *port, Fresh: *fresh, Log: stderr}, topo); err != nil {
+	if err := dev.Run(ctx, dev.Options{Root: root, Program: cli.Program, Port: *port, WebPort: *webPort, Fresh: *fresh, Log: stderr}, topo); err != nil {
 		fmt.Fprintf(stderr, "dev: %v\n", err)
 		return 1
 	}

@@ -17,12 +17,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/dev/apigw"
+	"github.com/personabackend/app/dev/cognitolocal"
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/internal/awsconfig"
 	"github.com/personabackend/app/secretstore"
 	"github.com/personabackend/app/topology"
+	"github.com/personabackend/app/web"
 )
 
 // DefaultPort is where the local API listens unless told otherwise.
@@ -37,6 +40,9 @@ type Options struct {
 	// Port -1 picks a free port (tests).
 	Host string
 	Port int
+	// WebPort is where the stack's web app is served on Host; default DefaultWebPort,
+	// -1 a free port (tests).
+	WebPort int
 	// Fresh starts with empty tables instead of the data kept from the last run.
 	Fresh bool
 	// Secrets holds the stage's secret values; default the local store under Root/.secrets.
@@ -58,6 +64,14 @@ type Session struct {
 	// AWSEndpoint serves SNS, SQS, SSM and DynamoDB; DynamoDBEndpoint is the same.
 	AWSEndpoint      string
 	DynamoDBEndpoint string
+	// WebURL is where the stack's web app is served, e.g. http://127.0.0.1:3002; empty
+	// when the stack has no site.
+	WebURL string
+	// SignIn is how the web app signs in: with the local user pool (Cognito), or with
+	// unsigned dev tokens when the stack has no pool or moto is missing.
+	SignIn web.SignIn
+	// Cognito is the local user pool, when one runs.
+	Cognito *cognitolocal.Record
 
 	stack    *topology.Stack
 	opts     Options
@@ -112,12 +126,25 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 	}
 
 	// The API port first: a second dev on the same port stops here, before starting anything.
-	apiListener, err := listenAPI(opts.Host, opts.Port)
+	apiListener, err := listen(opts.Host, opts.Port, "--port")
 	if err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, func() { apiListener.Close() })
 	s.APIURL = "http://" + apiListener.Addr().String()
+	var webListener net.Listener
+	siteBuilder := build.NewSiteBuilder(opts.Root, filepath.Join(opts.Root, ".build", "site"))
+	if len(stack.Sites) > 0 {
+		if webListener, err = listen(opts.Host, opts.WebPort, "--web-port"); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() { webListener.Close() })
+		s.WebURL = "http://" + webListener.Addr().String()
+		// The site builds (or is found up to date) while the functions build.
+		if b := stack.Sites[0].Build; b != nil {
+			siteBuilder.Start(ctx, *b)
+		}
+	}
 
 	if err := checkSecrets(ctx, opts, stack); err != nil {
 		return nil, err
@@ -142,11 +169,25 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 	if err := s.watch(sources); err != nil {
 		return nil, err
 	}
+	authorizer, err := s.startSignIn(ctx)
+	if err != nil {
+		return nil, err
+	}
 	api, err := apigw.New(stack.Routes, s, s.logInvocation)
 	if err != nil {
 		return nil, err
 	}
-	s.serve(apiListener, api)
+	api.UseAuthorizer(authorizer)
+	if stack.CORS != nil {
+		s.serve(apiListener, s.cors().Handler(api))
+	} else {
+		s.serve(apiListener, api)
+	}
+	if webListener != nil {
+		if err := s.startSite(ctx, siteBuilder, stack.Sites[0], webListener); err != nil {
+			return nil, err
+		}
+	}
 	s.log.printf("stage %s running in %s: API %s (%s, %s, %s); each function may do only what its IAM policy allows",
 		stack.Stage, time.Since(begin).Round(time.Millisecond), s.APIURL,
 		count(len(stack.Routes), "route"), count(len(stack.Functions), "function"), count(len(stack.EventSources), "queue poller"))
@@ -163,8 +204,19 @@ func count(n int, thing string) string {
 	return fmt.Sprintf("%d %ss", n, thing)
 }
 
-// logAuth says how to act as a user on authorized routes, with a token to paste.
+// logAuth says where the web app is and how to act as a user on authorized routes.
 func (s *Session) logAuth() {
+	if s.Cognito != nil {
+		if s.WebURL != "" {
+			s.log.printf("web app: %s", s.WebURL)
+		}
+		s.log.printf("sign-in: the local user pool %s (moto's Cognito; it takes any password at sign-in, and its users last until dev stops). Add a user in another terminal:", s.Cognito.PoolID)
+		s.log.printf("  %s users add you@example.com --stage %s", s.opts.Program, s.stack.Stage)
+		return
+	}
+	if s.WebURL != "" {
+		s.log.printf("web app: %s (dev sign-in mode: any user name)", s.WebURL)
+	}
 	token, err := apigw.DevToken(map[string]any{"sub": "dev-user"})
 	if err != nil {
 		return
@@ -191,6 +243,9 @@ func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack
 	if opts.Port == 0 {
 		opts.Port = DefaultPort
 	}
+	if opts.WebPort == 0 {
+		opts.WebPort = DefaultWebPort
+	}
 	if opts.PoolSize < 1 {
 		opts.PoolSize = 2
 	}
@@ -210,15 +265,15 @@ func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack
 
 func (s *Session) stateDir() string { return filepath.Join(s.opts.Root, ".dev", s.stack.Stage) }
 
-// listenAPI takes the API's port, or says which port is taken and what to do.
-func listenAPI(host string, port int) (net.Listener, error) {
+// listen takes a port, or says which port is taken and which flag picks another.
+func listen(host string, port int, flag string) (net.Listener, error) {
 	if port < 0 {
 		port = 0
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	l, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("port %d on %s is taken (is another dev session running?): stop it, or pick another port with --port", port, host)
+		return nil, fmt.Errorf("port %d on %s is taken (is another dev session running?): stop it, or pick another port with %s", port, host, flag)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err)

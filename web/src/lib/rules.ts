@@ -1,6 +1,7 @@
 // The rules of POST /personas (persona/README.md, persona.Spec.Validate), checked
-// in the form before anything is sent. The API stays the judge: what it refuses
-// is shown next to the field too.
+// in the form before anything is sent, but one: a tool listed twice is left to the
+// API, whose message ("tools[1]: \"search\" is listed twice") is shown next to the
+// field like any refusal of the API, the judge of every rule.
 
 import type { Spec, SpecField } from "./api";
 
@@ -63,10 +64,8 @@ export function check(v: FormValues): { errors: Partial<Record<SpecField, string
 
   const tools = splitTools(v.tools);
   const bad = tools.find((t) => !toolPattern.test(t));
-  const twice = tools.find((t, i) => tools.indexOf(t) !== i);
   if (tools.length > limits.tools) errors.tools = `At most ${limits.tools} tools (now ${tools.length}).`;
   else if (bad) errors.tools = `Tool "${bad}" must be 1–64 lowercase letters, digits and _, starting with a letter.`;
-  else if (twice) errors.tools = `Tool "${twice}" is listed twice.`;
 
   if (Object.keys(errors).length > 0) return { errors };
   const spec: Spec = { name: v.name, instructions: v.instructions };

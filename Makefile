@@ -34,7 +34,7 @@ test: tools
 golden:
 	go test ./backend -run '^TestGolden' -count=1 -update $(if $(FORGET),-forget=$(FORGET))
 
-## bench: synth timing against a bare-jsii floor, synth with HCL, cold synth, zip sizes; web build cold and unchanged, first-load JS; handler and dev-mode benchmarks
+## bench: synth timing against a bare-jsii floor, synth with HCL, cold synth, zip sizes; web build cold and unchanged, first-load JS; handler and dev-mode benchmarks; the web app in Chromium against dev (navigation to list, sign-in to list)
 bench: $(BIN) npm
 	go run ./bench/synth
 	go test -run '^$$' -bench 'WebSite/cold' -benchtime 1x ./build/
@@ -42,6 +42,7 @@ bench: $(BIN) npm
 	go test -run '^$$' -bench . -benchtime 20x ./persona/... ./lambdas/...
 	go test -run '^$$' -bench GetPersonas -benchtime 2000x ./dev/
 	go test -run '^$$' -bench 'HotReload|StartToFirstRequest' -benchtime 10x ./dev/
+	go test -run '^$$' -bench 'NavigationToPersonaList|SignInToFirstList' -benchtime 20x ./web/e2e/
 
 ## tools: dynalite and the web app's packages (npm), the Lambda emulator (Go), terraform if not on PATH
 tools: npm $(TOOLS)/aws-lambda-rie terraform

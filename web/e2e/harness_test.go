@@ -194,6 +194,10 @@ func (usersProject) Synth(context.Context, string) (string, error) {
 
 func (usersProject) RequiresAWS() bool { return false }
 
+func (usersProject) SynthStateBackend(context.Context, cli.StateBackend) (string, error) {
+	return "", errors.New("the users of a dev stage need no state backend")
+}
+
 // outputDir is where screenshots go: $TEST_OUTPUT_DIR, else testdata/out (ignored by git).
 func outputDir(tb testing.TB) string {
 	tb.Helper()

@@ -17,7 +17,7 @@ import (
 // 123456789012. The package's tests share one server, emptied for each.
 func useMoto(t *testing.T) string {
 	t.Helper()
-	sharedMoto.once.Do(func() { sharedMoto.srv, sharedMoto.err = localawstest.StartMoto(context.Background()) })
+	sharedMoto.once.Do(func() { sharedMoto.srv, sharedMoto.err = localaws.StartMoto(context.Background()) })
 	if errors.Is(sharedMoto.err, localaws.ErrToolMissing) {
 		localawstest.SkipOrFail(t, sharedMoto.err)
 	}

@@ -30,13 +30,17 @@ const (
 var tableOps = []TableOp{GetItem, BatchGetItem, Query, Scan, PutItem, UpdateItem, DeleteItem, BatchWriteItem, ConditionCheckItem, DescribeTable}
 
 // TableAccess names exactly what a linked function may do with a table: Operations
-// on the table itself, and Query on each of QueryIndexes (whose IAM resource is the
-// index, not the table). Query among Operations queries the table's own key.
+// on the table itself, Query on each of QueryIndexes and Scan on each of ScanIndexes
+// (whose IAM resource is the index, not the table). Query among Operations queries the
+// table's own key; Scan among Operations reads the whole table.
 //
 //	TableAccess{Operations: []TableOp{GetItem, PutItem}, QueryIndexes: []string{"UserIdIndex"}}
 type TableAccess struct {
 	Operations   []TableOp
 	QueryIndexes []string
+	// ScanIndexes are indexes read whole: a sparse index, which holds only the items
+	// carrying its key, is the cheap way to find few items among many.
+	ScanIndexes []string
 }
 
 // levelAccess is what a short form allows on a table with these indexes: read gets and
@@ -56,8 +60,8 @@ func levelAccess(level Level, indexes []string) (TableAccess, bool) {
 	return TableAccess{}, false
 }
 
-// AccessName lists the operations, then each index's Query, e.g.
-// "GetItem,PutItem,Query:index/UserIdIndex".
+// AccessName lists the operations, then each index's Query and Scan, e.g.
+// "GetItem,PutItem,Query:index/UserIdIndex,Scan:index/StatusIndex".
 func (a TableAccess) AccessName() string {
 	var parts []string
 	for _, op := range tableOps {
@@ -65,18 +69,31 @@ func (a TableAccess) AccessName() string {
 			parts = append(parts, string(op))
 		}
 	}
-	for _, index := range a.QueryIndexes {
-		if part := string(Query) + ":index/" + index; !slices.Contains(parts, part) {
-			parts = append(parts, part)
+	for _, op := range a.indexOps() {
+		for _, index := range op.indexes {
+			if part := string(op.op) + ":index/" + index; !slices.Contains(parts, part) {
+				parts = append(parts, part)
+			}
 		}
 	}
 	return strings.Join(parts, ",")
 }
 
+// indexOp is an operation a TableAccess allows on some of the table's indexes.
+type indexOp struct {
+	op      TableOp
+	field   string // the TableAccess field naming the indexes
+	indexes []string
+}
+
+func (a TableAccess) indexOps() []indexOp {
+	return []indexOp{{Query, "QueryIndexes", a.QueryIndexes}, {Scan, "ScanIndexes", a.ScanIndexes}}
+}
+
 // validate checks the access against the indexes the table has.
 func (a TableAccess) validate(indexes []string) error {
-	if len(a.Operations) == 0 && len(a.QueryIndexes) == 0 {
-		return fmt.Errorf("the TableAccess names no operation: list Operations or QueryIndexes, or use constructs.Read")
+	if len(a.Operations) == 0 && len(a.QueryIndexes) == 0 && len(a.ScanIndexes) == 0 {
+		return fmt.Errorf("the TableAccess names no operation: list Operations, QueryIndexes or ScanIndexes, or use constructs.Read")
 	}
 	for _, op := range a.Operations {
 		if !slices.Contains(tableOps, op) {
@@ -87,18 +104,21 @@ func (a TableAccess) validate(indexes []string) error {
 			return fmt.Errorf("%q is not a table operation: use one of %s", op, strings.Join(names, ", "))
 		}
 	}
-	for _, index := range a.QueryIndexes {
-		if !slices.Contains(indexes, index) {
-			if len(indexes) == 0 {
-				return fmt.Errorf("QueryIndexes names %q, but the table has no global index", index)
+	for _, op := range a.indexOps() {
+		for _, index := range op.indexes {
+			if !slices.Contains(indexes, index) {
+				if len(indexes) == 0 {
+					return fmt.Errorf("%s names %q, but the table has no global index", op.field, index)
+				}
+				return fmt.Errorf("%s names %q, which is not an index of the table: it has %s", op.field, index, strings.Join(indexes, ", "))
 			}
-			return fmt.Errorf("QueryIndexes names %q, which is not an index of the table: it has %s", index, strings.Join(indexes, ", "))
 		}
 	}
 	return nil
 }
 
-// statements grant the operations on the table's ARN and Query on each index's.
+// statements grant the operations on the table's ARN, and Query and Scan on each
+// index's as named.
 func (a TableAccess) statements(table ARN) []Statement {
 	var out []Statement
 	var actions []string
@@ -110,14 +130,16 @@ func (a TableAccess) statements(table ARN) []Statement {
 	if len(actions) > 0 {
 		out = append(out, Statement{Actions: actions, Resources: []ARN{table}})
 	}
-	var indexes []ARN
-	for _, index := range a.QueryIndexes {
-		if arn := table.Sub("/index/" + index); !slices.Contains(indexes, arn) {
-			indexes = append(indexes, arn)
+	for _, op := range a.indexOps() {
+		var indexes []ARN
+		for _, index := range op.indexes {
+			if arn := table.Sub("/index/" + index); !slices.Contains(indexes, arn) {
+				indexes = append(indexes, arn)
+			}
 		}
-	}
-	if len(indexes) > 0 {
-		out = append(out, Statement{Actions: []string{"dynamodb:" + string(Query)}, Resources: indexes})
+		if len(indexes) > 0 {
+			out = append(out, Statement{Actions: []string{"dynamodb:" + string(op.op)}, Resources: indexes})
+		}
 	}
 	return out
 }

@@ -76,6 +76,12 @@ func TestTableAccessGrantsItsOperationsOnTheTableAndQueryOnItsIndexesAlone(t *te
 			"dynamodb:Query table/index/ByCustomer",
 		}},
 		{"a scan is granted when named", &TableAccess{Operations: []TableOp{Scan, Scan}}, []string{"dynamodb:Scan table"}},
+		{"a scanned index gets Scan on that index and nothing on the table or other indexes", TableAccess{ScanIndexes: []string{"ByState"}}, []string{
+			"dynamodb:Scan table/index/ByState",
+		}},
+		{"an index both queried and scanned gets each action on it", TableAccess{Operations: []TableOp{GetItem}, QueryIndexes: []string{"ByState"}, ScanIndexes: []string{"ByState"}}, []string{
+			"dynamodb:GetItem table", "dynamodb:Query table/index/ByState", "dynamodb:Scan table/index/ByState",
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := linkLines(t, table, tc.access); !reflect.DeepEqual(got, tc.want) {
@@ -94,6 +100,7 @@ func TestTableAccessRefusesWhatTheTableCannotGrant(t *testing.T) {
 	}{
 		{"an operation DynamoDB does not have", TableAccess{Operations: []TableOp{"GetItems"}}, `"GetItems" is not a table operation: use one of GetItem, BatchGetItem`},
 		{"an index the table does not have", TableAccess{QueryIndexes: []string{"ByDate"}}, `"ByDate", which is not an index of the table: it has ByCustomer, ByState`},
+		{"a scanned index the table does not have", TableAccess{ScanIndexes: []string{"ByDate"}}, `ScanIndexes names "ByDate", which is not an index`},
 		{"an access naming nothing", TableAccess{}, "names no operation"},
 		{"a level tables do not offer", Publish, `with "publish" access: a table accepts read, write, read-write, a TableAccess`},
 		{"a nil TableAccess", (*TableAccess)(nil), "the TableAccess is a nil pointer"},
@@ -107,9 +114,9 @@ func TestTableAccessRefusesWhatTheTableCannotGrant(t *testing.T) {
 }
 
 func TestATableAccessIsNamedTheSameWhateverItsOrder(t *testing.T) {
-	a := TableAccess{Operations: []TableOp{UpdateItem, GetItem}, QueryIndexes: []string{"ByCustomer"}}
-	b := TableAccess{Operations: []TableOp{GetItem, UpdateItem, GetItem}, QueryIndexes: []string{"ByCustomer", "ByCustomer"}}
-	if a.AccessName() != "GetItem,UpdateItem,Query:index/ByCustomer" || b.AccessName() != a.AccessName() {
+	a := TableAccess{Operations: []TableOp{UpdateItem, GetItem}, QueryIndexes: []string{"ByCustomer"}, ScanIndexes: []string{"ByState"}}
+	b := TableAccess{Operations: []TableOp{GetItem, UpdateItem, GetItem}, QueryIndexes: []string{"ByCustomer", "ByCustomer"}, ScanIndexes: []string{"ByState"}}
+	if a.AccessName() != "GetItem,UpdateItem,Query:index/ByCustomer,Scan:index/ByState" || b.AccessName() != a.AccessName() {
 		t.Errorf("names = %q and %q", a.AccessName(), b.AccessName())
 	}
 }

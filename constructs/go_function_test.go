@@ -14,8 +14,8 @@ import (
 func TestGoFunctionsRunOnProvidedAL2023Arm64FromABootstrapZip(t *testing.T) {
 	s := stackFor(t, "dev")
 	fns := s.resources("aws_lambda_function")
-	if len(fns) != 4 {
-		t.Fatalf("want 4 functions, got %d", len(fns))
+	if len(fns) != 5 {
+		t.Fatalf("want 5 functions, got %d", len(fns))
 	}
 	for name, fn := range fns {
 		if fn["runtime"] != "provided.al2023" || fn["handler"] != "bootstrap" || !reflect.DeepEqual(fn["architectures"], []any{"arm64"}) {
@@ -41,7 +41,7 @@ func TestAFunctionUsedByManyStagesIsBuiltOnce(t *testing.T) {
 		t.Fatal(synthesized.err)
 	}
 	if got := len(synthesized.result.Functions); got != 1 {
-		t.Errorf("built %d artifacts for one package used by 8 functions, want 1", got)
+		t.Errorf("built %d artifacts for one package used by 10 functions, want 1", got)
 	}
 }
 
@@ -74,7 +74,16 @@ func TestAProtectedStageKeepsEveryLogGroupWhenItIsRemoved(t *testing.T) {
 }
 
 func TestOnlyLambdaMayAssumeAFunctionRole(t *testing.T) {
-	for name, role := range stackFor(t, "dev").resources("aws_iam_role") {
+	s := stackFor(t, "dev")
+	functionRoles := map[string]bool{}
+	for _, fn := range s.resources("aws_lambda_function") {
+		functionRoles[strings.TrimSuffix(strings.TrimPrefix(fn["role"].(string), "${aws_iam_role."), ".arn}")] = true
+	}
+	if len(functionRoles) != 5 {
+		t.Fatalf("want the roles of 5 functions, got %v", functionRoles)
+	}
+	for name := range functionRoles {
+		role := s.resources("aws_iam_role")[name]
 		doc := decodeJSON(t, role["assume_role_policy"])
 		st := doc["Statement"].([]any)
 		if len(st) != 1 {

@@ -101,9 +101,9 @@ var testEmailSender = EmailSender{
 }
 
 // defineTestStack declares: secrets, an orders table, a topic with a queue and a
-// worker, an API with a read route, a write route and a public route, a user pool,
-// a static site that calls the API and signs in with the pool, and on a stage with
-// alarms, alarms on all of them.
+// worker, an API with a read route, a write route and a public route, a scheduled
+// function, a user pool, a static site that calls the API and signs in with the pool,
+// and on a stage with alarms, alarms on all of them.
 func defineTestStack(app *App, stage Stage) error {
 	stack, err := app.NewStack(stage)
 	if err != nil {
@@ -151,6 +151,15 @@ func defineTestStack(app *App, stage Stage) error {
 		return err
 	}
 	if _, err := api.Route("GET /health", FunctionProps{Package: "./constructs/testdata/echo", Name: "health"}, Public()); err != nil {
+		return err
+	}
+	if _, err := NewScheduledFunction(stack, "Reminders", ScheduleProps{
+		Every: 10 * time.Minute,
+		Function: FunctionProps{
+			Package: "./constructs/testdata/echo",
+			Links:   []LinkTo{{table, TableAccess{Operations: []TableOp{GetItem}, ScanIndexes: []string{"ByCustomer"}}}},
+		},
+	}); err != nil {
 		return err
 	}
 	if stage.Alarms {

@@ -30,6 +30,7 @@ type Stack struct {
 	Functions     []Function     `json:"functions,omitempty"`
 	Routes        []Route        `json:"routes,omitempty"`
 	EventSources  []EventSource  `json:"eventSources,omitempty"`
+	Schedules     []Schedule     `json:"schedules,omitempty"`
 	Secrets       []Secret       `json:"secrets,omitempty"`
 	UserPools     []UserPool     `json:"userPools,omitempty"`
 	// Grants are the access levels each linked resource offers, and what they grant.
@@ -119,6 +120,12 @@ type EventSource struct {
 	BatchSize                int    `json:"batchSize"`
 	MaxBatchingWindowSeconds int    `json:"maxBatchingWindowSeconds,omitempty"`
 	ReportBatchItemFailures  bool   `json:"reportBatchItemFailures"`
+}
+
+// Schedule invokes a function at a fixed rate, with the event {}.
+type Schedule struct {
+	Function     string `json:"function"` // Function.Name
+	EverySeconds int    `json:"everySeconds"`
 }
 
 // Secret is a declared secret and where each stage keeps its value.

@@ -55,7 +55,8 @@ type BackendApiProps struct {
 }
 
 // BackendApi is an HTTP API (API Gateway v2) with an auto-deployed $default stage,
-// JSON access logs, CORS, the stage's throttling, and routes that run Go functions.
+// JSON access logs naming each request's caller, CORS, the stage's throttling (or a
+// route's own), and routes that run Go functions.
 type BackendApi struct {
 	stack       *Stack
 	id          string
@@ -68,6 +69,15 @@ type BackendApi struct {
 	authorizers map[string]apigatewayv2authorizer.Apigatewayv2Authorizer
 	routes      map[string]string // route shape to route key
 	ids         map[string]bool   // construct ids of the routes
+	stage       apigatewayv2stage.Apigatewayv2Stage
+	throttled   []throttledRoute
+}
+
+// throttledRoute is a route whose throttling differs from the stage's default.
+type throttledRoute struct {
+	key      string
+	throttle Throttle
+	route    apigatewayv2route.Apigatewayv2Route
 }
 
 // accessLogFormat is one JSON object per request.
@@ -84,6 +94,9 @@ var accessLogFormat = mustJSON(map[string]string{
 	"responseLatency":  "$context.responseLatency",
 	"integrationError": "$context.integrationErrorMessage",
 	"authorizerError":  "$context.authorizer.error",
+	// The caller: the sub claim of the JWT the route's authorizer accepted ("-" on a
+	// public route), so a request can be traced to the user who made it.
+	"user": "$context.authorizer.claims.sub",
 })
 
 // NewBackendApi declares the API and its stage; add routes with Route.
@@ -125,7 +138,7 @@ func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi,
 	// wildcard entry covers every /aws/vendedlogs/ group. The deployer needs the log
 	// delivery actions DeployPermissions lists for aws_apigatewayv2_stage.
 	logs := stack.newLogGroup(scope, "access-logs", "/aws/vendedlogs/apigateway/"+name)
-	apigatewayv2stage.NewApigatewayv2Stage(scope, jsii.String("stage"), &apigatewayv2stage.Apigatewayv2StageConfig{
+	stage := apigatewayv2stage.NewApigatewayv2Stage(scope, jsii.String("stage"), &apigatewayv2stage.Apigatewayv2StageConfig{
 		ApiId:      api.Id(),
 		Name:       jsii.String("$default"),
 		AutoDeploy: jsii.Bool(true),
@@ -150,6 +163,7 @@ func NewBackendApi(stack *Stack, id string, props BackendApiProps) (*BackendApi,
 		authorizers: map[string]apigatewayv2authorizer.Apigatewayv2Authorizer{},
 		routes:      map[string]string{},
 		ids:         map[string]bool{},
+		stage:       stage,
 	}
 	a.putCORS()
 	return a, nil
@@ -232,8 +246,17 @@ func (a *BackendApi) URL() string { return *a.api.ApiEndpoint() }
 type RouteOption func(*routeOptions)
 
 type routeOptions struct {
-	public bool
-	auth   *JWTAuth
+	public   bool
+	auth     *JWTAuth
+	throttle *Throttle
+}
+
+// Throttle limits the requests a route accepts across all callers, above which API
+// Gateway answers 429 without calling the function: a steady Rate per second, with
+// bursts of up to Burst requests.
+type Throttle struct {
+	Rate  float64
+	Burst int
 }
 
 // Public lets anyone call the route, even when the API has an authorizer.
@@ -241,6 +264,10 @@ func Public() RouteOption { return func(o *routeOptions) { o.public = true } }
 
 // WithAuth protects the route with its own JWT authorizer.
 func WithAuth(auth JWTAuth) RouteOption { return func(o *routeOptions) { o.auth = &auth } }
+
+// Throttled gives the route a throttle of its own instead of the stage's default: a
+// route that writes, say, below the routes that read.
+func Throttled(t Throttle) RouteOption { return func(o *routeOptions) { o.throttle = &t } }
 
 var pathParameter = regexp.MustCompile(`\{[^}]*\}`)
 
@@ -262,6 +289,9 @@ func (a *BackendApi) Route(routeKey string, fn FunctionProps, opts ...RouteOptio
 	var o routeOptions
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if t := o.throttle; t != nil && (t.Rate <= 0 || t.Burst < 1) {
+		return nil, fmt.Errorf("route %q: throttle rate %g and burst %d: give a rate above 0 requests per second and a burst of at least 1", routeKey, t.Rate, t.Burst)
 	}
 	auth := a.auth
 	if o.auth != nil {
@@ -303,7 +333,11 @@ func (a *BackendApi) Route(routeKey string, fn FunctionProps, opts ...RouteOptio
 		routeConfig.AuthorizationType = jsii.String("JWT")
 		routeConfig.AuthorizerId = authorizer.Id()
 	}
-	apigatewayv2route.NewApigatewayv2Route(scope, jsii.String("route"), routeConfig)
+	route := apigatewayv2route.NewApigatewayv2Route(scope, jsii.String("route"), routeConfig)
+	if o.throttle != nil {
+		a.throttled = append(a.throttled, throttledRoute{key: routeKey, throttle: *o.throttle, route: route})
+		a.putRouteSettings()
+	}
 
 	method, path := m[1], m[2]
 	if method == "ANY" {
@@ -337,6 +371,24 @@ func (a *BackendApi) Route(routeKey string, fn FunctionProps, opts ...RouteOptio
 
 // known reports whether s is known at synth, not a value Terraform resolves on deploy.
 func known(s string) bool { return !*cdktf.Token_IsUnresolved(jsii.String(s)) }
+
+// putRouteSettings writes the stage's settings of the throttled routes. API Gateway
+// refuses settings for a route key it does not have yet, so the stage depends on
+// those routes.
+func (a *BackendApi) putRouteSettings() {
+	settings := make([]*apigatewayv2stage.Apigatewayv2StageRouteSettings, 0, len(a.throttled))
+	routes := make([]*string, 0, len(a.throttled))
+	for _, r := range a.throttled {
+		settings = append(settings, &apigatewayv2stage.Apigatewayv2StageRouteSettings{
+			RouteKey:             jsii.String(r.key),
+			ThrottlingRateLimit:  jsii.Number(r.throttle.Rate),
+			ThrottlingBurstLimit: jsii.Number(float64(r.throttle.Burst)),
+		})
+		routes = append(routes, jsii.String(*r.route.TerraformResourceType()+"."+*r.route.FriendlyUniqueId()))
+	}
+	a.stage.PutRouteSettings(settings)
+	a.stage.SetDependsOn(&routes)
+}
 
 // authorizer returns the API's JWT authorizer for auth, declaring it on first use.
 func (a *BackendApi) authorizer(auth JWTAuth) (apigatewayv2authorizer.Apigatewayv2Authorizer, error) {

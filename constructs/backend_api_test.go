@@ -1,6 +1,7 @@
 package constructs
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +20,9 @@ func TestBackendApiHasAnAutoDeployedDefaultStageWithJSONAccessLogs(t *testing.T)
 		if _, ok := format[field]; !ok {
 			t.Errorf("access log format lacks %s: %v", field, format)
 		}
+	}
+	if format["user"] != "$context.authorizer.claims.sub" {
+		t.Errorf("access log user = %v, want the caller's sub claim", format["user"])
 	}
 	if !strings.Contains(logs["destination_arn"].(string), "aws_cloudwatch_log_group.Api_access-logs") {
 		t.Errorf("access logs go to %v, want the API's log group", logs["destination_arn"])
@@ -52,6 +56,33 @@ func TestBackendApiThrottlesRoutesWithTheStageSettings(t *testing.T) {
 		settings := stackFor(t, stage).only(t, "aws_apigatewayv2_stage", "name", "$default")["default_route_settings"].(map[string]any)
 		if settings["throttling_burst_limit"] != want[0] || settings["throttling_rate_limit"] != want[1] {
 			t.Errorf("%s throttling = %v, want burst %v rate %v", stage, settings, want[0], want[1])
+		}
+	}
+}
+
+func TestAThrottledRouteHasItsOwnLimitsOnTheStageWhichWaitsForTheRoute(t *testing.T) {
+	stage := stackFor(t, "dev").only(t, "aws_apigatewayv2_stage", "name", "$default")
+	settings := stage["route_settings"].([]any)
+	want := map[string]any{"route_key": "POST /orders/{id}", "throttling_rate_limit": float64(5), "throttling_burst_limit": float64(10)}
+	if len(settings) != 1 || !reflect.DeepEqual(settings[0], want) {
+		t.Errorf("route_settings = %v, want only %v", settings, want)
+	}
+	// API Gateway refuses settings for a route it does not have yet.
+	deps, _ := stage["depends_on"].([]any)
+	if len(deps) != 1 || !strings.HasPrefix(deps[0].(string), "aws_apigatewayv2_route.Api_PostOrdersId_route_") {
+		t.Errorf("depends_on = %v, want the throttled route", deps)
+	}
+}
+
+func TestARouteThrottleMustLetRequestsThrough(t *testing.T) {
+	api, err := NewBackendApi(scratchStack(t), "Api", BackendApiProps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, throttle := range []Throttle{{Rate: 0, Burst: 10}, {Rate: 5, Burst: 0}, {Rate: -1, Burst: 1}} {
+		_, err := api.Route("POST /things", FunctionProps{Package: "./constructs/testdata/echo"}, Throttled(throttle))
+		if err == nil || !strings.Contains(err.Error(), "a rate above 0") {
+			t.Errorf("Route with %+v = %v", throttle, err)
 		}
 	}
 }

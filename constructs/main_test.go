@@ -101,9 +101,9 @@ var testEmailSender = EmailSender{
 }
 
 // defineTestStack declares: secrets, an orders table, a topic with a queue and a
-// worker, an API with a read route, a write route and a public route, a scheduled
-// function, a user pool, a static site that calls the API and signs in with the pool,
-// and on a stage with alarms, alarms on all of them.
+// worker, an API with a read route, a throttled write route and a public route, a
+// scheduled function, a user pool, a static site that calls the API and signs in with
+// the pool, and on a stage with alarms, alarms on all of them.
 func defineTestStack(app *App, stage Stage) error {
 	stack, err := app.NewStack(stage)
 	if err != nil {
@@ -146,7 +146,8 @@ func defineTestStack(app *App, stage Stage) error {
 	if err != nil {
 		return err
 	}
-	place, err := api.Route("POST /orders/{id}", FunctionProps{Package: "./constructs/testdata/echo", Name: "place", Links: []LinkTo{{table, Write}, {topic, Publish}}})
+	place, err := api.Route("POST /orders/{id}", FunctionProps{Package: "./constructs/testdata/echo", Name: "place", Links: []LinkTo{{table, Write}, {topic, Publish}}},
+		Throttled(Throttle{Rate: 5, Burst: 10}))
 	if err != nil {
 		return err
 	}

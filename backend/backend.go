@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/personabackend/app/constructs"
 	"github.com/personabackend/app/internal/awsconfig"
@@ -45,6 +46,10 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 	if err != nil {
 		return nil, err
 	}
+	settings, err := personaSettings(stage)
+	if err != nil {
+		return nil, err
+	}
 	queue, err := tasks.SubscribeQueue(persona.QueueLink, constructs.QueueSubscriptionProps{
 		Name:   "persona",
 		Filter: persona.QueueFilter(),
@@ -52,6 +57,7 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 			Package:     "./lambdas/worker",
 			Name:        "worker",
 			Description: "Provisions requested personas",
+			Environment: settings.Environment(),
 			Links: []constructs.LinkTo{
 				// Reads the task's persona and moves it along its statuses.
 				{Resource: table, Access: constructs.TableAccess{Operations: []constructs.TableOp{constructs.GetItem, constructs.UpdateItem}}},
@@ -60,6 +66,35 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 		},
 	})
 	if err != nil {
+		return nil, err
+	}
+	// Every persona ends ready or failed: the sweep queues again the task of one that
+	// never reached the topic, and fails one the queue gave up on, once the queue's
+	// retries are over.
+	queueTopo, _ := stack.Topology().Queue(queue.Name())
+	sweepSettings, err := withStuckAfter(settings, queueTopo)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := constructs.NewScheduledFunction(stack, "Sweep", constructs.ScheduleProps{
+		Every: sweepEvery,
+		Function: constructs.FunctionProps{
+			Package:     "./lambdas/sweep",
+			Name:        "sweep",
+			Description: "Moves on personas stuck in flight",
+			Timeout:     time.Minute,
+			Environment: sweepSettings.Environment(),
+			Links: []constructs.LinkTo{
+				// Reads the personas in flight from the sparse StatusIndex, each stuck one
+				// itself, and moves it on; publishes a task again.
+				{Resource: table, Access: constructs.TableAccess{
+					Operations:  []constructs.TableOp{constructs.GetItem, constructs.UpdateItem},
+					ScanIndexes: []string{persona.StatusIndex},
+				}},
+				{Resource: tasks, Access: constructs.Publish},
+			},
+		},
+	}); err != nil {
 		return nil, err
 	}
 
@@ -108,13 +143,17 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 		Package:     "./lambdas/request",
 		Name:        "request",
 		Description: "Requests a new persona",
+		Environment: settings.Environment(),
 		Links: []constructs.LinkTo{
 			// Creates the persona and records its task state; an Idempotency-Key retry
-			// reads the stored persona back.
-			{Resource: table, Access: constructs.TableAccess{Operations: []constructs.TableOp{constructs.GetItem, constructs.PutItem, constructs.UpdateItem}}},
+			// reads the stored persona back; counts the caller's personas in flight.
+			{Resource: table, Access: constructs.TableAccess{
+				Operations:   []constructs.TableOp{constructs.GetItem, constructs.PutItem, constructs.UpdateItem},
+				QueryIndexes: []string{persona.StatusIndex},
+			}},
 			{Resource: tasks, Access: constructs.Publish},
 		},
-	})
+	}, constructs.Throttled(requestThrottle(stage)))
 	if err != nil {
 		return nil, err
 	}

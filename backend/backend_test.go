@@ -142,8 +142,9 @@ func TestTheTopologyNamesEachFunctionsLinksAndTheirAccess(t *testing.T) {
 	want := map[string]string{
 		"persona-dev-list":    "PersonaTable:Query:index/UserIdIndex",
 		"persona-dev-get":     "PersonaTable:GetItem",
-		"persona-dev-request": "PersonaTable:GetItem,PutItem,UpdateItem TaskTopic:publish",
+		"persona-dev-request": "PersonaTable:GetItem,PutItem,UpdateItem,Query:index/StatusIndex TaskTopic:publish",
 		"persona-dev-worker":  "MyApiKey:read PersonaQueue:consume PersonaTable:GetItem,UpdateItem",
+		"persona-dev-sweep":   "PersonaTable:GetItem,UpdateItem,Scan:index/StatusIndex TaskTopic:publish",
 	}
 	for fn, links := range want {
 		f, ok := stacks["persona-dev"].topo.Function(fn)

@@ -41,6 +41,9 @@ var identities = map[string]identity{
 	"aws_apigatewayv2_integration": {replace: []string{"api_id", "integration_type"}},
 	"aws_apigatewayv2_route":       {replace: []string{"api_id"}, inPlace: []string{"route_key"}},
 	"aws_apigatewayv2_authorizer":  {replace: []string{"api_id"}, inPlace: []string{"name"}},
+	// The sweep's schedule: a schedule moves groups by being replaced.
+	"aws_scheduler_schedule_group": {replace: []string{"name", "name_prefix"}},
+	"aws_scheduler_schedule":       {replace: []string{"name", "name_prefix", "group_name"}},
 	// The static site (MyWeb). Its bucket is in the list above; its files are a build,
 	// uploaded again when an object is replaced.
 	"aws_s3_bucket_public_access_block":                  {replace: []string{"bucket"}},

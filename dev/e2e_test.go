@@ -35,9 +35,10 @@ import (
 	"github.com/personabackend/app/topology"
 )
 
-// The packages the end-to-end stack runs: the persona handlers and two small handlers,
-// one the tests edit and one that tries a write its link does not allow.
-var e2ePackages = []string{"./lambdas/list", "./lambdas/get", "./lambdas/request", "./lambdas/worker", "./dev/testdata/hello", "./dev/testdata/readonly"}
+// The packages the end-to-end stack runs: the persona handlers (the sweep is built and
+// warmed, though the dev mode runs no schedule) and two small handlers, one the tests
+// edit and one that tries a write its link does not allow.
+var e2ePackages = []string{"./lambdas/list", "./lambdas/get", "./lambdas/request", "./lambdas/worker", "./lambdas/sweep", "./dev/testdata/hello", "./dev/testdata/readonly"}
 
 // testStages are the stages the tests run; their topologies are declared together, in
 // one jsii runtime, which is closed once they are read.
@@ -291,7 +292,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 	ada := devToken(t, "user-ada")
 
 	t.Run("the start-up line counts what runs", func(t *testing.T) {
-		if want := "(5 routes, 6 functions, 1 queue poller)"; !strings.Contains(log.String(), want) {
+		if want := "(5 routes, 7 functions, 1 queue poller)"; !strings.Contains(log.String(), want) {
 			t.Errorf("the log does not say %q", want)
 		}
 	})
@@ -450,7 +451,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 		if err := os.WriteFile(broken, []byte("package persona\n\nfunc broken() {"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		const users = "persona-e2e-get, persona-e2e-list, persona-e2e-readonly, persona-e2e-request, persona-e2e-worker: build failed"
+		const users = "persona-e2e-get, persona-e2e-list, persona-e2e-readonly, persona-e2e-request, persona-e2e-sweep, persona-e2e-worker: build failed"
 		eventually(t, settleLimit, "the broken package was not reported", func() bool {
 			return strings.Contains(log.String(), users)
 		})

@@ -34,6 +34,7 @@ type personaStore interface {
 	SetTaskState(ctx context.Context, id string, state TaskState, taskErr string, now time.Time) error
 	Transition(ctx context.Context, id string, t Transition) error
 	List(ctx context.Context, q ListQuery) (Page, error)
+	CountInFlight(ctx context.Context, user string, limit int) (int, error)
 }
 
 // taskPublisher hands provisioning tasks to the worker.
@@ -47,6 +48,9 @@ type API struct {
 	Tasks taskPublisher
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Settings are the stage's: POST /personas refuses models and tools it does not
+	// offer and users over its cap on personas in flight. The routes that read need none.
+	Settings Settings
 }
 
 // NewAPI returns an API over store and tasks that logs to log.
@@ -59,6 +63,7 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	headers map[string]string
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -78,6 +83,7 @@ const (
 	CodeUnsupportedMedia = "unsupported_media_type"
 	CodeInternal         = "internal_error"
 	CodeTaskNotQueued    = "task_not_queued"
+	CodeTooManyInFlight  = "too_many_in_flight"
 )
 
 // ListResponse is the body of a GET /personas answer.
@@ -217,7 +223,11 @@ func errorResponse(e *apiError) events.APIGatewayV2HTTPResponse {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	}
-	return jsonResponse(e.status, struct {
+	resp := jsonResponse(e.status, struct {
 		Error detail `json:"error"`
 	}{detail{e.code, e.message}})
+	for k, v := range e.headers {
+		resp.Headers[k] = v
+	}
+	return resp
 }

@@ -13,7 +13,9 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
@@ -26,25 +28,32 @@ func (a *API) request(ctx context.Context, log *slog.Logger, user string, req ev
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
+	if err := a.Settings.Allows(spec); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, errorf(http.StatusBadRequest, CodeInvalidRequest, "%s", err.Error())
+	}
 	idemKey, err := idempotencyKey(req)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	now := a.Now()
 	p := Persona{
-		ID:          uuid.NewString(),
-		UserID:      user,
-		Spec:        spec,
-		Status:      StatusRequested,
-		CreatedAt:   FormatTime(now),
-		UpdatedAt:   FormatTime(now),
-		RequestHash: specHash(spec),
-		TaskState:   TaskPending,
+		ID:            uuid.NewString(),
+		UserID:        user,
+		Spec:          spec,
+		Status:        StatusRequested,
+		CreatedAt:     FormatTime(now),
+		UpdatedAt:     FormatTime(now),
+		RequestHash:   specHash(spec),
+		TaskState:     TaskPending,
+		InFlightSince: FormatTime(now),
 	}
 	if idemKey != "" {
 		p.ID = IDFor(user, idemKey)
 	}
 	log = log.With("personaId", p.ID)
+	if err := a.admit(ctx, log, user, p.ID, idemKey != ""); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
 
 	err = a.Store.Create(ctx, p)
 	replay := false
@@ -76,6 +85,38 @@ func (a *API) request(ctx context.Context, log *slog.Logger, user string, req ev
 		resp.Headers[HeaderIdempotentReplayed] = "true"
 	}
 	return resp, nil
+}
+
+// RetryAfterInFlight is the Retry-After of a 429 for too many personas in flight:
+// provisioning takes seconds, so a slot is usually free by then.
+const RetryAfterInFlight = 10 * time.Second
+
+// admit refuses a new persona to a user who has Settings.MaxInFlight of them in flight
+// already. A retry of a request that is stored already (same Idempotency-Key) creates
+// nothing, so it passes and is answered as before. The count is one Query of the
+// index; requests racing each other may together pass the cap by their number.
+func (a *API) admit(ctx context.Context, log *slog.Logger, user, id string, hasKey bool) error {
+	n, err := a.Store.CountInFlight(ctx, user, a.Settings.MaxInFlight)
+	if err != nil {
+		return err
+	}
+	if n < a.Settings.MaxInFlight {
+		return nil
+	}
+	if hasKey {
+		_, err := a.Store.Get(ctx, id)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	log.WarnContext(ctx, "too many personas in flight", "inFlight", n)
+	e := errorf(http.StatusTooManyRequests, CodeTooManyInFlight,
+		"you have %d personas being provisioned, as many as this service takes at once; request this one again once one of them is ready or failed", n)
+	e.headers = map[string]string{"Retry-After": strconv.Itoa(int(RetryAfterInFlight.Seconds()))}
+	return e
 }
 
 // publish queues p's provisioning task and records the outcome on p. When the publish

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -49,6 +50,7 @@ func newTestAPI(t testing.TB) testAPI {
 	log, logs := newLogger()
 	api := NewAPI(store, tasks, log)
 	api.Now = newClock().Now
+	api.Settings = testSettings
 	return testAPI{api: api, tasks: tasks, store: store, logs: logs}
 }
 
@@ -236,6 +238,8 @@ func TestRequestRejects(t *testing.T) {
 		{"a tool named twice", "user-a", `{"name":"x","instructions":"y","tools":["a","a"]}`, nil, "", 400, CodeInvalidRequest},
 		{"an Idempotency-Key with spaces", "user-a", validBody, map[string]string{"idempotency-key": "a b"}, "", 400, CodeInvalidRequest},
 		{"an empty Idempotency-Key", "user-a", validBody, map[string]string{"idempotency-key": ""}, "", 400, CodeInvalidRequest},
+		{"a model the stage does not offer", "user-a", `{"name":"x","instructions":"y","model":"gpt-retired"}`, nil, "", 400, CodeInvalidRequest},
+		{"a tool the stage does not offer", "user-a", `{"name":"x","instructions":"y","tools":["search","shell"]}`, nil, "", 400, CodeInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,6 +265,41 @@ func TestRequestRejects(t *testing.T) {
 				t.Fatalf("a rejected request stored %+v", page.Personas)
 			}
 		})
+	}
+}
+
+func TestAUserWithTooManyPersonasInFlightIsToldToRetryLater(t *testing.T) {
+	ta := newTestAPI(t)
+	ta.api.Settings.MaxInFlight = 2
+	first := decodeRequestResponse(t, ta.post(t, "user-a", validBody, map[string]string{"idempotency-key": "k1"}))
+	decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil))
+
+	resp := ta.post(t, "user-a", validBody, nil)
+	if code := errorCode(t, resp, http.StatusTooManyRequests); code != CodeTooManyInFlight {
+		t.Fatalf("code %q", code)
+	}
+	if resp.Headers["Retry-After"] != "10" || !strings.Contains(resp.Body, "you have 2 personas being provisioned") {
+		t.Fatalf("Retry-After %q, body %s", resp.Headers["Retry-After"], resp.Body)
+	}
+	if page, _ := ta.store.List(context.Background(), ListQuery{UserID: "user-a", Limit: 10}); len(page.Personas) != 2 {
+		t.Fatalf("stored %d personas, want the 2 admitted", len(page.Personas))
+	}
+
+	// A retry of a request already stored creates nothing: it is answered as before.
+	replay := ta.post(t, "user-a", validBody, map[string]string{"idempotency-key": "k1"})
+	if replay.StatusCode != http.StatusAccepted || replay.Headers[HeaderIdempotentReplayed] != "true" {
+		t.Fatalf("replay: status %d, headers %v", replay.StatusCode, replay.Headers)
+	}
+	// Another user is not held back.
+	if other := ta.post(t, "user-b", validBody, nil); other.StatusCode != http.StatusAccepted {
+		t.Fatalf("another user: status %d: %s", other.StatusCode, other.Body)
+	}
+	// Once one is ready, the user may request again.
+	if err := ta.store.Transition(context.Background(), first.Persona.ID, Transition{From: StatusRequested, To: StatusReady, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if again := ta.post(t, "user-a", validBody, nil); again.StatusCode != http.StatusAccepted {
+		t.Fatalf("after one became ready: status %d: %s", again.StatusCode, again.Body)
 	}
 }
 

@@ -3,10 +3,15 @@ package persona
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dynamodbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/personabackend/app/internal/localaws/localawstest"
 )
@@ -22,10 +27,13 @@ func BenchmarkRequest(b *testing.B) {
 		store, _ := newTestStore(b)
 		log, _ := newLogger()
 		api := NewAPI(store, tasks, log)
-		ev := httpEvent(RouteRequest, "user-a", validBody)
+		api.Settings = testSettings
 		ctx := lambdaContext()
+		users := 0
 		for b.Loop() {
-			resp, _ := api.Request(ctx, ev)
+			// A user of their own per request, each under the cap on personas in flight.
+			users++
+			resp, _ := api.Request(ctx, httpEvent(RouteRequest, fmt.Sprintf("user-%d", users), validBody))
 			if resp.StatusCode != http.StatusAccepted {
 				b.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
 			}
@@ -113,4 +121,71 @@ func BenchmarkGet(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSweep measures one run of the sweep over a table of 10,000 personas of
+// 1,000 users, 100 of them in flight and none stuck: what every run costs. It reports
+// the StatusIndex entries read and the read capacity units they cost, as dynalite
+// counts them, beside a read of the whole table (what the one-off backfill does, and
+// what a sweep without the sparse index would do each run).
+func BenchmarkSweep(b *testing.B) {
+	const personas, inFlight, users = 10_000, 100, 1_000
+	store, db := newTestStore(b)
+	now := time.Now()
+	var batch []dynamodbtypes.WriteRequest
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		out, err := db.BatchWriteItem(context.Background(), &dynamodb.BatchWriteItemInput{RequestItems: map[string][]dynamodbtypes.WriteRequest{store.table: batch}})
+		if err != nil || len(out.UnprocessedItems) > 0 {
+			b.Fatalf("seeding: %v (%d unprocessed)", err, len(out.UnprocessedItems))
+		}
+		batch = batch[:0]
+	}
+	for i := range personas {
+		status := []Status{StatusReady, StatusFailed}[i%2]
+		age := 24 * time.Hour
+		if i%(personas/inFlight) == 0 {
+			status, age = []Status{StatusRequested, StatusProvisioning}[i/(personas/inFlight)%2], time.Minute
+		}
+		p := samplePersona(fmt.Sprintf("p%05d", i), fmt.Sprintf("user-%04d", i%users), status, now.Add(-age))
+		item, err := attributevalue.MarshalMap(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch = append(batch, dynamodbtypes.WriteRequest{PutRequest: &dynamodbtypes.PutRequest{Item: item}})
+		if len(batch) == 25 {
+			flush()
+		}
+	}
+	flush()
+	log, _ := newLogger()
+	sweeper, err := NewSweeper(store, discardTasks{}, log, testSettings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("sweep-10000-personas-100-in-flight", func(b *testing.B) {
+		var res SweepResult
+		for b.Loop() {
+			if res, err = sweeper.Handle(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if res.Read != inFlight || res.Stuck != 0 {
+			b.Fatalf("a run read %d and found %d stuck, want %d read and none stuck", res.Read, res.Stuck, inFlight)
+		}
+		b.ReportMetric(float64(res.Read), "items-read/op")
+		b.ReportMetric(res.ReadCapacity, "RCU/op")
+	})
+	b.Run("whole-table-read-10000-personas", func(b *testing.B) {
+		var res Backfill
+		for b.Loop() {
+			if res, err = store.BackfillInFlight(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(res.Read), "items-read/op")
+		b.ReportMetric(res.Capacity, "RCU/op")
+	})
 }

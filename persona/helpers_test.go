@@ -62,7 +62,8 @@ func motoEndpoint(tb testing.TB) string {
 }
 
 // newTestStore creates a persona table in dynalite shaped as the stack declares it:
-// hash key personaId, UserIdIndex (userId, createdAt), StatusIndex (personaStatus).
+// hash key personaId, UserIdIndex (userId, createdAt), StatusIndex (userId,
+// inFlightSince: the personas in flight).
 func newTestStore(tb testing.TB) (*Store, *dynamodb.Client) {
 	tb.Helper()
 	if errors.Is(dynaliteErr, localaws.ErrToolMissing) {
@@ -102,14 +103,22 @@ func newLogger() (*slog.Logger, *localaws.Buffer) {
 	return slog.New(slog.NewJSONHandler(buf, nil)), buf
 }
 
+// testSettings offer the model and tools the tests' personas name, let a user have
+// 10 personas in flight, and call a persona stuck after 15 minutes.
+var testSettings = Settings{Models: []string{"gpt-x"}, Tools: []string{"search", "calendar"}, MaxInFlight: 10, StuckAfterSeconds: 900}
+
 func sampleSpec(name string) Spec {
 	return Spec{Name: name, Description: "Helps with travel plans.", Instructions: "Answer briefly and ask before booking anything."}
 }
 
 func samplePersona(id, user string, status Status, createdAt time.Time) Persona {
-	return Persona{
+	p := Persona{
 		ID: id, UserID: user, Spec: sampleSpec("Guide " + id), Status: status,
 		CreatedAt: FormatTime(createdAt), UpdatedAt: FormatTime(createdAt),
 		RequestHash: specHash(sampleSpec("Guide " + id)), TaskState: TaskPublished,
 	}
+	if status.InFlight() {
+		p.InFlightSince = p.CreatedAt
+	}
+	return p
 }

@@ -81,6 +81,10 @@ var (
 	toolPattern  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 )
 
+func validModel(m string) bool {
+	return utf8.RuneCountInString(m) <= MaxModelLen && modelPattern.MatchString(m)
+}
+
 // FieldError says which field of a Spec is invalid and why.
 type FieldError struct {
 	Field   string
@@ -100,10 +104,8 @@ func (s Spec) Validate() error {
 	if err := text("instructions", s.Instructions, 1, MaxInstructionsLen); err != nil {
 		return err
 	}
-	if s.Model != "" {
-		if utf8.RuneCountInString(s.Model) > MaxModelLen || !modelPattern.MatchString(s.Model) {
-			return &FieldError{"model", fmt.Sprintf("must be at most %d characters of letters, digits and . _ : / -", MaxModelLen)}
-		}
+	if s.Model != "" && !validModel(s.Model) {
+		return &FieldError{"model", fmt.Sprintf("must be at most %d characters of letters, digits and . _ : / -", MaxModelLen)}
 	}
 	if s.Temperature != nil && (*s.Temperature < 0 || *s.Temperature > MaxTemperature) {
 		return &FieldError{"temperature", fmt.Sprintf("must be between 0 and %g", MaxTemperature)}
@@ -154,4 +156,12 @@ type Persona struct {
 	RequestHash string    `json:"-" dynamodbav:"requestHash"`
 	TaskState   TaskState `json:"-" dynamodbav:"taskState"`
 	TaskError   string    `json:"-" dynamodbav:"taskError,omitempty"`
+	// InFlightSince is set while the persona is requested or provisioning: when it was
+	// last handed to the worker (AttrInFlightSince). It keys StatusIndex.
+	InFlightSince string `json:"-" dynamodbav:"inFlightSince,omitempty"`
+	// Requeues counts the sweep's publishes of a task that never reached the topic.
+	Requeues int `json:"-" dynamodbav:"requeues,omitempty"`
 }
+
+// InFlight reports whether the persona is still on its way to ready or failed.
+func (s Status) InFlight() bool { return s == StatusRequested || s == StatusProvisioning }

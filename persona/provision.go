@@ -46,12 +46,19 @@ var ErrInvalidPersona = errors.New("persona cannot be provisioned")
 type Provisioner struct {
 	Secrets SecretGetter
 	Now     func() time.Time
+	// Settings say which models and tools a profile may name.
+	Settings Settings
 }
 
 // Provision builds and signs the agent profile of p. Errors wrapping ErrInvalidPersona
-// are permanent; others (the key could not be read) may pass on a later attempt.
+// are permanent; others (the key could not be read) may pass on a later attempt. A
+// persona naming a model or tool the stage does not offer, now, is invalid: the
+// allow-lists are checked here, before signing, whatever the request was told.
 func (pr *Provisioner) Provision(ctx context.Context, p Persona) (Profile, error) {
 	if err := p.Spec.Validate(); err != nil {
+		return Profile{}, fmt.Errorf("%w: %w", ErrInvalidPersona, err)
+	}
+	if err := pr.Settings.Allows(p.Spec); err != nil {
 		return Profile{}, fmt.Errorf("%w: %w", ErrInvalidPersona, err)
 	}
 	key, err := pr.Secrets.Get(ctx, APIKeySecret)

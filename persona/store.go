@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +21,9 @@ var (
 	// ErrEmptyKey means a key attribute of the table or an index would be an empty
 	// string, which DynamoDB refuses with a ValidationException.
 	ErrEmptyKey = errors.New("an empty string in a key attribute")
+	// ErrInvalidStatus means a persona would be stored with a status that is none of
+	// the four.
+	ErrInvalidStatus = errors.New("not a persona status")
 )
 
 // DynamoDB is the part of the DynamoDB client the store uses.
@@ -28,6 +32,7 @@ type DynamoDB interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 // Store keeps personas in the persona table.
@@ -49,6 +54,9 @@ func (s *Store) Create(ctx context.Context, p Persona) error {
 	}
 	if err := checkKeys(item); err != nil {
 		return fmt.Errorf("creating persona %q: %w", p.ID, err)
+	}
+	if !p.Status.Valid() {
+		return fmt.Errorf("creating persona %q with status %q: %w", p.ID, p.Status, ErrInvalidStatus)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
@@ -120,14 +128,21 @@ type Transition struct {
 	// Profile is stored with the change when set.
 	Profile *Profile
 	Now     time.Time
+	// InFlightSince, when set, makes the move happen only while the persona's
+	// inFlightSince is still this: the sweep moves what it saw stuck, and nothing that
+	// has been queued again since.
+	InFlightSince string
 }
 
 // Transition moves the persona from t.From to t.To. It returns ErrStatusChanged when the
 // persona's status is no longer t.From (another delivery of the same task moved it), and
-// ErrNotFound when there is no such persona.
+// ErrNotFound when there is no such persona. A move to ready or failed takes the persona
+// out of StatusIndex in the same write (it removes inFlightSince); a move to
+// provisioning keeps it there, and puts a persona stored before StatusIndex was sparse,
+// which has no inFlightSince, there from now on.
 func (s *Store) Transition(ctx context.Context, id string, t Transition) error {
-	if t.To == "" {
-		return fmt.Errorf("moving persona %s from %s: %w (the new status)", id, t.From, ErrEmptyKey)
+	if !t.To.Valid() {
+		return fmt.Errorf("moving persona %s from %s to %q: %w", id, t.From, t.To, ErrInvalidStatus)
 	}
 	values := map[string]types.AttributeValue{
 		":from": &types.AttributeValueMemberS{Value: string(t.From)},
@@ -135,12 +150,22 @@ func (s *Store) Transition(ctx context.Context, id string, t Transition) error {
 		":now":  &types.AttributeValueMemberS{Value: FormatTime(t.Now)},
 	}
 	set := "SET " + AttrStatus + " = :to, updatedAt = :now"
-	remove := ""
+	var remove []string
 	if t.Reason != "" {
 		set += ", statusReason = :reason"
 		values[":reason"] = &types.AttributeValueMemberS{Value: t.Reason}
 	} else {
-		remove = " REMOVE statusReason"
+		remove = append(remove, "statusReason")
+	}
+	if t.To.InFlight() {
+		set += ", " + AttrInFlightSince + " = if_not_exists(" + AttrInFlightSince + ", :now)"
+	} else {
+		remove = append(remove, AttrInFlightSince)
+	}
+	condition := "attribute_exists(" + AttrID + ") AND " + AttrStatus + " = :from"
+	if t.InFlightSince != "" {
+		condition += " AND " + AttrInFlightSince + " = :since"
+		values[":since"] = &types.AttributeValueMemberS{Value: t.InFlightSince}
 	}
 	if t.Profile != nil {
 		profile, err := attributevalue.Marshal(t.Profile)
@@ -153,8 +178,8 @@ func (s *Store) Transition(ctx context.Context, id string, t Transition) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(id),
-		UpdateExpression:          aws.String(set + remove),
-		ConditionExpression:       aws.String("attribute_exists(" + AttrID + ") AND " + AttrStatus + " = :from"),
+		UpdateExpression:          aws.String(set + removeClause(remove)),
+		ConditionExpression:       aws.String(condition),
 		ExpressionAttributeValues: values,
 	})
 	if isConditionFailed(err) {
@@ -168,6 +193,175 @@ func (s *Store) Transition(ctx context.Context, id string, t Transition) error {
 		return fmt.Errorf("moving persona %s from %s to %s: %w", id, t.From, t.To, err)
 	}
 	return nil
+}
+
+func removeClause(attrs []string) string {
+	if len(attrs) == 0 {
+		return ""
+	}
+	return " REMOVE " + strings.Join(attrs, ", ")
+}
+
+// CountInFlight counts the user's personas in flight, up to limit: one Query of
+// StatusIndex, which holds nothing else, reading at most limit keys. The index is
+// eventually consistent, so a persona created or finished a moment ago may be
+// counted as it was.
+func (s *Store) CountInFlight(ctx context.Context, user string, limit int) (int, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(StatusIndex),
+		KeyConditionExpression:    aws.String(AttrUserID + " = :user"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":user": &types.AttributeValueMemberS{Value: user}},
+		Select:                    types.SelectCount,
+		Limit:                     aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("counting the personas in flight: %w", err)
+	}
+	return int(out.Count), nil
+}
+
+// Requeue readies a persona whose task never reached the topic for another publish:
+// it restarts its time in flight at now, counts the requeue and marks the task
+// pending. It happens only while the persona is requested, not yet published, and
+// in flight since since; otherwise it returns ErrStatusChanged.
+func (s *Store) Requeue(ctx context.Context, id, since string, now time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table),
+		Key:       key(id),
+		UpdateExpression: aws.String("SET " + AttrInFlightSince + " = :now, updatedAt = :now, taskState = :pending, " +
+			"requeues = if_not_exists(requeues, :zero) + :one REMOVE taskError"),
+		ConditionExpression: aws.String(AttrInFlightSince + " = :since AND " + AttrStatus + " = :requested AND taskState <> :published"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now":       &types.AttributeValueMemberS{Value: FormatTime(now)},
+			":since":     &types.AttributeValueMemberS{Value: since},
+			":pending":   &types.AttributeValueMemberS{Value: string(TaskPending)},
+			":published": &types.AttributeValueMemberS{Value: string(TaskPublished)},
+			":requested": &types.AttributeValueMemberS{Value: string(StatusRequested)},
+			":zero":      &types.AttributeValueMemberN{Value: "0"},
+			":one":       &types.AttributeValueMemberN{Value: "1"},
+		},
+	})
+	if isConditionFailed(err) {
+		return fmt.Errorf("queueing persona %s again: %w", id, ErrStatusChanged)
+	}
+	if err != nil {
+		return fmt.Errorf("queueing persona %s again: %w", id, err)
+	}
+	return nil
+}
+
+// InFlightRef is a persona in flight as StatusIndex holds it: its keys.
+type InFlightRef struct {
+	ID            string `dynamodbav:"personaId"`
+	UserID        string `dynamodbav:"userId"`
+	InFlightSince string `dynamodbav:"inFlightSince"`
+}
+
+// InFlightPage is one read of StatusIndex.
+type InFlightPage struct {
+	// Stuck are the personas in flight since before the cutoff.
+	Stuck []InFlightRef
+	// Read counts the index entries read, Capacity the read capacity units they cost.
+	Read     int
+	Capacity float64
+	// Next continues the scan; nil after the last page.
+	Next map[string]types.AttributeValue
+}
+
+// ScanInFlight reads one page (up to 1 MB) of StatusIndex from start (nil for the
+// first) and returns the personas in flight since before cutoff. The index holds the
+// personas in flight alone, so a scan of it reads those few, not the table.
+func (s *Store) ScanInFlight(ctx context.Context, cutoff time.Time, start map[string]types.AttributeValue) (InFlightPage, error) {
+	out, err := s.db.Scan(ctx, &dynamodb.ScanInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(StatusIndex),
+		FilterExpression:          aws.String(AttrInFlightSince + " < :cutoff"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":cutoff": &types.AttributeValueMemberS{Value: FormatTime(cutoff)}},
+		ExclusiveStartKey:         start,
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		return InFlightPage{}, fmt.Errorf("reading the personas in flight: %w", err)
+	}
+	page := InFlightPage{Read: int(out.ScannedCount), Next: out.LastEvaluatedKey}
+	if out.ConsumedCapacity != nil {
+		page.Capacity = aws.ToFloat64(out.ConsumedCapacity.CapacityUnits)
+	}
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &page.Stuck); err != nil {
+		return InFlightPage{}, fmt.Errorf("decoding the personas in flight: %w", err)
+	}
+	return page, nil
+}
+
+// Backfill is what BackfillInFlight did.
+type Backfill struct {
+	Read     int     // items of the table read
+	Capacity float64 // the read capacity units that cost
+	Added    int     // personas put into StatusIndex
+}
+
+// BackfillInFlight gives every persona in flight without an inFlightSince one (its
+// createdAt), which puts it into StatusIndex, where the sweep and the cap on personas
+// in flight find it. Personas stored before StatusIndex was keyed by inFlightSince
+// lack it; those the worker moves on get it on their way, but one left requested or
+// provisioning for good would stay out of sight. Run it once per stage after
+// deploying that change: it reads the whole table, which nothing else does.
+func (s *Store) BackfillInFlight(ctx context.Context) (Backfill, error) {
+	var res Backfill
+	in := &dynamodb.ScanInput{
+		TableName:            aws.String(s.table),
+		ProjectionExpression: aws.String(AttrID + ", " + AttrCreatedAt + ", " + AttrStatus),
+		FilterExpression: aws.String("attribute_not_exists(" + AttrInFlightSince + ") AND (" +
+			AttrStatus + " = :requested OR " + AttrStatus + " = :provisioning)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":requested":    &types.AttributeValueMemberS{Value: string(StatusRequested)},
+			":provisioning": &types.AttributeValueMemberS{Value: string(StatusProvisioning)},
+		},
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}
+	for {
+		out, err := s.db.Scan(ctx, in)
+		if err != nil {
+			return res, fmt.Errorf("reading the table for personas in flight: %w", err)
+		}
+		res.Read += int(out.ScannedCount)
+		if out.ConsumedCapacity != nil {
+			res.Capacity += aws.ToFloat64(out.ConsumedCapacity.CapacityUnits)
+		}
+		var found []struct {
+			ID        string `dynamodbav:"personaId"`
+			CreatedAt string `dynamodbav:"createdAt"`
+		}
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &found); err != nil {
+			return res, fmt.Errorf("decoding personas in flight: %w", err)
+		}
+		for _, p := range found {
+			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName:        aws.String(s.table),
+				Key:              key(p.ID),
+				UpdateExpression: aws.String("SET " + AttrInFlightSince + " = :since"),
+				ConditionExpression: aws.String("attribute_not_exists(" + AttrInFlightSince + ") AND (" +
+					AttrStatus + " = :requested OR " + AttrStatus + " = :provisioning)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":since":        &types.AttributeValueMemberS{Value: p.CreatedAt},
+					":requested":    &types.AttributeValueMemberS{Value: string(StatusRequested)},
+					":provisioning": &types.AttributeValueMemberS{Value: string(StatusProvisioning)},
+				},
+			})
+			if isConditionFailed(err) {
+				continue // it moved on, or got one, since the scan read it
+			}
+			if err != nil {
+				return res, fmt.Errorf("putting persona %s into %s: %w", p.ID, StatusIndex, err)
+			}
+			res.Added++
+		}
+		if out.LastEvaluatedKey == nil {
+			return res, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
 }
 
 // Cursor is where a listing continues: the last persona position read.

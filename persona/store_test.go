@@ -48,34 +48,35 @@ func TestCreateRefusesAPersonaWhoseIDExists(t *testing.T) {
 	}
 }
 
-func TestAPersonaWithAnEmptyKeyAttributeIsRefusedBeforeItIsWritten(t *testing.T) {
+func TestAPersonaWithAnEmptyKeyAttributeOrNoStatusIsRefusedBeforeItIsWritten(t *testing.T) {
 	ctx := context.Background()
 	store, db := newTestStore(t)
 	tests := []struct {
-		name  string
-		edit  func(p *Persona)
-		field string
+		name    string
+		edit    func(p *Persona)
+		wantErr error
+		field   string
 	}{
-		{"an empty id", func(p *Persona) { p.ID = "" }, "personaId"},
-		{"an empty owner", func(p *Persona) { p.UserID = "" }, "userId"},
-		{"an empty creation time", func(p *Persona) { p.CreatedAt = "" }, "createdAt"},
-		{"an empty status", func(p *Persona) { p.Status = "" }, "personaStatus"},
+		{"an empty id", func(p *Persona) { p.ID = "" }, ErrEmptyKey, "personaId"},
+		{"an empty owner", func(p *Persona) { p.UserID = "" }, ErrEmptyKey, "userId"},
+		{"an empty creation time", func(p *Persona) { p.CreatedAt = "" }, ErrEmptyKey, "createdAt"},
+		{"an empty status", func(p *Persona) { p.Status = "" }, ErrInvalidStatus, "status"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := samplePersona("p-"+tt.field, "user-a", StatusRequested, time.Now())
 			tt.edit(&p)
 			err := store.Create(ctx, p)
-			if !errors.Is(err, ErrEmptyKey) || !strings.Contains(err.Error(), tt.field) {
-				t.Fatalf("got %v, want ErrEmptyKey naming %s", err, tt.field)
+			if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.field) {
+				t.Fatalf("got %v, want %v naming %s", err, tt.wantErr, tt.field)
 			}
 		})
 	}
 	if out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(store.table)}); err != nil || out.Count != 0 {
 		t.Errorf("the table holds %d items after refused creates (%v)", out.Count, err)
 	}
-	if err := store.Transition(ctx, "p1", Transition{From: StatusRequested, Now: time.Now()}); !errors.Is(err, ErrEmptyKey) {
-		t.Errorf("a transition to an empty status: got %v, want ErrEmptyKey", err)
+	if err := store.Transition(ctx, "p1", Transition{From: StatusRequested, Now: time.Now()}); !errors.Is(err, ErrInvalidStatus) {
+		t.Errorf("a transition to an empty status: got %v, want ErrInvalidStatus", err)
 	}
 }
 
@@ -283,5 +284,168 @@ func TestAFilterMatchingLittleReturnsAShortPageWithACursorRatherThanReadingEvery
 	}
 	if len(second.Personas) != 1 || second.Personas[0].ID != ids[0] || second.Next != nil {
 		t.Fatalf("second page %+v, want the one ready persona and no cursor", second)
+	}
+}
+
+// inStatusIndex reports whether StatusIndex holds the persona: the user's personas in
+// flight, read from the index itself.
+func inStatusIndex(t *testing.T, store *Store, user, id string) bool {
+	t.Helper()
+	page, err := store.ScanInFlight(context.Background(), time.Now().Add(24*time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range page.Stuck {
+		if ref.ID == id && ref.UserID == user {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAPersonaIsInStatusIndexWhileInFlightAndLeavesItWhenItEnds(t *testing.T) {
+	for _, end := range []Transition{
+		{From: StatusProvisioning, To: StatusReady, Profile: &Profile{Version: 1, PersonaID: "p1"}},
+		{From: StatusProvisioning, To: StatusFailed, Reason: "no"},
+	} {
+		t.Run("ends "+string(end.To), func(t *testing.T) {
+			ctx := context.Background()
+			store, _ := newTestStore(t)
+			created := time.Now().Add(-time.Minute)
+			if err := store.Create(ctx, samplePersona("p1", "user-a", StatusRequested, created)); err != nil {
+				t.Fatal(err)
+			}
+			if !inStatusIndex(t, store, "user-a", "p1") {
+				t.Fatal("a requested persona is not in StatusIndex")
+			}
+			if err := store.Transition(ctx, "p1", Transition{From: StatusRequested, To: StatusProvisioning, Now: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := store.Get(ctx, "p1")
+			if got.InFlightSince != FormatTime(created) || !inStatusIndex(t, store, "user-a", "p1") {
+				t.Fatalf("provisioning persona in flight since %q (index: %v), want since its request %s", got.InFlightSince, inStatusIndex(t, store, "user-a", "p1"), FormatTime(created))
+			}
+			end.Now = time.Now()
+			if err := store.Transition(ctx, "p1", end); err != nil {
+				t.Fatal(err)
+			}
+			got, _ = store.Get(ctx, "p1")
+			if got.InFlightSince != "" || inStatusIndex(t, store, "user-a", "p1") {
+				t.Fatalf("a %s persona keeps inFlightSince %q and stays in StatusIndex", got.Status, got.InFlightSince)
+			}
+		})
+	}
+}
+
+func TestAPersonaStoredBeforeTheSparseIndexJoinsItWhenTheWorkerMovesIt(t *testing.T) {
+	ctx := context.Background()
+	store, _ := newTestStore(t)
+	legacy := samplePersona("p1", "user-a", StatusRequested, time.Now())
+	legacy.InFlightSince = ""
+	if err := store.Create(ctx, legacy); err != nil {
+		t.Fatal(err)
+	}
+	if inStatusIndex(t, store, "user-a", "p1") {
+		t.Fatal("a persona without inFlightSince is in StatusIndex")
+	}
+	moved := time.Now()
+	if err := store.Transition(ctx, "p1", Transition{From: StatusRequested, To: StatusProvisioning, Now: moved}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.Get(ctx, "p1"); got.InFlightSince != FormatTime(moved) {
+		t.Fatalf("in flight since %q, want %s", got.InFlightSince, FormatTime(moved))
+	}
+}
+
+func TestATransitionBoundToATimeInFlightMissesAPersonaQueuedAgainSince(t *testing.T) {
+	ctx := context.Background()
+	store, _ := newTestStore(t)
+	p := samplePersona("p1", "user-a", StatusRequested, time.Now().Add(-time.Hour))
+	if err := store.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	err := store.Transition(ctx, "p1", Transition{From: StatusRequested, To: StatusFailed, Reason: "stuck", Now: time.Now(), InFlightSince: "2026-01-01T00:00:00.000Z"})
+	if !errors.Is(err, ErrStatusChanged) {
+		t.Fatalf("err = %v, want ErrStatusChanged", err)
+	}
+	if err := store.Transition(ctx, "p1", Transition{From: StatusRequested, To: StatusFailed, Reason: "stuck", Now: time.Now(), InFlightSince: p.InFlightSince}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCountInFlightCountsTheUsersPersonasInFlightUpToALimit(t *testing.T) {
+	ctx := context.Background()
+	store, _ := newTestStore(t)
+	now := time.Now()
+	statuses := []Status{StatusRequested, StatusProvisioning, StatusReady, StatusFailed, StatusRequested, StatusRequested}
+	for i, status := range statuses {
+		if err := store.Create(ctx, samplePersona(fmt.Sprintf("a%d", i), "user-a", status, now.Add(time.Duration(i)*time.Millisecond))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Create(ctx, samplePersona("b1", "user-b", StatusRequested, now)); err != nil {
+		t.Fatal(err)
+	}
+	for limit, want := range map[int]int{10: 4, 4: 4, 2: 2} {
+		if n, err := store.CountInFlight(ctx, "user-a", limit); err != nil || n != want {
+			t.Errorf("CountInFlight(user-a, %d) = %d, %v; want %d", limit, n, err, want)
+		}
+	}
+	if n, err := store.CountInFlight(ctx, "user-c", 10); err != nil || n != 0 {
+		t.Errorf("CountInFlight(user-c) = %d, %v; want 0", n, err)
+	}
+}
+
+func TestRequeueRestartsThePersonasTimeInFlightOnceForWhatItSaw(t *testing.T) {
+	ctx := context.Background()
+	store, _ := newTestStore(t)
+	p := samplePersona("p1", "user-a", StatusRequested, time.Now().Add(-time.Hour))
+	p.TaskState, p.TaskError = TaskPublishFailed, "topic unreachable"
+	if err := store.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := store.Requeue(ctx, "p1", p.InFlightSince, now); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := store.Get(ctx, "p1")
+	if got.InFlightSince != FormatTime(now) || got.Requeues != 1 || got.TaskState != TaskPending || got.TaskError != "" {
+		t.Fatalf("after a requeue: since %q, requeues %d, task %s (%q)", got.InFlightSince, got.Requeues, got.TaskState, got.TaskError)
+	}
+	// A second sweep that saw the same persona finds it queued again already.
+	if err := store.Requeue(ctx, "p1", p.InFlightSince, now); !errors.Is(err, ErrStatusChanged) {
+		t.Fatalf("requeue of what was already requeued: err = %v, want ErrStatusChanged", err)
+	}
+}
+
+func TestBackfillPutsPersonasLeftInFlightBeforeTheSparseIndexIntoIt(t *testing.T) {
+	ctx := context.Background()
+	store, _ := newTestStore(t)
+	created := time.Now().Add(-48 * time.Hour)
+	for i, status := range []Status{StatusRequested, StatusProvisioning, StatusReady, StatusFailed} {
+		legacy := samplePersona(fmt.Sprintf("old%d", i), "user-a", status, created)
+		legacy.InFlightSince = ""
+		if err := store.Create(ctx, legacy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	current := samplePersona("new", "user-a", StatusRequested, time.Now())
+	if err := store.Create(ctx, current); err != nil {
+		t.Fatal(err)
+	}
+	res, err := store.BackfillInFlight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 2 || res.Read != 5 {
+		t.Errorf("backfill = %+v, want 2 added of 5 read", res)
+	}
+	for id, want := range map[string]string{"old0": FormatTime(created), "old1": FormatTime(created), "old2": "", "old3": "", "new": current.InFlightSince} {
+		if got, _ := store.Get(ctx, id); got.InFlightSince != want {
+			t.Errorf("%s: in flight since %q, want %q", id, got.InFlightSince, want)
+		}
+	}
+	if again, err := store.BackfillInFlight(ctx); err != nil || again.Added != 0 {
+		t.Errorf("a second backfill = %+v, %v; want nothing added", again, err)
 	}
 }

@@ -11,7 +11,9 @@ import (
 )
 
 // Persona's dynamodbav tags and the table schema name the same attributes: a stored
-// persona carries every key attribute the schema declares, with the declared type.
+// persona in flight carries every key attribute the schema declares, with the declared
+// type, and one that ended carries all but inFlightSince, which keeps it out of
+// StatusIndex.
 func TestAStoredPersonaCarriesEveryKeyTheTableSchemaDeclares(t *testing.T) {
 	schema := TableSchema()
 	if err := schema.Validate(); err != nil {
@@ -21,7 +23,14 @@ func TestAStoredPersonaCarriesEveryKeyTheTableSchemaDeclares(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ended, err := attributevalue.MarshalMap(samplePersona("p2", "user-a", StatusReady, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, field := range schema.FieldNames() {
+		if _, ok := ended[field]; ok == (field == AttrInFlightSince) {
+			t.Errorf("a ready persona has attribute %q: %v; only %s may be missing", field, ok, AttrInFlightSince)
+		}
 		v, ok := item[field]
 		if !ok {
 			t.Errorf("a stored persona has no attribute %q, which the schema declares as a key", field)

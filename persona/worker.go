@@ -33,7 +33,20 @@ type Worker struct {
 	// the dead-letter queue: on the last delivery a persona whose task keeps failing is
 	// marked failed, so it is not left requested or provisioning.
 	MaxReceives int
+	// StopBefore is how long before the invocation's deadline the worker takes no more
+	// messages of a batch (DeadlineMargin).
+	StopBefore time.Duration
 }
+
+// DeadlineMargin is how long before its deadline the worker stops taking messages of
+// a batch and reports the rest as failures, for the queue to deliver again: a message
+// begun later might not finish, and an invocation that times out has every message
+// of its batch delivered again, the finished ones too, and counted as a receive.
+const DeadlineMargin = 2 * time.Second
+
+// answerReserve is the time kept at the end of an invocation to answer Lambda: a
+// message still running then has its calls cancelled and is reported as failed.
+const answerReserve = 250 * time.Millisecond
 
 // NewWorker returns a Worker for the persona queue, which delivers a message at most
 // maxReceives times: the maxReceiveCount of its QueueLink, from the queue's redrive policy.
@@ -43,7 +56,7 @@ func NewWorker(store workerStore, prov provisioner, log *slog.Logger, maxReceive
 			"to mark a persona failed on a message's last delivery; link the worker to a queue with a dead-letter queue "+
 			"(constructs' SubscribeQueue declares one) and deploy again with `go run . deploy --stage STAGE`", QueueLink, maxReceives)
 	}
-	return &Worker{Store: store, Provisioner: prov, Log: log, Now: time.Now, MaxReceives: maxReceives}, nil
+	return &Worker{Store: store, Provisioner: prov, Log: log, Now: time.Now, MaxReceives: maxReceives, StopBefore: DeadlineMargin}, nil
 }
 
 // errMalformed marks a message that is not a provisioning task.
@@ -54,14 +67,38 @@ var errMalformed = errors.New("malformed task message")
 // message of its group failed: every task names a different persona, so their order does
 // not matter, and holding a message back would raise its receive count in step with the
 // failing one until both reach the dead-letter queue, the held-back one never processed.
+//
+// Near the invocation's deadline (StopBefore) it takes no more messages and reports
+// those left as failures, and a message still running when only answerReserve is left
+// has its calls cancelled: Lambda gets its answer, and only the messages not done are
+// delivered again.
 func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	log := w.Log.With("requestId", requestID(ctx))
 	var resp events.SQSEventResponse
-	for _, msg := range ev.Records {
+	fail := func(msg events.SQSMessage) {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+	}
+	deadline, bounded := ctx.Deadline()
+	mctx := ctx
+	if bounded {
+		var cancel context.CancelFunc
+		mctx, cancel = context.WithDeadline(ctx, deadline.Add(-answerReserve))
+		defer cancel()
+	}
+	for i, msg := range ev.Records {
+		if bounded && w.Now().Add(w.StopBefore).After(deadline) {
+			left := ev.Records[i:]
+			for _, m := range left {
+				fail(m)
+			}
+			log.WarnContext(ctx, "the invocation's deadline is near: the batch's other messages are left for the queue to deliver again",
+				"left", len(left), "deadline", FormatTime(deadline))
+			break
+		}
 		mlog := log.With("messageId", msg.MessageId, "receiveCount", msg.Attributes["ApproximateReceiveCount"])
-		if err := w.process(ctx, mlog, msg); err != nil {
+		if err := w.process(mctx, mlog, msg); err != nil {
 			mlog.ErrorContext(ctx, "message failed", "error", err.Error())
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+			fail(msg)
 		}
 	}
 	log.InfoContext(ctx, "batch processed", "messages", len(ev.Records), "failed", len(resp.BatchItemFailures))

@@ -63,7 +63,7 @@ func newTestWorker(t *testing.T) testWorker {
 	fake := &fakeSSM{}
 	clk := newClock()
 	log, logs := newLogger()
-	w, err := NewWorker(store, &Provisioner{Secrets: secrets.NewLoader(fake), Now: clk.Now}, log, testMaxReceives)
+	w, err := NewWorker(store, &Provisioner{Secrets: secrets.NewLoader(fake), Now: clk.Now, Settings: testSettings}, log, testMaxReceives)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,5 +375,106 @@ func TestWorkerLogsAreJSONLinesWithTheRequestID(t *testing.T) {
 		if strings.Contains(line, "junk") || strings.Contains(line, "Answer briefly") {
 			t.Errorf("log line %q holds a message body or persona content", line)
 		}
+	}
+}
+
+func TestTheWorkerTakesNoMoreMessagesNearItsDeadlineAndLeavesThemForRedelivery(t *testing.T) {
+	tw := newTestWorker(t)
+	var records []events.SQSMessage
+	for _, id := range []string{"p1", "p2", "p3"} {
+		tw.store.Create(context.Background(), samplePersona(id, "user-a", StatusRequested, time.Now()))
+		records = append(records, sqsRecord("m-"+id, taskBody(id, "user-a"), "user-a", 1))
+	}
+	deadline := time.Now().Add(time.Hour)
+	ctx, cancel := context.WithDeadline(lambdaContext(), deadline)
+	defer cancel()
+	// The first message begins with the hour ahead; by its end the deadline has come.
+	reads := 0
+	tw.worker.Now = func() time.Time {
+		reads++
+		if reads == 1 {
+			return deadline.Add(-time.Hour)
+		}
+		return deadline
+	}
+	resp, err := tw.worker.Handle(ctx, events.SQSEvent{Records: records})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	if strings.Join(failed, ",") != "m-p2,m-p3" {
+		t.Fatalf("failed %v, want the two messages not begun", failed)
+	}
+	for id, want := range map[string]Status{"p1": StatusReady, "p2": StatusRequested, "p3": StatusRequested} {
+		if got := tw.get(t, id); got.Status != want {
+			t.Errorf("%s is %s, want %s", id, got.Status, want)
+		}
+	}
+	if !strings.Contains(tw.logs.String(), "the invocation's deadline is near") {
+		t.Errorf("the log does not say why messages were left:\n%s", tw.logs)
+	}
+}
+
+// blockingProvisioner provisions nothing: it waits until its context ends, as a call
+// to a service that does not answer would.
+type blockingProvisioner struct{}
+
+func (blockingProvisioner) Provision(ctx context.Context, _ Persona) (Profile, error) {
+	<-ctx.Done()
+	return Profile{}, ctx.Err()
+}
+
+func TestAMessageStillRunningNearTheDeadlineIsCutShortAndReported(t *testing.T) {
+	tw := newTestWorker(t)
+	tw.worker.Provisioner = blockingProvisioner{}
+	tw.worker.Now = time.Now
+	var records []events.SQSMessage
+	for _, id := range []string{"p1", "p2"} {
+		tw.store.Create(context.Background(), samplePersona(id, "user-a", StatusRequested, time.Now()))
+		records = append(records, sqsRecord("m-"+id, taskBody(id, "user-a"), "user-a", 1))
+	}
+	ctx, cancel := context.WithTimeout(lambdaContext(), DeadlineMargin+time.Second)
+	defer cancel()
+	resp, err := tw.worker.Handle(ctx, events.SQSEvent{Records: records})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 2 {
+		t.Fatalf("failed %+v, want both messages: one cut short, one not begun", resp.BatchItemFailures)
+	}
+	logs := tw.logs.String()
+	// On a machine slow enough to reach the first message with less than the margin
+	// left, neither is begun; otherwise the first is cut short by the deadline.
+	cut := strings.Contains(logs, `"msg":"message failed"`)
+	if !strings.Contains(logs, "deadline is near") || (cut && !strings.Contains(logs, "context deadline exceeded")) {
+		t.Errorf("the log does not say why the messages were left:\n%s", logs)
+	}
+}
+
+func TestTheWorkerFailsAPersonaNamingAModelOrToolTheStageDoesNotOffer(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*Persona)
+		want   string
+	}{
+		{"a model", func(p *Persona) { p.Model = "gpt-retired" }, `model: "gpt-retired" is not offered here: choose one of gpt-x`},
+		{"a tool", func(p *Persona) { p.Tools = []string{"search", "shell"} }, `tools[1]: "shell" is not offered here: the tools offered are search, calendar`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tw := newTestWorker(t)
+			p := samplePersona("p1", "user-a", StatusRequested, time.Now())
+			tc.change(&p)
+			tw.store.Create(context.Background(), p)
+			if failed := tw.handle(t, sqsRecord("m1", taskBody("p1", "user-a"), "user-a", 1)); len(failed) != 0 {
+				t.Fatalf("failed %v: a persona that can never be provisioned is not retried", failed)
+			}
+			got := tw.get(t, "p1")
+			if got.Status != StatusFailed || !strings.Contains(got.StatusReason, tc.want) || got.Profile != nil {
+				t.Fatalf("persona %s (%q), profile %v; want failed saying %q and no signed profile", got.Status, got.StatusReason, got.Profile, tc.want)
+			}
+		})
 	}
 }

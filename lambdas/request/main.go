@@ -24,8 +24,14 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
+		settings, err := persona.SettingsFromEnv()
+		if err != nil {
+			return nil, err
+		}
 		store := persona.NewStore(dynamodb.NewFromConfig(cfg), table.Name)
 		tasks := persona.NewTaskPublisher(sns.NewFromConfig(cfg), topic.Arn, topic.FIFO)
-		return persona.NewAPI(store, tasks, log).Request, nil
+		api := persona.NewAPI(store, tasks, log)
+		api.Settings = settings
+		return api.Request, nil
 	})
 }

@@ -26,6 +26,7 @@ func env(dynamoEndpoint, snsEndpoint, topicArn string) []string {
 		"APP_NAME=persona-app", "APP_STAGE=test",
 		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
 		`RESOURCE_TaskTopic={"kind":"topic","name":"tasks.fifo","arn":"` + topicArn + `","fifo":true}`,
+		persona.SettingsEnv + "=" + persona.Settings{Models: []string{"house-model"}, Tools: []string{"search"}, MaxInFlight: 5, StuckAfterSeconds: 900}.Environment()[persona.SettingsEnv],
 	}
 }
 
@@ -103,17 +104,22 @@ func postEvent(user, body string) []byte {
 	return ev
 }
 
-func TestTheBootstrapWithoutItsTopicLinkStopsAtInitNamingTheLink(t *testing.T) {
+func TestTheBootstrapStopsAtInitWithoutItsTopicLinkOrSettingsNamingWhat(t *testing.T) {
 	bin := localawstest.BuildBootstrap(t, "./lambdas/request")
-	var unlinked []string
-	for _, kv := range env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic") {
-		if !strings.HasPrefix(kv, "RESOURCE_TaskTopic=") {
-			unlinked = append(unlinked, kv)
+	for variable, want := range map[string]string{
+		"RESOURCE_TaskTopic": `resource \"TaskTopic\" is not linked`,
+		persona.SettingsEnv:  persona.SettingsEnv + " is not set",
+	} {
+		var unset []string
+		for _, kv := range env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic") {
+			if !strings.HasPrefix(kv, variable+"=") {
+				unset = append(unset, kv)
+			}
 		}
-	}
-	_, err := localawstest.StartFunction(context.Background(), bin, unlinked)
-	if err == nil || !strings.Contains(err.Error(), `resource \"TaskTopic\" is not linked`) {
-		t.Fatalf("err = %v, want an init failure naming the TaskTopic link", err)
+		_, err := localawstest.StartFunction(context.Background(), bin, unset)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("without %s: err = %v, want an init failure saying %s", variable, err, want)
+		}
 	}
 }
 

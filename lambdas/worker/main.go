@@ -31,7 +31,11 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		prov := &persona.Provisioner{Secrets: secrets.NewLoader(ssm.NewFromConfig(cfg)), Now: time.Now}
+		settings, err := persona.SettingsFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		prov := &persona.Provisioner{Secrets: secrets.NewLoader(ssm.NewFromConfig(cfg)), Now: time.Now, Settings: settings}
 		store := persona.NewStore(dynamodb.NewFromConfig(cfg), table.Name)
 		worker, err := persona.NewWorker(store, prov, log, queue.MaxReceiveCount)
 		if err != nil {

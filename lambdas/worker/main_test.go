@@ -70,8 +70,12 @@ func env(dynamoEndpoint, ssmEndpoint string) []string {
 		`RESOURCE_MyApiKey={"kind":"secret","parameter":"` + apiKeyParameter + `"}`,
 		`RESOURCE_PersonaQueue={"kind":"queue","name":"persona.fifo","arn":"arn:aws:sqs:us-east-1:000000000000:persona.fifo",` +
 			`"url":"http://127.0.0.1:1/000000000000/persona.fifo","fifo":true,"maxReceiveCount":` + strconv.Itoa(queueMaxReceives) + `}`,
+		persona.SettingsEnv + "=" + settings.Environment()[persona.SettingsEnv],
 	}
 }
+
+// settings are the stage's as the stack gives them to the worker.
+var settings = persona.Settings{Models: []string{"house-model"}, Tools: []string{"search"}, MaxInFlight: 5, StuckAfterSeconds: 900}
 
 // setEnv returns env with the variable named key set to value, or removed when value is "".
 func setEnv(env []string, key, value string) []string {
@@ -101,7 +105,7 @@ func newTable(t *testing.T, ids ...string) (*persona.Store, string) {
 	for _, id := range ids {
 		at := persona.FormatTime(time.Now())
 		p := persona.Persona{ID: id, UserID: "user-" + id, Spec: persona.Spec{Name: "Guide", Instructions: "Be brief."},
-			Status: persona.StatusRequested, CreatedAt: at, UpdatedAt: at, TaskState: persona.TaskPublished}
+			Status: persona.StatusRequested, CreatedAt: at, UpdatedAt: at, TaskState: persona.TaskPublished, InFlightSince: at}
 		if err := store.Create(ctx, p); err != nil {
 			t.Fatal(err)
 		}
@@ -198,6 +202,9 @@ func TestTheBootstrapStopsAtInitWhenALinkIsMissingNamingIt(t *testing.T) {
 		{"a queue link without its receive limit", setEnv(linked, "RESOURCE_PersonaQueue",
 			`{"kind":"queue","name":"persona.fifo","arn":"arn:aws:sqs:us-east-1:000000000000:persona.fifo","fifo":true}`),
 			"PersonaQueue link gives maxReceiveCount 0"},
+		{"no settings", setEnv(linked, persona.SettingsEnv, ""), persona.SettingsEnv + " is not set"},
+		{"settings that allow no persona in flight", setEnv(linked, persona.SettingsEnv, `{"models":[],"tools":[],"maxInFlight":0,"stuckAfterSeconds":900}`),
+			"allow each user at least 1 persona in flight"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,8 +18,15 @@ import (
 
 // Request limits.
 const (
-	// MaxBodyBytes bounds a POST /personas body; larger bodies get 413.
-	MaxBodyBytes = 16 << 10
+	// MaxBodyBytes bounds a POST /personas body; larger bodies get 413. It follows from
+	// the character limits, not from the bytes of plain text: the longest valid persona
+	// holds 8,600 characters of text (name, description, instructions), which raw UTF-8
+	// writes in at most 4 bytes each (8,000 CJK characters: 24 KB), but which an encoder
+	// writing ASCII only, as Python's json.dumps does by default, writes as \uXXXX:
+	// 6 bytes, or 12 for a character outside the Basic Multilingual Plane (an emoji is
+	// a surrogate pair). That is about 112 KB with an escaped model and tools; 128 KiB
+	// leaves room for formatting.
+	MaxBodyBytes = 128 << 10
 	// DefaultLimit and MaxLimit bound a page of GET /personas.
 	DefaultLimit = 20
 	MaxLimit     = 100
@@ -136,6 +143,12 @@ func (a *API) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest, rou
 		}
 		resp = errorResponse(ae)
 	}
+	if resp.Headers == nil {
+		resp.Headers = map[string]string{}
+	}
+	// Every answer is about one signed-in caller (a refusal too): no cache, shared or
+	// the browser's, may keep it for another request.
+	resp.Headers["Cache-Control"] = "no-store"
 	log.InfoContext(ctx, "request served", "status", resp.StatusCode, "durationMs", time.Since(start).Milliseconds())
 	return resp
 }

@@ -169,6 +169,9 @@ func decodeSpec(req events.APIGatewayV2HTTPRequest) (Spec, error) {
 	if len(body) > MaxBodyBytes {
 		return Spec{}, tooLarge()
 	}
+	if err := checkFieldNames(body); err != nil {
+		return Spec{}, errorf(http.StatusBadRequest, CodeInvalidRequest, "the body is not a valid persona: %s", err.Error())
+	}
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.DisallowUnknownFields()
 	var spec Spec
@@ -182,6 +185,82 @@ func decodeSpec(req events.APIGatewayV2HTTPRequest) (Spec, error) {
 		return Spec{}, errorf(http.StatusBadRequest, CodeInvalidRequest, "%s", err.Error())
 	}
 	return spec, nil
+}
+
+// specFields are the JSON names of Spec's fields, as the contract spells them.
+var specFields = func() []string {
+	var names []string
+	t := reflect.TypeFor[Spec]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	return names
+}()
+
+// checkFieldNames refuses a body whose objects name a field twice, or a persona field in
+// another case. Go's decoder takes field names in any case and keeps the last of two,
+// so {"name":"a","Name":"b"} would be read as a persona named b, while a proxy, a log
+// or a client reading the same body strictly sees a. A body that is not JSON passes
+// here, for the decoder to say where it breaks.
+func checkFieldNames(body string) error {
+	type object struct {
+		keys    []string
+		wantKey bool
+	}
+	var stack []*object // nil entries are arrays
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if top != nil {
+				top.wantKey = true
+			}
+			if tok == json.Delim('{') {
+				stack = append(stack, &object{wantKey: true})
+			} else {
+				stack = append(stack, nil)
+			}
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if top == nil {
+			continue
+		}
+		if !top.wantKey {
+			top.wantKey = true
+			continue
+		}
+		key, _ := tok.(string)
+		for _, seen := range top.keys {
+			if seen == key {
+				return fmt.Errorf("field %q appears twice", key)
+			}
+			if strings.EqualFold(seen, key) {
+				return fmt.Errorf("fields %q and %q differ only in case; send one, spelled as the contract does", seen, key)
+			}
+		}
+		if len(stack) == 1 {
+			for _, field := range specFields {
+				if strings.EqualFold(field, key) && field != key {
+					return fmt.Errorf("field %q must be written %q: field names are case-sensitive", key, field)
+				}
+			}
+		}
+		top.keys = append(top.keys, key)
+		top.wantKey = false
+	}
 }
 
 func tooLarge() error {

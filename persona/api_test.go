@@ -5,11 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -224,7 +226,7 @@ func TestRequestRejects(t *testing.T) {
 		{"a body without a content type", "user-a", validBody, map[string]string{"content-type": ""}, "", 415, CodeUnsupportedMedia},
 		{"a form instead of JSON", "user-a", "name=x", map[string]string{"content-type": "application/x-www-form-urlencoded"}, "", 415, CodeUnsupportedMedia},
 		{"JSON in another charset", "user-a", validBody, map[string]string{"content-type": "application/json; charset=latin1"}, "", 415, CodeUnsupportedMedia},
-		{"a body over 16 KiB", "user-a", `{"name":"x","instructions":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, nil, "", 413, CodeBodyTooLarge},
+		{"a body over the cap", "user-a", `{"name":"x","instructions":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, nil, "", 413, CodeBodyTooLarge},
 		{"malformed JSON", "user-a", `{"name":`, nil, "", 400, CodeInvalidRequest},
 		{"an empty body", "user-a", ``, nil, "", 400, CodeInvalidRequest},
 		{"two JSON objects", "user-a", validBody + validBody, nil, "", 400, CodeInvalidRequest},
@@ -238,6 +240,16 @@ func TestRequestRejects(t *testing.T) {
 		{"a tool named twice", "user-a", `{"name":"x","instructions":"y","tools":["a","a"]}`, nil, "", 400, CodeInvalidRequest},
 		{"an Idempotency-Key with spaces", "user-a", validBody, map[string]string{"idempotency-key": "a b"}, "", 400, CodeInvalidRequest},
 		{"an empty Idempotency-Key", "user-a", validBody, map[string]string{"idempotency-key": ""}, "", 400, CodeInvalidRequest},
+		{"a field named twice", "user-a", `{"name":"x","instructions":"y","name":"z"}`, nil, "", 400, CodeInvalidRequest},
+		{"a field in another case", "user-a", `{"Name":"x","instructions":"y"}`, nil, "", 400, CodeInvalidRequest},
+		{"a field twice in two cases", "user-a", `{"name":"x","instructions":"y","NAME":"z"}`, nil, "", 400, CodeInvalidRequest},
+		{"a name of white space", "user-a", `{"name":" \t\u3000 ","instructions":"y"}`, nil, "", 400, CodeInvalidRequest},
+		{"instructions of line breaks", "user-a", `{"name":"x","instructions":"\n\r\n"}`, nil, "", 400, CodeInvalidRequest},
+		{"a line break in the name", "user-a", `{"name":"Ada\nLovelace","instructions":"y"}`, nil, "", 400, CodeInvalidRequest},
+		{"a NUL in the instructions", "user-a", `{"name":"x","instructions":"be\u0000 brief"}`, nil, "", 400, CodeInvalidRequest},
+		{"a C1 control in the description", "user-a", `{"name":"x","instructions":"y","description":"a\u0085"}`, nil, "", 400, CodeInvalidRequest},
+		{"a right-to-left override in the name", "user-a", `{"name":"Ada\u202Egnp.exe","instructions":"y"}`, nil, "", 400, CodeInvalidRequest},
+		{"an isolate in the instructions", "user-a", `{"name":"x","instructions":"\u2066y"}`, nil, "", 400, CodeInvalidRequest},
 		{"a model the stage does not offer", "user-a", `{"name":"x","instructions":"y","model":"gpt-retired"}`, nil, "", 400, CodeInvalidRequest},
 		{"a tool the stage does not offer", "user-a", `{"name":"x","instructions":"y","tools":["search","shell"]}`, nil, "", 400, CodeInvalidRequest},
 	}
@@ -265,6 +277,112 @@ func TestRequestRejects(t *testing.T) {
 				t.Fatalf("a rejected request stored %+v", page.Personas)
 			}
 		})
+	}
+}
+
+func TestARefusedFieldIsNamedWithWhatToDo(t *testing.T) {
+	ta := newTestAPI(t)
+	for body, want := range map[string]string{
+		`{"name":"x","instructions":"y","name":"z"}`:                     `the body is not a valid persona: field "name" appears twice`,
+		`{"Name":"x","instructions":"y"}`:                                `the body is not a valid persona: field "Name" must be written "name": field names are case-sensitive`,
+		`{"name":"x","instructions":"y","tools":[],"Tools":[]}`:          `the body is not a valid persona: fields "tools" and "Tools" differ only in case; send one, spelled as the contract does`,
+		`{"name":"Ada‮gnp","instructions":"y"}`:                          `name: holds U+202E at character 4, a control or text-direction character; remove it`,
+		`{"name":"　","instructions":"y"}`:                                `name: must not be only white space`,
+		`{"name":"x","instructions":"y","model":"gpt-retired"}`:          `model: "gpt-retired" is not offered here: choose one of gpt-x, or leave it out for the runtime's default`,
+		`{"name":"x","instructions":"y","tools":["calendar","browser"]}`: `tools[1]: "browser" is not offered here: the tools offered are search, calendar`,
+	} {
+		resp := ta.post(t, "user-a", body, nil)
+		errorCode(t, resp, http.StatusBadRequest)
+		if !strings.Contains(resp.Body, strings.ReplaceAll(want, `"`, `\"`)) {
+			t.Errorf("%s: answer %s, want it to say %q", body, resp.Body, want)
+		}
+	}
+}
+
+func TestTextInAnyScriptWithLineBreaksIsAccepted(t *testing.T) {
+	ta := newTestAPI(t)
+	body := `{"name":"Ада Лавлейс 😀","description":"Line one\r\nLine two\twith a tab","instructions":"שלום, مرحبا\u200f\nStep 1: ask."}`
+	if resp := ta.post(t, "user-a", body, nil); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestTheBodyCapFitsTheLongestValidPersonaHoweverItIsEncoded(t *testing.T) {
+	settings := testSettings
+	settings.Models = []string{strings.Repeat("m", MaxModelLen)}
+	settings.Tools = nil
+	for i := range MaxTools {
+		settings.Tools = append(settings.Tools, fmt.Sprintf("t%063d", i))
+	}
+	longest := Spec{
+		Name:         strings.Repeat("😀", MaxNameLen),
+		Description:  strings.Repeat("😀", MaxDescriptionLen),
+		Instructions: strings.Repeat("😀", MaxInstructionsLen),
+		Model:        settings.Models[0],
+		Tools:        settings.Tools,
+	}
+	for _, tc := range []struct {
+		name string
+		body string
+	}{
+		{"8000 CJK characters of instructions in UTF-8", `{"name":"x","instructions":"` + strings.Repeat("漢", MaxInstructionsLen) + `"}`},
+		{"every character escaped, as encoders writing ASCII only do", asciiOnlyJSON(t, longest)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if len(tc.body) > MaxBodyBytes {
+				t.Fatalf("the body is %d bytes, over the cap of %d", len(tc.body), MaxBodyBytes)
+			}
+			ta := newTestAPI(t)
+			ta.api.Settings = settings
+			if resp := ta.post(t, "user-a", tc.body, nil); resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("a body of %d bytes: status %d: %.300s", len(tc.body), resp.StatusCode, resp.Body)
+			}
+		})
+	}
+}
+
+// asciiOnlyJSON encodes v as Python's json.dumps does by default: every character
+// outside ASCII as \uXXXX, a surrogate pair for those beyond the Basic Multilingual
+// Plane, and every ASCII letter of the model and tools escaped too, as a client may.
+func asciiOnlyJSON(t *testing.T, v any) string {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	inString := false
+	for _, r := range string(data) {
+		switch {
+		case r == '"':
+			inString = !inString
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			hi, lo := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, "\\u%04x\\u%04x", hi, lo)
+		case r > 0x7F || (inString && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9')):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func TestEveryAnswerIsKeptOutOfCaches(t *testing.T) {
+	ta := newTestAPI(t)
+	created := decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil))
+	for name, resp := range map[string]events.APIGatewayV2HTTPResponse{
+		"a request":           ta.post(t, "user-a", validBody, nil),
+		"a refused request":   ta.post(t, "user-a", `{"name":""}`, nil),
+		"a caller signed out": ta.post(t, "", validBody, nil),
+		"a listing":           ta.list(t, "user-a", nil),
+		"a persona":           ta.get(t, "user-a", created.Persona.ID),
+		"a persona not found": ta.get(t, "user-b", created.Persona.ID),
+	} {
+		if got := resp.Headers["Cache-Control"]; got != "no-store" {
+			t.Errorf("%s (status %d): Cache-Control %q, want no-store", name, resp.StatusCode, got)
+		}
 	}
 }
 

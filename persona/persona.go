@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -95,13 +97,13 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
 
 // Validate returns a *FieldError for the first invalid field of s, or nil.
 func (s Spec) Validate() error {
-	if err := text("name", s.Name, 1, MaxNameLen); err != nil {
+	if err := text("name", s.Name, true, false, MaxNameLen); err != nil {
 		return err
 	}
-	if err := text("description", s.Description, 0, MaxDescriptionLen); err != nil {
+	if err := text("description", s.Description, false, true, MaxDescriptionLen); err != nil {
 		return err
 	}
-	if err := text("instructions", s.Instructions, 1, MaxInstructionsLen); err != nil {
+	if err := text("instructions", s.Instructions, true, true, MaxInstructionsLen); err != nil {
 		return err
 	}
 	if s.Model != "" && !validModel(s.Model) {
@@ -124,18 +126,45 @@ func (s Spec) Validate() error {
 	return nil
 }
 
-func text(field, v string, min, max int) error {
+// text checks a text field: valid UTF-8, at most max characters, none of them
+// forbidden (a multi-line field keeps tab, line feed and carriage return), and, when
+// required, more than white space.
+func text(field, v string, required, multiline bool, max int) error {
 	if !utf8.ValidString(v) {
 		return &FieldError{field, "must be valid UTF-8"}
 	}
 	n := utf8.RuneCountInString(v)
 	switch {
-	case min > 0 && n == 0:
+	case required && n == 0:
 		return &FieldError{field, "is required"}
 	case n > max:
 		return &FieldError{field, fmt.Sprintf("must be at most %d characters (got %d)", max, n)}
 	}
+	if i := strings.IndexFunc(v, func(r rune) bool { return forbidden(r, multiline) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(v[i:])
+		return &FieldError{field, fmt.Sprintf("holds U+%04X at character %d, a control or text-direction character; remove it", r, utf8.RuneCountInString(v[:i])+1)}
+	}
+	if required && strings.TrimFunc(v, unicode.IsSpace) == "" {
+		return &FieldError{field, "must not be only white space"}
+	}
 	return nil
+}
+
+// forbidden reports whether a text field may not hold r: a control character (C0,
+// DEL, C1), or a bidirectional embedding, override or isolate (U+202A–U+202E,
+// U+2066–U+2069), which make text display differently from what it says: the
+// "Trojan Source" characters. The marks (U+200E, U+200F, U+061C) stay: right-to-left
+// text needs them and they reorder nothing around them.
+func forbidden(r rune, multiline bool) bool {
+	switch {
+	case multiline && (r == '\t' || r == '\n' || r == '\r'):
+		return false
+	case unicode.IsControl(r):
+		return true
+	case r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069':
+		return true
+	}
+	return false
 }
 
 // Persona is a stored persona.

@@ -35,6 +35,13 @@ const refused: [string, Partial<FormValues>, keyof FormValues][] = [
   ["a tool with a capital letter", { tools: "Search" }, "tools"],
   ["a tool starting with a digit", { tools: "1tool" }, "tools"],
   ["21 tools", { tools: Array.from({ length: 21 }, (_, i) => `t${i}`).join(",") }, "tools"],
+  ["a name of spaces", { name: " \t\u3000" }, "name"],
+  ["instructions of line breaks", { instructions: "\n\r\n " }, "instructions"],
+  ["a line break in the name", { name: "Ada\nLovelace" }, "name"],
+  ["a NUL in the instructions", { instructions: "Be\u0000 concise." }, "instructions"],
+  ["a C1 control in the description", { description: "Helps\u0085" }, "description"],
+  ["a right-to-left override in the name", { name: "Ada\u202Egnp.exe" }, "name"],
+  ["a first-strong isolate in the instructions", { instructions: "\u2068Be concise." }, "instructions"],
 ];
 for (const [name, change, field] of refused) {
   test(`the form refuses ${name}`, () => {
@@ -46,6 +53,16 @@ for (const [name, change, field] of refused) {
 
 test("a tool listed twice is left to the API, whose message the form then shows", () => {
   assert.deepEqual(check({ ...ok, tools: "search search" }).spec?.tools, ["search", "search"]);
+});
+
+test("multi-line fields keep tabs and line breaks, and text in any script passes", () => {
+  const { spec } = check({ ...ok, name: "Ада Лавлейс 😀", description: "Line one\r\nLine two", instructions: "Step 1:\tAsk.\nשלום, مرحبا" });
+  assert.ok(spec, "refused ordinary multi-line text");
+});
+
+test("a forbidden character is named by its code point, as the API names it", () => {
+  assert.match(check({ ...ok, name: "A\u202Eb" }).errors.name ?? "", /U\+202E/);
+  assert.match(check({ ...ok, instructions: "x\u0007" }).errors.instructions ?? "", /U\+0007/);
 });
 
 test("lengths are counted in characters, as the API counts them, not UTF-16 units", () => {

@@ -19,6 +19,20 @@ export const defaultTemperature = 0.7;
 const modelPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 const toolPattern = /^[a-z][a-z0-9_]{0,63}$/;
 
+// Characters no text field may hold: control characters (a multi-line field keeps tab,
+// line feed and carriage return) and the bidirectional embeddings, overrides and
+// isolates, which make text display differently from what it says.
+const forbiddenInLine = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
+const forbiddenInText = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
+// Blank is what Go's unicode.IsSpace calls space, nothing more (JavaScript's \s also takes U+FEFF).
+const blank = /^[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$/u;
+
+// forbiddenCharacter names the first character s may not hold, as the API does (U+202E).
+export function forbiddenCharacter(s: string, multiline: boolean): string | undefined {
+  const m = (multiline ? forbiddenInText : forbiddenInLine).exec(s);
+  return m ? "U+" + m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0") : undefined;
+}
+
 // The API counts characters (Unicode code points), not UTF-16 units.
 export const length = (s: string) => [...s].length;
 
@@ -40,14 +54,17 @@ export function splitTools(s: string): string[] {
 export function check(v: FormValues): { errors: Partial<Record<SpecField, string>>; spec?: Spec } {
   const errors: Partial<Record<SpecField, string>> = {};
   // missing is what to say when a required field is empty.
-  const text = (field: "name" | "description" | "instructions", label: string, missing?: string) => {
+  const text = (field: "name" | "description" | "instructions", label: string, multiline: boolean, missing?: string) => {
     const n = length(v[field]);
+    const bad = forbiddenCharacter(v[field], multiline);
     if (missing && v[field] === "") errors[field] = missing;
     else if (n > limits[field]) errors[field] = `${label} must be at most ${limits[field]} characters (now ${n}).`;
+    else if (bad) errors[field] = `${label} holds ${bad}, a control or text-direction character; remove it.`;
+    else if (missing && blank.test(v[field])) errors[field] = `${label} must not be only spaces.`;
   };
-  text("name", "Name", "Enter a name.");
-  text("description", "Description");
-  text("instructions", "Instructions", "Enter the instructions.");
+  text("name", "Name", false, "Enter a name.");
+  text("description", "Description", true);
+  text("instructions", "Instructions", true, "Enter the instructions.");
 
   const model = v.model.trim();
   if (model && (length(model) > limits.model || !modelPattern.test(model))) {

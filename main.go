@@ -42,6 +42,12 @@ func main() {
 		{Name: "dev", Summary: "Run a stage on this machine: local API, tables, queues and functions", Run: func(ctx context.Context, args []string) int {
 			return runDev(ctx, args, os.Stderr)
 		}},
+		{Name: "dlq", Summary: "List a deployed stage's dead-lettered tasks with their personas; --redrive moves them back", Run: func(ctx context.Context, args []string) int {
+			return runDLQ(ctx, args, os.Stdout, os.Stderr)
+		}},
+		{Name: "backfill-in-flight", Summary: "Once per stage: put personas left in flight before StatusIndex was sparse into it", Run: func(ctx context.Context, args []string) int {
+			return runBackfill(ctx, args, os.Stdout, os.Stderr)
+		}},
 	}
 	code := cli.Main(ctx, args, project{}, os.Stdin, os.Stdout, os.Stderr, verbs...)
 	// os.Exit skips deferred calls: end jsii's Node process and remove its temporary folder first.

@@ -67,6 +67,8 @@ var nameLimits = map[string]map[string]int{
 	"aws_cloudfront_key_value_store":         {"name": 64},
 	"aws_cloudwatch_metric_alarm":            {"alarm_name": 255},
 	"aws_kms_alias":                          {"name": 256},
+	"aws_scheduler_schedule":                 {"name": 64},
+	"aws_scheduler_schedule_group":           {"name": 64},
 }
 
 // globalKinds are the names AWS keeps unique across the regions of an account.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // globalNames are the resource types whose names AWS keeps unique across all the
@@ -49,6 +50,20 @@ func TestNamesUniqueAcrossRegionsCarryTheRegion(t *testing.T) {
 	}
 	if _, err := NewGoFunction(stack, "Long", FunctionProps{Package: "./constructs/testdata/echo", Name: strings.Repeat("l", 21)}); err == nil || !strings.Contains(err.Error(), "longer than IAM's 64 characters") {
 		t.Errorf("a function whose role name is 65 characters: %v", err)
+	}
+	// A schedule's role adds "-scheduler" to its function's name, which leaves 10.
+	every := time.Hour
+	if _, err := NewScheduledFunction(stack, "FitsSchedule", ScheduleProps{Every: every, Function: FunctionProps{Package: "./constructs/testdata/echo", Name: strings.Repeat("s", 10)}}); err != nil {
+		t.Errorf("a schedule whose role name is 64 characters: %v", err)
+	}
+	long := strings.Repeat("m", 11)
+	if _, err := NewScheduledFunction(stack, "LongSchedule", ScheduleProps{Every: every, Function: FunctionProps{Package: "./constructs/testdata/echo", Name: long}}); err == nil || !strings.Contains(err.Error(), "longer than IAM's 64 characters") {
+		t.Errorf("a schedule whose role name is 65 characters: %v", err)
+	}
+	for _, fn := range stack.Topology().Functions {
+		if fn.Name == stack.ResourceName(long) {
+			t.Errorf("the refused schedule left its function %s declared", fn.Name)
+		}
 	}
 }
 

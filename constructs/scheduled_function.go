@@ -42,6 +42,11 @@ func NewScheduledFunction(stack *Stack, id string, props ScheduleProps) (*Schedu
 	}
 	short := firstNonEmpty(props.Function.Name, kebab(id))
 	props.Function.Name = short
+	// IAM role names are unique across the account's regions (Stack.GlobalName).
+	roleName := stack.GlobalName(short + "-scheduler")
+	if len(roleName) > 64 {
+		return nil, fmt.Errorf("schedule %s: role name %q is longer than IAM's 64 characters: shorten the function or stage name", id, roleName)
+	}
 	function, err := NewGoFunction(stack, stack.derive(id, "Function"), props.Function)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %s: %w", id, err)
@@ -66,23 +71,23 @@ func NewScheduledFunction(stack *Stack, id string, props ScheduleProps) (*Schedu
 	if err != nil {
 		return nil, err
 	}
-	roleName := name + "-scheduler"
-	if len(roleName) > 64 {
-		return nil, fmt.Errorf("schedule %s: role name %q is longer than IAM's 64 characters: shorten the function or stage name", id, roleName)
-	}
+	// A renamed role is made anew, and the schedule moved onto it, before the old one goes.
 	role := iamrole.NewIamRole(scope, jsii.String("role"), &iamrole.IamRoleConfig{
 		Name:             jsii.String(roleName),
 		AssumeRolePolicy: jsii.String(string(trust)),
+		Lifecycle:        createBeforeDestroy(),
 	})
 	target := ARN{Expr: function.Arn(), Service: "lambda", Resource: "function:" + function.Name()}
 	invoke, err := json.Marshal(policyDocument([]Statement{{Actions: []string{"lambda:InvokeFunction"}, Resources: []ARN{target}}}))
 	if err != nil {
 		return nil, err
 	}
+	// A role's inline policy is named within the role, so the schedule's name does.
 	policy := iamrolepolicy.NewIamRolePolicy(scope, jsii.String("policy"), &iamrolepolicy.IamRolePolicyConfig{
-		Name:   jsii.String(roleName),
-		Role:   role.Id(),
-		Policy: jsii.String(string(invoke)),
+		Name:      jsii.String(name + "-scheduler"),
+		Role:      role.Id(),
+		Policy:    jsii.String(string(invoke)),
+		Lifecycle: createBeforeDestroy(),
 	})
 	schedulerschedule.NewSchedulerSchedule(scope, jsii.String("schedule"), &schedulerschedule.SchedulerScheduleConfig{
 		Name:               jsii.String(name),

@@ -32,7 +32,7 @@ func TestAScheduledFunctionRunsAtItsRateThroughItsOwnGroupAndRole(t *testing.T) 
 
 func TestOnlyTheSchedulesGroupMayAssumeTheSchedulerRoleAndItMayInvokeTheFunctionAlone(t *testing.T) {
 	s := stackFor(t, "dev")
-	role := s.only(t, "aws_iam_role", "name", "shop-dev-reminders-scheduler")
+	role := s.only(t, "aws_iam_role", "name", "shop-dev-eu-west-1-reminders-scheduler")
 	statements := decodeJSON(t, role["assume_role_policy"])["Statement"].([]any)
 	if len(statements) != 1 {
 		t.Fatalf("trust policy = %v", statements)

@@ -62,7 +62,7 @@ func TestFunctionsUseTheStageMemoryAndLogRetention(t *testing.T) {
 func TestAProtectedStageKeepsEveryLogGroupWhenItIsRemoved(t *testing.T) {
 	for stage, kept := range map[string]bool{"dev": false, "prod": true} {
 		groups := stackFor(t, stage).resources("aws_cloudwatch_log_group")
-		if len(groups) != 5 { // four functions (the worker included), the API's access logs
+		if len(groups) != 6 { // five functions (the worker and the scheduled one included), the API's access logs
 			t.Errorf("%s: %d log groups", stage, len(groups))
 		}
 		for id, g := range groups {

@@ -91,7 +91,7 @@ func TestTheDeployerPolicyGrantsNoWildcardActionAndEveryResourceOnlyWhereAWSName
 }
 
 // namedARNs build the ARN of a resource from its name, with "*" for the account as the
-// policy has it, and the action that creates it.
+// policy has it, and the action that creates it. GROUP is a schedule's group's name.
 var namedARNs = map[string]struct{ attribute, arn, create string }{
 	"aws_dynamodb_table":       {"name", "arn:aws:dynamodb:us-east-1:*:table/NAME", "dynamodb:CreateTable"},
 	"aws_iam_role":             {"name", "arn:aws:iam::*:role/NAME", "iam:CreateRole"},
@@ -101,6 +101,22 @@ var namedARNs = map[string]struct{ attribute, arn, create string }{
 	"aws_sns_topic":            {"name", "arn:aws:sns:us-east-1:*:NAME", "sns:CreateTopic"},
 	"aws_cloudfront_function":  {"name", "arn:aws:cloudfront::*:function/NAME", "cloudfront:CreateFunction"},
 	"aws_s3_bucket":            {"bucket_prefix", "arn:aws:s3:::NAMEgenerated", "s3:CreateBucket"},
+
+	"aws_scheduler_schedule_group": {"name", "arn:aws:scheduler:us-east-1:*:schedule-group/NAME", "scheduler:CreateScheduleGroup"},
+	"aws_scheduler_schedule":       {"name", "arn:aws:scheduler:us-east-1:*:schedule/GROUP/NAME", "scheduler:CreateSchedule"},
+}
+
+// referencedName returns the name of the resource a reference such as
+// "${aws_scheduler_schedule_group.Sweep_group_C86118AE.name}" names, in a stack's resources.
+func referencedName(resources map[string]any, reference string) string {
+	parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(reference, "${"), "}"), ".")
+	if len(parts) != 3 || parts[2] != "name" {
+		return ""
+	}
+	blocks, _ := resources[parts[0]].(map[string]any)
+	block, _ := blocks[parts[1]].(map[string]any)
+	name, _ := block["name"].(string)
+	return name
 }
 
 // iamMatch reports whether an IAM resource pattern matches an ARN: * is any run of
@@ -126,6 +142,15 @@ func TestTheDeployerPolicyScopesEachNamedResourceByTheStagesNames(t *testing.T) 
 					continue
 				}
 				arn := strings.Replace(named.arn, "NAME", value, 1)
+				if strings.Contains(arn, "GROUP") {
+					reference, _ := block.(map[string]any)["group_name"].(string)
+					group := referencedName(resources, reference)
+					if group == "" {
+						t.Errorf("%s: %s.%s names its group by %q, not a group's name", name, typ, address, reference)
+						continue
+					}
+					arn = strings.Replace(arn, "GROUP", group, 1)
+				}
 				covered := false
 				for _, s := range policy.Statement {
 					if slices.Contains(s.Action, named.create) && s.Unscoped == "" {
@@ -148,29 +173,58 @@ func TestTheDeployerPolicyScopesEachNamedResourceByTheStagesNames(t *testing.T) 
 	}
 }
 
-func TestTheDeployerMayPassOnlyTheFunctionsRolesAndOnlyToLambda(t *testing.T) {
+// roleUsers are the resource types that hand a role to an AWS service: the argument
+// naming the role (a path into the block), the service, and how many the persona
+// stack declares.
+var roleUsers = map[string]struct {
+	argument []string
+	service  string
+	count    int
+}{
+	"aws_lambda_function":    {[]string{"role"}, "lambda.amazonaws.com", 5},
+	"aws_scheduler_schedule": {[]string{"target", "role_arn"}, "scheduler.amazonaws.com", 1},
+}
+
+func TestTheDeployerMayPassOnlyTheRolesOfFunctionsAndSchedulesEachOnlyToItsService(t *testing.T) {
 	if synthErr != nil {
 		t.Fatal(synthErr)
 	}
 	policy := stagePolicy(t, "persona-dev")
-	var passes []deployerpolicy.Statement
+	passes := map[string]deployerpolicy.Statement{} // by the service they pass to
 	for _, s := range policy.Statement {
-		if slices.Contains(s.Action, "iam:PassRole") {
-			passes = append(passes, s)
+		if !slices.Contains(s.Action, "iam:PassRole") {
+			continue
 		}
+		services := s.Condition["StringEquals"]["iam:PassedToService"]
+		if len(services) != 1 || len(s.Action) != 1 {
+			t.Errorf("statement %s grants %v to %v, want iam:PassRole alone, to one service", s.Sid, s.Action, services)
+			continue
+		}
+		if _, twice := passes[services[0]]; twice {
+			t.Errorf("two statements pass roles to %s", services[0])
+		}
+		passes[services[0]] = s
 	}
-	// The roles the stack's functions run with, by their names in the stack.
+	// The roles each type's resources use, by their names in the stack.
 	resources := stacks["persona-dev"].doc["resource"].(map[string]any)
 	roles := resources["aws_iam_role"].(map[string]any)
-	var want []string
-	for _, fn := range resources["aws_lambda_function"].(map[string]any) {
-		ref := fn.(map[string]any)["role"].(string)
-		address := strings.TrimSuffix(strings.TrimPrefix(ref, "${aws_iam_role."), ".arn}")
-		want = append(want, "arn:aws:iam::*:role/"+roles[address].(map[string]any)["name"].(string))
+	for typ, user := range roleUsers {
+		var want []string
+		for _, block := range resources[typ].(map[string]any) {
+			var v any = block
+			for _, name := range user.argument {
+				v = v.(map[string]any)[name]
+			}
+			address := strings.TrimSuffix(strings.TrimPrefix(v.(string), "${aws_iam_role."), ".arn}")
+			want = append(want, "arn:aws:iam::*:role/"+roles[address].(map[string]any)["name"].(string))
+		}
+		slices.Sort(want)
+		if got := passes[user.service]; len(want) != user.count || !slices.Equal(got.Resource, want) {
+			t.Errorf("roles passed to %s: %v, want the %d %s roles %v", user.service, got.Resource, user.count, typ, want)
+		}
+		delete(passes, user.service)
 	}
-	slices.Sort(want)
-	if len(want) != 4 || len(passes) != 1 || !slices.Equal(passes[0].Resource, want) || len(passes[0].Action) != 1 ||
-		passes[0].Condition["StringEquals"]["iam:PassedToService"][0] != "lambda.amazonaws.com" {
-		t.Errorf("iam:PassRole is granted by %+v, want once, on the 4 functions' roles %v, to lambda.amazonaws.com only", passes, want)
+	for service, s := range passes {
+		t.Errorf("statement %s passes roles to %s, which no resource hands a role to", s.Sid, service)
 	}
 }

@@ -115,6 +115,21 @@ var deployPermissions = map[string]DeployPermission{
 		"lambda:ListTags", "lambda:TagResource", "lambda:UntagResource",
 	}},
 
+	// EventBridge Scheduler tags schedule groups alone, never a schedule.
+	"aws_scheduler_schedule_group": {Actions: []string{
+		"scheduler:CreateScheduleGroup", "scheduler:GetScheduleGroup", "scheduler:DeleteScheduleGroup",
+		"scheduler:DeleteSchedule",
+		"scheduler:ListTagsForResource", "scheduler:TagResource", "scheduler:UntagResource",
+	}, Why: map[string]string{
+		"scheduler:DeleteSchedule": "deleting a group deletes its schedules, which EventBridge Scheduler authorizes as DeleteSchedule on each",
+	}},
+	"aws_scheduler_schedule": {Actions: []string{
+		"scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
+		"iam:PassRole",
+	}, Why: map[string]string{
+		"iam:PassRole": "hands the schedule the role it invokes its target with: scope it to the schedules' roles, with the condition iam:PassedToService = scheduler.amazonaws.com",
+	}},
+
 	"aws_cloudwatch_log_group": {Actions: []string{
 		"logs:CreateLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:DeleteLogGroup",
 		"logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource",

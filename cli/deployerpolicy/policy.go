@@ -92,6 +92,9 @@ func Build(stack Stack) (*Policy, error) {
 	for _, p := range perms {
 		for _, action := range p.Actions {
 			kind, ok := actionKinds[action]
+			if action == "iam:PassRole" {
+				kind, ok = passRoleKind(p.Type)
+			}
 			if !ok {
 				kind, ok = typeKinds[p.Type]
 			}
@@ -117,8 +120,8 @@ func Build(stack Stack) (*Policy, error) {
 		switch {
 		case k.unscoped != "":
 			s.Resource = []string{"*"}
-		case k.sid == passRoles:
-			s.Resource = functionRoles(doc, fill)
+		case k.passedBy != "":
+			s.Resource = passedRoles(doc, fill, k.passedBy, k.roleArgument)
 		default:
 			s.Resource = fillAll(fill, k.resources)
 		}
@@ -155,9 +158,12 @@ type kind struct {
 	unscoped string
 	// condition, when set, is an operator, a key and a value template.
 	condition []string
+	// passedBy, when set, makes the kind's statement iam:PassRole on the roles that
+	// resources of this type name in roleArgument (a path into their block): a type
+	// that hands a role to an AWS service has a statement of its own, for that service.
+	passedBy     string
+	roleArgument []string
 }
-
-const passRoles = "PassFunctionRoles"
 
 // kinds are the statements of a policy, in the order it lists them.
 var kinds = []kind{
@@ -167,11 +173,18 @@ var kinds = []kind{
 	{sid: "SQSQueues", resources: []string{"arn:{partition}:sqs:{region}:{account}:{prefix}-*"}},
 	{sid: "IAMRoles", resources: []string{"arn:{partition}:iam::{account}:role/{prefix}-*"}},
 	// The functions' execution roles only, handed to Lambda only.
-	{sid: passRoles, condition: []string{"StringEquals", "iam:PassedToService", "lambda.amazonaws.com"}},
+	{sid: "PassFunctionRoles", passedBy: "aws_lambda_function", roleArgument: []string{"role"},
+		condition: []string{"StringEquals", "iam:PassedToService", "lambda.amazonaws.com"}},
+	// The schedules' roles only, handed to EventBridge Scheduler only.
+	{sid: "PassScheduleRoles", passedBy: "aws_scheduler_schedule", roleArgument: []string{"target", "role_arn"},
+		condition: []string{"StringEquals", "iam:PassedToService", "scheduler.amazonaws.com"}},
 	// Cognito's email role, made the first time a pool sends email through SES.
 	{sid: "CognitoEmailRole", resources: []string{"arn:{partition}:iam::{account}:role/aws-service-role/email.cognito-idp.amazonaws.com/AWSServiceRoleForAmazonCognitoIdpEmailService"},
 		condition: []string{"StringEquals", "iam:AWSServiceName", "email.cognito-idp.amazonaws.com"}},
 	{sid: "LambdaFunctions", resources: []string{"arn:{partition}:lambda:{region}:{account}:function:{prefix}-*"}},
+	// Schedules are named within their group, and the stage names its groups.
+	{sid: "SchedulerScheduleGroups", resources: []string{"arn:{partition}:scheduler:{region}:{account}:schedule-group/{prefix}-*"}},
+	{sid: "SchedulerSchedules", resources: []string{"arn:{partition}:scheduler:{region}:{account}:schedule/{prefix}-*/*"}},
 	// A mapping's ARN ends in a UUID Lambda chooses.
 	{sid: "LambdaEventSourceMappings", resources: []string{"arn:{partition}:lambda:{region}:{account}:event-source-mapping:*"}},
 	{sid: "CreateEventSourceMappings", unscoped: "CreateEventSourceMapping takes no resource; its condition keeps it to the stage's functions",
@@ -216,6 +229,8 @@ var typeKinds = map[string]string{
 	"aws_lambda_function":                                "LambdaFunctions",
 	"aws_lambda_permission":                              "LambdaFunctions",
 	"aws_lambda_event_source_mapping":                    "LambdaEventSourceMappings",
+	"aws_scheduler_schedule_group":                       "SchedulerScheduleGroups",
+	"aws_scheduler_schedule":                             "SchedulerSchedules",
 	"aws_cloudwatch_log_group":                           "LogGroups",
 	"aws_apigatewayv2_api":                               "APIGateway",
 	"aws_apigatewayv2_authorizer":                        "APIGateway",
@@ -243,7 +258,6 @@ var typeKinds = map[string]string{
 
 // actionKinds are the actions that apply elsewhere than their type's resources.
 var actionKinds = map[string]string{
-	"iam:PassRole":                    passRoles,
 	"iam:CreateServiceLinkedRole":     "CognitoEmailRole",
 	"lambda:CreateEventSourceMapping": "CreateEventSourceMappings",
 	"sns:GetSubscriptionAttributes":   "SNSSubscriptions",
@@ -268,6 +282,8 @@ var actionKinds = map[string]string{
 	"s3:PutObjectTagging":    "S3Objects",
 	"kms:CreateKey":          "KMSWithoutResource",
 	"kms:ListAliases":        "KMSWithoutResource",
+	// Deleting a group deletes its schedules.
+	"scheduler:DeleteSchedule": "SchedulerSchedules",
 }
 
 // secretStatements let deploy's check see which secrets are set: GetParameters on the
@@ -365,19 +381,47 @@ func fillAll(fill func(string) string, templates []string) []string {
 	return out
 }
 
-// functionRoles returns the ARNs of the roles the stack's functions run with: by name
-// where the stack names the role, else every role of the stage.
-func functionRoles(stack *terraform.Config, fill func(string) string) []string {
+// passRoleKind returns the kind whose statement lets resources of typ pass their roles.
+func passRoleKind(typ string) (string, bool) {
+	for _, k := range kinds {
+		if k.passedBy == typ {
+			return k.sid, true
+		}
+	}
+	return "", false
+}
+
+// passedRoles returns the ARNs of the roles that the stack's resources of type typ
+// name in argument (a path into their blocks): by name where the stack names the
+// role, else every role of the stage.
+func passedRoles(stack *terraform.Config, fill func(string) string, typ string, argument []string) []string {
 	set := map[string]bool{}
-	for _, fn := range stack.Resources("aws_lambda_function") {
-		ref, _ := fn["role"].(string)
-		typ, role, ok := stack.Referenced(ref)
+	for _, block := range stack.Resources(typ) {
+		ref, _ := argumentAt(block, argument).(string)
+		refType, role, ok := stack.Referenced(ref)
 		name, named := terraform.Literal(role, "name")
-		if !ok || typ != "aws_iam_role" || !named {
+		if !ok || refType != "aws_iam_role" || !named {
 			set[fill("arn:{partition}:iam::{account}:role/{prefix}-*")] = true
 			continue
 		}
 		set[fill("arn:{partition}:iam::{account}:role/")+name] = true
 	}
 	return slices.Sorted(maps.Keys(set))
+}
+
+// argumentAt returns the argument at path in a block, through nested blocks, which
+// Terraform JSON writes as an object or as a list of one; nil when there is none.
+func argumentAt(block map[string]any, path []string) any {
+	var v any = block
+	for _, name := range path {
+		if list, ok := v.([]any); ok && len(list) == 1 {
+			v = list[0]
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[name]
+	}
+	return v
 }

@@ -56,6 +56,49 @@ func TestAFunctionWhoseRoleHasNoNameMayBePassedAnyRoleOfTheStage(t *testing.T) {
 	}
 }
 
+func TestASchedulesRoleMayBePassedToEventBridgeSchedulerAloneAndAFunctionsToLambdaAlone(t *testing.T) {
+	// Terraform JSON writes a nested block as an object or as a list of one.
+	for name, target := range map[string]string{
+		"a target object":      `{"arn": "${aws_lambda_function.job.arn}", "role_arn": "${aws_iam_role.scheduler.arn}"}`,
+		"a target list of one": `[{"arn": "${aws_lambda_function.job.arn}", "role_arn": "${aws_iam_role.scheduler.arn}"}]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := writeStack(t, `{
+  "provider": {"aws": [{"region": "eu-west-1"}]},
+  "resource": {
+    "aws_iam_role": {"job": {"name": "app-dev-eu-west-1-job"}, "scheduler": {"name": "app-dev-eu-west-1-job-scheduler"}},
+    "aws_lambda_function": {"job": {"function_name": "app-dev-job", "role": "${aws_iam_role.job.arn}"}},
+    "aws_scheduler_schedule_group": {"job": {"name": "app-dev-job"}},
+    "aws_scheduler_schedule": {"job": {"name": "app-dev-job", "group_name": "${aws_scheduler_schedule_group.job.name}", "target": `+target+`}}
+  }
+}`)
+			p, err := deployerpolicy.Build(deployerpolicy.Stack{Dir: dir, App: "app", Stage: "dev", Account: "123456789012"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for sid, want := range map[string]struct{ role, service string }{
+				"PassFunctionRoles": {"arn:aws:iam::123456789012:role/app-dev-eu-west-1-job", "lambda.amazonaws.com"},
+				"PassScheduleRoles": {"arn:aws:iam::123456789012:role/app-dev-eu-west-1-job-scheduler", "scheduler.amazonaws.com"},
+			} {
+				pass := statement(p, sid)
+				if pass == nil || !slices.Equal(pass.Action, []string{"iam:PassRole"}) || !slices.Equal(pass.Resource, []string{want.role}) ||
+					!slices.Equal(pass.Condition["StringEquals"]["iam:PassedToService"], []string{want.service}) {
+					t.Errorf("%s = %+v, want iam:PassRole on %s to %s alone", sid, pass, want.role, want.service)
+				}
+			}
+			groups, schedules := statement(p, "SchedulerScheduleGroups"), statement(p, "SchedulerSchedules")
+			if groups == nil || !slices.Equal(groups.Resource, []string{"arn:aws:scheduler:eu-west-1:123456789012:schedule-group/app-dev-*"}) ||
+				schedules == nil || !slices.Equal(schedules.Resource, []string{"arn:aws:scheduler:eu-west-1:123456789012:schedule/app-dev-*/*"}) {
+				t.Errorf("scheduler statements = %+v and %+v", groups, schedules)
+			}
+			// Deleting a group deletes its schedules: DeleteSchedule acts on the schedules.
+			if slices.Contains(groups.Action, "scheduler:DeleteSchedule") || !slices.Contains(schedules.Action, "scheduler:DeleteSchedule") {
+				t.Errorf("DeleteSchedule is granted on %v, want on the schedules", groups.Action)
+			}
+		})
+	}
+}
+
 func TestTheStateLockIsGrantedOnTheStagesRowsAlone(t *testing.T) {
 	dir := writeStack(t, `{
   "terraform": {"backend": {"s3": {"bucket": "acme-state", "key": "app/prod/terraform.tfstate", "region": "cn-north-1", "dynamodb_table": "acme-locks", "encrypt": true}}},

@@ -54,7 +54,7 @@ func TestDLQListsEachDeadLetteredTaskWithItsPersonaNowAndLeavesItThere(t *testin
 		p := persona.Persona{ID: id, UserID: "user-" + id, Spec: persona.Spec{Name: "Guide", Instructions: "Be brief."},
 			Status: status, CreatedAt: at, UpdatedAt: at, TaskState: persona.TaskPublished}
 		if status == persona.StatusFailed {
-			p.StatusReason = "provisioning did not finish within 13 minutes; request the persona again"
+			p.StatusReason = "provisioning did not finish within 15 minutes; request the persona again"
 		} else {
 			p.InFlightSince = at
 		}
@@ -84,7 +84,7 @@ func TestDLQListsEachDeadLetteredTaskWithItsPersonaNowAndLeavesItThere(t *testin
 	}
 	for _, want := range []string{
 		opsName("persona-dlq.fifo") + " holds 3 task(s)",
-		"p-failed", "failed: provisioning did not finish within 13 minutes",
+		"p-failed", "failed: provisioning did not finish within 15 minutes",
 		"p-waiting", "provisioning",
 		"not a provisioning task",
 		"go run . dlq --stage opstest --redrive",

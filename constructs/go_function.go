@@ -126,6 +126,7 @@ func NewGoFunction(stack *Stack, id string, props FunctionProps) (*GoFunction, e
 	}
 	stack.topo.Functions = append(stack.topo.Functions, topology.Function{
 		Name:           name,
+		Role:           settings.role,
 		Package:        props.Package,
 		MemoryMB:       memory,
 		TimeoutSeconds: int(timeout.Seconds()),

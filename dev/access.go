@@ -65,6 +65,9 @@ func newAccess(stack *topology.Stack, logf func(format string, args ...any)) (*a
 	a := &access{stack: stack, credentials: map[string]functionCredentials{}, policies: map[string][]topology.Statement{}, logf: logf, logged: map[string]bool{}}
 	a.authz = iam.NewAuthorizer(a.logDenial)
 	for _, fn := range stack.Functions {
+		if fn.Role == "" {
+			return nil, fmt.Errorf("function %s: the stack names no execution role for it: declare it with constructs.NewGoFunction", fn.Name)
+		}
 		policy, err := iam.NewPolicy(localStatements(fn.Policy, stack.Region))
 		if err != nil {
 			return nil, fmt.Errorf("function %s: its policy: %w", fn.Name, err)
@@ -74,8 +77,8 @@ func newAccess(stack *topology.Stack, logf func(format string, args ...any)) (*a
 		a.policies[fn.Name] = fn.Policy
 		a.authz.Add(creds.AccessKeyID, iam.Principal{
 			Name: fn.Name,
-			// Lambda's session is named after the function; the constructs name its role so too.
-			ARN:    fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", iam.LocalAccount, fn.Name, fn.Name),
+			// Lambda assumes the function's role in a session named after the function.
+			ARN:    fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", iam.LocalAccount, fn.Role, fn.Name),
 			Policy: policy,
 		})
 	}

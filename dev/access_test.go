@@ -2,6 +2,7 @@ package dev
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestADeniedCallNamesTheLinkThatWouldAllowIt(t *testing.T) {
 
 func TestTheReportOfUnusedGrantsNamesTheirLinksAndSkipsWhatLambdaItselfUses(t *testing.T) {
 	stack := &topology.Stack{Region: "us-east-1", Functions: []topology.Function{{
-		Name: "fn",
+		Name: "fn", Role: "app-dev-us-east-1-fn",
 		Policy: []topology.Statement{
 			{Actions: []string{"logs:CreateLogStream"}, Resources: []topology.ARN{{Service: "logs", Resource: "log-group:/aws/lambda/fn:*"}}},
 			{Link: "Things", Actions: []string{"dynamodb:GetItem", "dynamodb:Query"}, Resources: []topology.ARN{{Service: "dynamodb", Resource: "table/things"}}},
@@ -56,5 +57,31 @@ func TestTheReportOfUnusedGrantsNamesTheirLinksAndSkipsWhatLambdaItselfUses(t *t
 	}
 	if got := strings.Join(a.unusedReport(), "|"); got != "fn: dynamodb:GetItem, dynamodb:Query on table/things (link Things)" {
 		t.Errorf("report %q", got)
+	}
+}
+
+func TestADenialNamesTheFunctionsRoleAsTheConstructsNameIt(t *testing.T) {
+	stack := personaStack(t, "dev")
+	a, err := newAccess(stack, func(string, ...any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := a.credentials["persona-dev-list"]
+	r := httptest.NewRequest("POST", "/", nil)
+	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+creds.AccessKeyID+"/20261201/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")
+	d := a.authz.Authorize(r, iam.Call{Action: "dynamodb:PutItem", Resource: "arn:aws:dynamodb:us-east-1:000000000000:table/persona-dev-persona"})
+	if d == nil {
+		t.Fatal("the list function may write the table")
+	}
+	// IAM names are account-wide, so the role's name carries the region too.
+	if want := "arn:aws:sts::000000000000:assumed-role/persona-dev-us-east-1-list/persona-dev-list"; d.Principal.ARN != want {
+		t.Errorf("denied principal %s, want %s", d.Principal.ARN, want)
+	}
+}
+
+func TestAFunctionWithoutARoleIsRefused(t *testing.T) {
+	stack := &topology.Stack{Region: "us-east-1", Functions: []topology.Function{{Name: "fn"}}}
+	if _, err := newAccess(stack, func(string, ...any) {}); err == nil || !strings.Contains(err.Error(), "function fn: the stack names no execution role") {
+		t.Errorf("got %v, want the function without a role refused", err)
 	}
 }

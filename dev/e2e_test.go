@@ -93,6 +93,7 @@ func personaStack(t testing.TB, stage string) *topology.Stack {
 	// its site and its sign-in against the local user pool are tested in web/e2e.
 	stack.Sites, stack.UserPools = nil, nil
 	name := func(s string) string { return "persona-" + stage + "-" + s }
+	role := func(s string) string { return "persona-" + stage + "-" + stack.Region + "-" + s }
 	for i, q := range stack.Queues {
 		if q.LinkName == persona.QueueLink {
 			stack.Queues[i].VisibilityTimeoutSeconds = 2
@@ -105,8 +106,8 @@ func personaStack(t testing.TB, stage string) *topology.Stack {
 		}
 	}
 	stack.Functions = append(stack.Functions,
-		topology.Function{Name: name("hello"), Package: "./dev/testdata/hello", MemoryMB: 128, TimeoutSeconds: 5},
-		topology.Function{Name: name("readonly"), Package: "./dev/testdata/readonly", MemoryMB: 128, TimeoutSeconds: 5,
+		topology.Function{Name: name("hello"), Role: role("hello"), Package: "./dev/testdata/hello", MemoryMB: 128, TimeoutSeconds: 5},
+		topology.Function{Name: name("readonly"), Role: role("readonly"), Package: "./dev/testdata/readonly", MemoryMB: 128, TimeoutSeconds: 5,
 			Links: []topology.Link{{Name: persona.TableLink, Access: "read"}}, Policy: readTable},
 	)
 	stack.Routes = append(stack.Routes,
@@ -400,7 +401,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 	t.Run("a function's call its policy does not allow is denied as AWS denies it, and the log names the link that allows it", func(t *testing.T) {
 		status, body := api.do("GET", "/readonly", "", "", "")
 		table := "arn:aws:dynamodb:us-east-1:000000000000:table/persona-e2e-persona"
-		want := "AccessDeniedException: User: arn:aws:sts::000000000000:assumed-role/persona-e2e-readonly/persona-e2e-readonly is not authorized to perform: dynamodb:PutItem on resource: " + table + " because no identity-based policy allows the dynamodb:PutItem action"
+		want := "AccessDeniedException: User: arn:aws:sts::000000000000:assumed-role/persona-e2e-us-east-1-readonly/persona-e2e-readonly is not authorized to perform: dynamodb:PutItem on resource: " + table + " because no identity-based policy allows the dynamodb:PutItem action"
 		if status != 500 || !strings.Contains(body, want) {
 			t.Errorf("GET /readonly: got %d %s, want the write denied with %q", status, body, want)
 		}

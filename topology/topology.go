@@ -86,6 +86,7 @@ type Subscription struct {
 // Function is a Go Lambda function built from a main package.
 type Function struct {
 	Name           string            `json:"name"`    // the deployed function name
+	Role           string            `json:"role"`    // its execution role's name
 	Package        string            `json:"package"` // Go package path relative to the module root, e.g. "./lambdas/list"
 	MemoryMB       int               `json:"memoryMB"`
 	TimeoutSeconds int               `json:"timeoutSeconds"`

@@ -18,12 +18,13 @@ type compiledCondition struct {
 }
 
 // operators are the IAM condition operators the evaluator knows, without their
-// negation, set qualifier or IfExists suffix. Null is handled apart.
+// negation, set qualifier or IfExists suffix. Null is handled apart. IAM evaluates
+// ArnEquals as it does ArnLike: segment by segment, with * and ?.
 var operators = map[string]func(policy, value string) bool{
 	"StringEquals":           func(p, v string) bool { return p == v },
 	"StringEqualsIgnoreCase": strings.EqualFold,
 	"StringLike":             wildcardMatch,
-	"ArnEquals":              func(p, v string) bool { return p == v },
+	"ArnEquals":              MatchARN,
 	"ArnLike":                MatchARN,
 	"Bool":                   strings.EqualFold,
 	"NumericEquals":          numeric(func(p, v float64) bool { return v == p }),

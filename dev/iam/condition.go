@@ -87,8 +87,9 @@ func compileCondition(c Condition) (compiledCondition, error) {
 }
 
 // holds evaluates the condition against a request's context, as IAM does: a key the
-// request lacks fails a positive operator and satisfies a negated one, IfExists or
-// ForAllValues; a key holds when any of the policy's values matches.
+// request lacks fails ForAnyValue whatever its operator, fails a positive operator, and
+// satisfies a negated one, IfExists or ForAllValues; a key holds when any of the
+// policy's values matches.
 func (c compiledCondition) holds(context map[string][]string) bool {
 	values, present := context[c.key]
 	present = present && len(values) > 0
@@ -97,7 +98,15 @@ func (c compiledCondition) holds(context map[string][]string) bool {
 		return want != present
 	}
 	if !present {
-		return c.ifExist || c.negated || c.set == "forallvalues"
+		switch c.set {
+		case "foranyvalue":
+			// "If the key in the request is missing or resolves to an empty data set,
+			// the condition returns false" (IAM's ForAnyValue), negated or not.
+			return false
+		case "forallvalues":
+			return true
+		}
+		return c.ifExist || c.negated
 	}
 	anyPolicyMatches := func(v string) bool {
 		for _, p := range c.values {

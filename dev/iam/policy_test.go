@@ -110,6 +110,11 @@ func TestConditionsHoldAsIAMEvaluatesThem(t *testing.T) {
 		{"Null true needs the key absent", []Condition{{Operator: "Null", Key: "aws:TokenIssueTime", Values: []string{"true"}}}, map[string][]string{"aws:TokenIssueTime": {"x"}}, false},
 		{"ForAllValues holds when every value is listed", []Condition{{Operator: "ForAllValues:StringEquals", Key: "dynamodb:Attributes", Values: []string{"a", "b"}}}, map[string][]string{"dynamodb:Attributes": {"a", "b"}}, true},
 		{"ForAllValues fails on an unlisted value", []Condition{{Operator: "ForAllValues:StringEquals", Key: "dynamodb:Attributes", Values: []string{"a", "b"}}}, map[string][]string{"dynamodb:Attributes": {"a", "c"}}, false},
+		{"a missing key fails ForAnyValue", []Condition{{Operator: "ForAnyValue:StringEquals", Key: "dynamodb:Attributes", Values: []string{"a"}}}, nil, false},
+		{"a missing key fails a negated ForAnyValue", []Condition{{Operator: "ForAnyValue:StringNotEquals", Key: "dynamodb:Attributes", Values: []string{"a"}}}, nil, false},
+		{"an empty set of values fails a negated ForAnyValue", []Condition{{Operator: "ForAnyValue:StringNotLike", Key: "aws:TagKeys", Values: []string{"secret*"}}}, map[string][]string{"aws:TagKeys": {}}, false},
+		{"a missing key fails ForAnyValue even with IfExists", []Condition{{Operator: "ForAnyValue:StringEqualsIfExists", Key: "aws:TagKeys", Values: []string{"team"}}}, nil, false},
+		{"a missing key satisfies ForAllValues", []Condition{{Operator: "ForAllValues:StringEquals", Key: "dynamodb:Attributes", Values: []string{"a"}}}, nil, true},
 		{"ForAnyValue holds on one listed value", []Condition{{Operator: "ForAnyValue:StringEquals", Key: "dynamodb:Attributes", Values: []string{"a"}}}, map[string][]string{"dynamodb:Attributes": {"c", "a"}}, true},
 	}
 	for _, tt := range tests {

@@ -46,7 +46,8 @@ type message struct {
 	firstReceive  time.Time
 	receiveCount  int
 	visibleAt     time.Time
-	receiptHandle string // the latest receive's handle; empty until received
+	receiptHandle string    // the latest receive's handle; empty until received
+	receivedAt    time.Time // when the latest receive issued receiptHandle
 }
 
 // inFlight reports whether m has been received and is hidden until its timeout passes.
@@ -230,7 +231,7 @@ func (b *Broker) receiveLocked(q *queue, max int, visibility time.Duration) []re
 			m.firstReceive = now
 		}
 		m.visibleAt = now.Add(visibility)
-		m.receiptHandle = uuid.NewString() + "#" + m.id
+		m.receiptHandle, m.receivedAt = uuid.NewString()+"#"+m.id, now
 		out = append(out, received{
 			MessageID:        m.id,
 			ReceiptHandle:    m.receiptHandle,
@@ -249,7 +250,7 @@ func (b *Broker) receiveLocked(q *queue, max int, visibility time.Duration) []re
 func (b *Broker) moveLocked(m *message, dlq *queue, now time.Time) {
 	m.receiveCount = 0
 	m.firstReceive = time.Time{}
-	m.receiptHandle = ""
+	m.receiptHandle, m.receivedAt = "", time.Time{}
 	m.visibleAt = now
 	dlq.messages = append(dlq.messages, m)
 	b.notifyLocked()
@@ -339,7 +340,8 @@ func (b *Broker) delete(q *queue, handle string) error {
 }
 
 // changeVisibility sets how long the message a receipt handle names stays hidden,
-// counted from now. A message stays in flight at most 12 hours after its first receive.
+// counted from now. As SQS does, it keeps the message in flight at most 12 hours after
+// the receive that issued the handle (so a timeout of 0, letting it go, always passes).
 func (b *Broker) changeVisibility(q *queue, handle string, timeout time.Duration) error {
 	if timeout < 0 || timeout > maxVisibility*time.Second {
 		return invalidValue("VisibilityTimeout", int(timeout/time.Second), fmt.Sprintf("Must be between 0 and %d, if provided.", maxVisibility))
@@ -357,7 +359,7 @@ func (b *Broker) changeVisibility(q *queue, handle string, timeout time.Duration
 	if m == nil || !latest || !m.inFlight(now) {
 		return errNotInFlight
 	}
-	if now.Add(timeout).After(m.firstReceive.Add(maxVisibility * time.Second)) {
+	if now.Add(timeout).After(m.receivedAt.Add(maxVisibility * time.Second)) {
 		return invalidValue("VisibilityTimeout", int(timeout/time.Second), fmt.Sprintf("Total VisibilityTimeout for the message is beyond the limit [%d seconds]", maxVisibility))
 	}
 	m.visibleAt = now.Add(timeout)

@@ -97,17 +97,42 @@ func TestAStandardQueueTakesAnExpiredReceiptHandleButNotOneReplacedByALaterRecei
 	}
 }
 
-func TestAMessageStaysInFlightAtMostTwelveHoursAfterItsFirstReceive(t *testing.T) {
-	e := start(t, personaStack())
-	e.send(t, "plain", "m", "", "")
-	got := e.receive(t, "plain", 1)
-	url := aws.String(e.broker.QueueURL("plain"))
-	e.clock.Advance(20 * time.Second)
-	_, err := e.sqs.ChangeMessageVisibility(context.Background(), &sqs.ChangeMessageVisibilityInput{QueueUrl: url, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: 43200})
-	if apiCode(err) != "InvalidParameterValue" || !strings.Contains(err.Error(), "43200") {
-		t.Fatalf("got %v, want InvalidParameterValue naming the 43200 seconds limit", err)
+func TestAMessageStaysInFlightAtMostTwelveHoursAfterTheReceiveThatIssuedItsHandle(t *testing.T) {
+	tests := []struct {
+		name string
+		// receivedAgainAfter, when not zero, is how long after the first receive the
+		// message is received again; the visibility change uses that receive's handle.
+		receivedAgainAfter time.Duration
+		changeAfter        time.Duration // after the handle's receive
+		timeout            int32
+		refused            bool
+	}{
+		{"up to twelve hours after the receive is allowed", 0, 20 * time.Second, 43180, false},
+		{"beyond twelve hours after the receive is refused", 0, 20 * time.Second, 43181, true},
+		{"the twelve hours start again with a later receive", 31 * time.Second, 20 * time.Second, 43180, false},
+		{"letting go at once is allowed long after the first receive", 13 * time.Hour, 20 * time.Second, 0, false},
 	}
-	if _, err := e.sqs.ChangeMessageVisibility(context.Background(), &sqs.ChangeMessageVisibilityInput{QueueUrl: url, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: 43180}); err != nil {
-		t.Errorf("extending to exactly twelve hours after the first receive: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := start(t, personaStack())
+			e.send(t, "plain", "m", "", "")
+			got := e.receive(t, "plain", 1)
+			if tt.receivedAgainAfter > 0 {
+				e.clock.Advance(tt.receivedAgainAfter)
+				if got = e.receive(t, "plain", 1); len(got) != 1 {
+					t.Fatal("the message was not delivered again")
+				}
+			}
+			e.clock.Advance(tt.changeAfter)
+			_, err := e.sqs.ChangeMessageVisibility(context.Background(), &sqs.ChangeMessageVisibilityInput{
+				QueueUrl: aws.String(e.broker.QueueURL("plain")), ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: tt.timeout,
+			})
+			switch {
+			case tt.refused && (apiCode(err) != "InvalidParameterValue" || !strings.Contains(err.Error(), "43200")):
+				t.Fatalf("got %v, want InvalidParameterValue naming the 43200 seconds limit", err)
+			case !tt.refused && err != nil:
+				t.Fatalf("visibility %d s: %v", tt.timeout, err)
+			}
+		})
 	}
 }

@@ -394,7 +394,7 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 		if len(dead) != 1 || *dead[0].Body != `{"type":"persona.provision"}` {
 			t.Errorf("dead-letter queue holds %v, want the failing message once", dead)
 		}
-		if n, want := strings.Count(log.String(), "queue persona-e2e-persona.fifo -> persona-e2e-worker  1 message(s), 1 failed"), maxReceives(t, s.stack); n != want {
+		if n, want := strings.Count(log.String(), "queue persona-e2e-persona.fifo -> persona-e2e-worker  1 message, 1 failed"), maxReceives(t, s.stack); n != want {
 			t.Errorf("the worker failed the message %d times, want %d", n, want)
 		}
 	})

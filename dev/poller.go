@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/topology"
 )
 
@@ -80,7 +80,7 @@ func (p *poller) run(ctx context.Context) {
 		}
 		begin := time.Now()
 		r := p.handle(ctx, msgs)
-		line := fmt.Sprintf("queue %s -> %s  %d message(s), %d failed  %s", p.source.Queue, p.source.Function, r.received, r.failed, time.Since(begin).Round(100*time.Microsecond))
+		line := fmt.Sprintf("queue %s -> %s  %s, %d failed  %s", p.source.Queue, p.source.Function, count(r.received, "message"), r.failed, time.Since(begin).Round(100*time.Microsecond))
 		if r.err != nil {
 			line += "  " + r.err.Error()
 		}
@@ -147,9 +147,12 @@ func (p *poller) handle(ctx context.Context, msgs []sqstypes.Message) batchResul
 	}
 	res.failed = len(failed)
 	var entries []sqstypes.DeleteMessageBatchRequestEntry
+	byEntry := map[string]sqstypes.Message{}
 	for i, m := range msgs {
 		if !failed[*m.MessageId] {
-			entries = append(entries, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+			id := strconv.Itoa(i)
+			entries = append(entries, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(id), ReceiptHandle: m.ReceiptHandle})
+			byEntry[id] = m
 		}
 	}
 	if len(entries) == 0 {
@@ -161,8 +164,14 @@ func (p *poller) handle(ctx context.Context, msgs []sqstypes.Message) batchResul
 		return res
 	}
 	for _, f := range del.Failed {
-		id := aws.ToString(msgs[entryIndex(f.Id)].MessageId)
-		if strings.Contains(aws.ToString(f.Message), "receipt handle has expired") {
+		m, ok := byEntry[aws.ToString(f.Id)]
+		if !ok {
+			p.logf("queue %s -> %s: deleting handled messages: SQS refused entry %q, which the request did not hold: %s: %s",
+				p.source.Queue, p.source.Function, aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message))
+			continue
+		}
+		id := aws.ToString(m.MessageId)
+		if queues.IsExpiredReceiptHandle(aws.ToString(f.Code), aws.ToString(f.Message)) {
 			p.logf("queue %s -> %s: message %s was handled after the queue's visibility timeout (%s) had passed, so SQS refused to delete it and delivers it again, as AWS does: make the function faster or the visibility timeout longer",
 				p.source.Queue, p.source.Function, id, p.visibility)
 			continue
@@ -170,12 +179,6 @@ func (p *poller) handle(ctx context.Context, msgs []sqstypes.Message) batchResul
 		p.logf("queue %s -> %s: deleting handled message %s: %s: %s", p.source.Queue, p.source.Function, id, aws.ToString(f.Code), aws.ToString(f.Message))
 	}
 	return res
-}
-
-// entryIndex is the index of the message a delete entry's Id names.
-func entryIndex(id *string) int {
-	i, _ := strconv.Atoi(aws.ToString(id))
-	return i
 }
 
 // failures reads the function's batchItemFailures. As Lambda does, an empty or null

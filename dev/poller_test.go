@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/topology"
 )
 
@@ -23,8 +24,10 @@ import (
 type fakeQueue struct {
 	batches [][]sqstypes.Message
 	deleted []string
-	// refused are the receipt handles a delete refuses, with SQS's message.
-	refused map[string]string
+	// refused are the receipt handles a delete refuses, with SQS's code and message.
+	refused map[string][2]string
+	// stray are failed entries a delete answers besides those of its request.
+	stray []sqstypes.BatchResultErrorEntry
 }
 
 func (f *fakeQueue) GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
@@ -43,12 +46,13 @@ func (f *fakeQueue) ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ..
 func (f *fakeQueue) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
 	out := &sqs.DeleteMessageBatchOutput{}
 	for _, e := range in.Entries {
-		if msg, ok := f.refused[*e.ReceiptHandle]; ok {
-			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InvalidParameterValue"), Message: aws.String(msg), SenderFault: true})
+		if refusal, ok := f.refused[*e.ReceiptHandle]; ok {
+			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String(refusal[0]), Message: aws.String(refusal[1]), SenderFault: true})
 			continue
 		}
 		f.deleted = append(f.deleted, *e.ReceiptHandle)
 	}
+	out.Failed = append(out.Failed, f.stray...)
 	return out, nil
 }
 
@@ -175,17 +179,35 @@ func TestPollerFillsABatchWithinItsBatchingWindow(t *testing.T) {
 	}
 }
 
-func TestPollerSaysWhenAMessageOutlastedItsVisibilityTimeout(t *testing.T) {
-	q := &fakeQueue{refused: map[string]string{"rh-b": "Value rh-b for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."}}
-	var logged []string
-	p := &poller{
-		source:   topology.EventSource{Queue: "q.fifo", Function: "worker", BatchSize: 10, ReportBatchItemFailures: true},
-		queueURL: "http://local/000000000000/q.fifo", visibility: 2 * time.Second,
-		client: q, invoke: &fakeFunction{out: `{}`}, logf: func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) },
+func TestPollerSaysWhyItCouldNotDeleteAHandledMessage(t *testing.T) {
+	expired := [2]string{"InvalidParameterValue", "Value rh-b for parameter ReceiptHandle is invalid. Reason: " + queues.ExpiredReceiptHandle}
+	tests := []struct {
+		name    string
+		refused map[string][2]string
+		stray   []sqstypes.BatchResultErrorEntry
+		want    string
+	}{
+		{"a handle past its visibility timeout names the timeout and what to do", map[string][2]string{"rh-b": expired}, nil,
+			"message b was handled after the queue's visibility timeout (2s) had passed, so SQS refused to delete it and delivers it again"},
+		{"another refusal is logged with SQS's code and message", map[string][2]string{"rh-b": {"ReceiptHandleIsInvalid", "The input receipt handle is invalid."}}, nil,
+			"deleting handled message b: ReceiptHandleIsInvalid: The input receipt handle is invalid."},
+		{"a failed entry the request did not hold is logged, not looked up", nil,
+			[]sqstypes.BatchResultErrorEntry{{Id: aws.String("7"), Code: aws.String("InternalError"), Message: aws.String("boom")}},
+			`SQS refused entry "7", which the request did not hold: InternalError: boom`},
 	}
-	p.handle(context.Background(), batch("a", "b"))
-	if len(logged) != 1 || !strings.Contains(logged[0], "message b was handled after the queue's visibility timeout (2s) had passed") ||
-		!strings.Contains(logged[0], "delivers it again") {
-		t.Errorf("log = %q, want one line naming message b and the 2s visibility timeout", logged)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := &fakeQueue{refused: tt.refused, stray: tt.stray}
+			var logged []string
+			p := &poller{
+				source:   topology.EventSource{Queue: "q.fifo", Function: "worker", BatchSize: 10, ReportBatchItemFailures: true},
+				queueURL: "http://local/000000000000/q.fifo", visibility: 2 * time.Second,
+				client: q, invoke: &fakeFunction{out: `{}`}, logf: func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) },
+			}
+			p.handle(context.Background(), batch("a", "b"))
+			if len(logged) != 1 || !strings.Contains(logged[0], tt.want) {
+				t.Errorf("log = %q, want one line saying %q", logged, tt.want)
+			}
+		})
 	}
 }

@@ -309,10 +309,19 @@ func handleLocked(q *queue, handle string) (int, *message, bool, error) {
 	return 0, nil, false, nil
 }
 
-// expiredHandle is what a FIFO queue answers to a receipt handle whose visibility
-// timeout has passed: the message is no longer the holder's, and comes back.
+// ExpiredReceiptHandle is the reason an InvalidParameterValue error gives when a FIFO
+// queue refuses a receipt handle whose visibility timeout has passed: the message is
+// no longer the holder's, and comes back.
+const ExpiredReceiptHandle = "The receipt handle has expired."
+
 func expiredHandle(handle string) error {
-	return invalidValue("ReceiptHandle", handle, "The receipt handle has expired.")
+	return invalidValue("ReceiptHandle", handle, ExpiredReceiptHandle)
+}
+
+// IsExpiredReceiptHandle reports whether an SQS error (its code and message, as a
+// batch answer's failed entry carries them) refuses an expired receipt handle.
+func IsExpiredReceiptHandle(code, message string) bool {
+	return code == "InvalidParameterValue" && strings.HasSuffix(message, "Reason: "+ExpiredReceiptHandle)
 }
 
 // delete removes the message a receipt handle names. As SQS does, a FIFO queue refuses

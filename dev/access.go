@@ -3,6 +3,7 @@ package dev
 import (
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -183,7 +184,7 @@ func (a *access) unusedReport() []string {
 		st := a.policies[u.Principal][u.Statement]
 		var actions []string
 		for _, act := range st.Actions {
-			if !served(act) || !contains(u.Actions, strings.ToLower(act)) {
+			if !served(act) || !slices.Contains(u.Actions, strings.ToLower(act)) {
 				continue
 			}
 			actions = append(actions, act)
@@ -208,15 +209,6 @@ func (a *access) unusedReport() []string {
 func served(action string) bool {
 	for _, prefix := range servedServices {
 		if strings.HasPrefix(strings.ToLower(action), prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
 			return true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ func newWatcher() (*watcher, error) {
 // set replaces the folders watched for function fn.
 func (w *watcher) set(fn string, dirs []string) error {
 	for d, fns := range w.dirs {
-		w.dirs[d] = remove(fns, fn)
+		w.dirs[d] = slices.DeleteFunc(fns, func(f string) bool { return f == fn })
 	}
 	for _, d := range dirs {
 		if len(w.dirs[d]) == 0 {
@@ -47,16 +48,6 @@ func (w *watcher) set(fn string, dirs []string) error {
 		}
 	}
 	return nil
-}
-
-func remove(list []string, s string) []string {
-	out := list[:0]
-	for _, v := range list {
-		if v != s {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // affected returns the functions built from the folder holding file, if it is Go source.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,7 +42,7 @@ func (p *Proxy) checkKeys(r *http.Request, op string, req *request) string {
 	case "BatchGetItem":
 		var tables batchGet
 		json.Unmarshal(req.RequestItems, &tables)
-		for _, t := range sortedKeys(tables) {
+		for _, t := range slices.Sorted(maps.Keys(tables)) {
 			for _, k := range tables[t].Keys {
 				if msg := p.checkKey(r, t, k); msg != "" {
 					return msg
@@ -50,7 +52,7 @@ func (p *Proxy) checkKeys(r *http.Request, op string, req *request) string {
 	case "BatchWriteItem":
 		var tables batchWrite
 		json.Unmarshal(req.RequestItems, &tables)
-		for _, t := range sortedKeys(tables) {
+		for _, t := range slices.Sorted(maps.Keys(tables)) {
 			for _, w := range tables[t] {
 				msg := ""
 				switch {
@@ -92,7 +94,7 @@ func (p *Proxy) checkItem(r *http.Request, table string, it item) string {
 			return fmt.Sprintf(emptyTableKey, k)
 		}
 	}
-	for _, index := range sortedKeys(s.indexes) {
+	for _, index := range slices.Sorted(maps.Keys(s.indexes)) {
 		for _, k := range s.indexes[index] {
 			if v, ok := it[k]; ok && v.empty() {
 				return fmt.Sprintf(emptyIndexKey, index, k)
@@ -103,7 +105,7 @@ func (p *Proxy) checkItem(r *http.Request, table string, it item) string {
 }
 
 func (p *Proxy) checkKey(r *http.Request, table string, key item) string {
-	for _, k := range sortedKeys(key) {
+	for _, k := range slices.Sorted(maps.Keys(key)) {
 		if key[k].empty() {
 			return fmt.Sprintf(emptyTableKey, k)
 		}

@@ -2,7 +2,8 @@ package dynamoproxy
 
 import (
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/personabackend/app/dev/iam"
 )
@@ -78,7 +79,7 @@ func (req *request) calls(op string, arn func(table, index string) string) []iam
 		var tables map[string]json.RawMessage
 		json.Unmarshal(req.RequestItems, &tables)
 		var out []iam.Call
-		for _, t := range sortedKeys(tables) {
+		for _, t := range slices.Sorted(maps.Keys(tables)) {
 			out = append(out, call(op, t, ""))
 		}
 		return out
@@ -96,13 +97,4 @@ func (req *request) calls(op string, arn func(table, index string) string) []iam
 		return []iam.Call{call(op, req.TableName, req.IndexName)}
 	}
 	return []iam.Call{call(op, req.TableName, "")}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,7 +6,6 @@ package queues
 import (
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -180,14 +179,4 @@ func (b *Broker) queueByURL(url string) (*queue, error) {
 		return nil, errQueueDoesNotExist
 	}
 	return q, nil
-}
-
-// sortedNames returns the attribute names of attrs in byte order.
-func sortedNames(attrs map[string]Attribute) []string {
-	names := make([]string, 0, len(attrs))
-	for n := range attrs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }

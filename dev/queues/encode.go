@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,7 +31,7 @@ func md5OfAttributes(attrs map[string]Attribute) string {
 		h.Write(n[:])
 		h.Write(b)
 	}
-	for _, name := range sortedNames(attrs) {
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
 		a := attrs[name]
 		field([]byte(name))
 		field([]byte(a.DataType))

@@ -3,8 +3,9 @@ package queues
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -75,7 +76,7 @@ func parseFilterPolicy(policy, scope string) (filterPolicy, error) {
 
 func parseNode(raw map[string]json.RawMessage, nesting bool) (*policyNode, error) {
 	n := &policyNode{leaves: map[string][]condition{}, nested: map[string]*policyNode{}}
-	for _, key := range sortedKeys(raw) {
+	for _, key := range slices.Sorted(maps.Keys(raw)) {
 		value := raw[key]
 		if key == "$or" {
 			alts, err := parseOr(value, nesting)
@@ -129,15 +130,6 @@ func parseOr(value json.RawMessage, nesting bool) ([]*policyNode, error) {
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-func sortedKeys(m map[string]json.RawMessage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func parseCondition(raw json.RawMessage) (condition, error) {

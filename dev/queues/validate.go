@@ -3,7 +3,9 @@ package queues
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -86,7 +88,7 @@ func checkSQSAttributes(attrs map[string]Attribute) error {
 	if len(attrs) > maxAttributes {
 		return invalid("Number of message attributes [%d] exceeds the allowed maximum [%d].", len(attrs), maxAttributes)
 	}
-	for _, name := range sortedNames(attrs) {
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
 		a := attrs[name]
 		if reason := checkAttributeName(name); reason != "" {
 			return invalid("Message (user) attribute name '%s' is invalid: it %s.", name, reason)
@@ -117,7 +119,7 @@ func checkSQSAttributes(attrs map[string]Attribute) error {
 
 // checkSNSAttributes applies SNS's rules to a published message's attributes.
 func checkSNSAttributes(attrs map[string]Attribute) error {
-	for _, name := range sortedNames(attrs) {
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
 		a := attrs[name]
 		if reason := checkAttributeName(name); reason != "" {
 			return snsInvalidValue("The message attribute name '%s' is invalid: it %s.", name, reason)

@@ -68,14 +68,8 @@ func (p *Proxy) checkKeys(r *http.Request, op string, req *request) string {
 		}
 	case "TransactWriteItems", "TransactGetItems":
 		for _, it := range req.TransactItems {
-			for _, sub := range []struct {
-				op  string
-				req *request
-			}{{"PutItem", it.Put}, {"UpdateItem", it.Update}, {"DeleteItem", it.Delete}, {"GetItem", it.ConditionCheck}, {"GetItem", it.Get}} {
-				if sub.req == nil {
-					continue
-				}
-				if msg := p.checkKeys(r, sub.op, sub.req); msg != "" {
+			for _, part := range it.parts() {
+				if msg := p.checkKeys(r, part.keysLike, part.req); msg != "" {
 					return msg
 				}
 			}

@@ -80,7 +80,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// What does not decode is passed on for dynalite to answer as DynamoDB would.
 	if json.Unmarshal(body, &req) == nil {
 		if p.authz != nil {
-			for _, call := range req.calls(op, p.arn) {
+			calls, err := req.calls(op, p.arn)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "com.amazon.coral.service#UnknownOperationException", "the local DynamoDB cannot authorize "+op+": "+err.Error())
+				return
+			}
+			for _, call := range calls {
 				if d := p.authz.Authorize(r, call); d != nil {
 					writeError(w, http.StatusBadRequest, "com.amazon.coral.service#AccessDeniedException", d.Message(call.Action))
 					return

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/personabackend/app/dev/iam"
+	"github.com/personabackend/app/internal/iamaction"
 )
 
 // attributeValue is a DynamoDB attribute value; only the scalar types a key may have
@@ -53,6 +54,22 @@ type transactItem struct {
 	Get            *request
 }
 
+// transactPart is what an entry of a transaction asks: the operation DynamoDB
+// authorizes it as, the operation whose key rules it follows, and its request.
+type transactPart struct {
+	action, keysLike string
+	req              *request
+}
+
+// parts are the item's parts in one fixed order; DynamoDB takes one per item.
+func (it transactItem) parts() []transactPart {
+	all := []transactPart{
+		{"PutItem", "PutItem", it.Put}, {"UpdateItem", "UpdateItem", it.Update}, {"DeleteItem", "DeleteItem", it.Delete},
+		{"ConditionCheckItem", "GetItem", it.ConditionCheck}, {"GetItem", "GetItem", it.Get},
+	}
+	return slices.DeleteFunc(all, func(p transactPart) bool { return p.req == nil })
+}
+
 type batchGet map[string]struct{ Keys []item }
 
 type batchWrite map[string][]struct {
@@ -61,40 +78,43 @@ type batchWrite map[string][]struct {
 }
 
 // calls are the IAM calls a request makes: one per table it acts on, or per item of
-// a transaction, as DynamoDB authorizes them.
-func (req *request) calls(op string, arn func(table, index string) string) []iam.Call {
+// a transaction, in the request's order, as DynamoDB authorizes them.
+func (req *request) calls(op string, arn func(table, index string) string) ([]iam.Call, error) {
 	context := map[string][]string{}
 	for key, v := range map[string]string{"dynamodb:Select": req.Select, "dynamodb:ReturnValues": req.ReturnValues, "dynamodb:ReturnConsumedCapacity": req.ReturnConsumedCapacity} {
 		if v != "" {
 			context[key] = []string{v}
 		}
 	}
-	call := func(action, table, index string) iam.Call {
-		return iam.Call{Action: "dynamodb:" + action, Resource: arn(table, index), Context: context}
-	}
+	type target struct{ operation, resource string }
+	var targets []target
 	switch op {
 	case "ListTables", "DescribeLimits", "DescribeEndpoints":
-		return []iam.Call{{Action: "dynamodb:" + op, Resource: "*", Context: context}}
+		targets = []target{{op, "*"}}
 	case "BatchGetItem", "BatchWriteItem":
 		var tables map[string]json.RawMessage
 		json.Unmarshal(req.RequestItems, &tables)
-		var out []iam.Call
 		for _, t := range slices.Sorted(maps.Keys(tables)) {
-			out = append(out, call(op, t, ""))
+			targets = append(targets, target{op, arn(t, "")})
 		}
-		return out
 	case "TransactWriteItems", "TransactGetItems":
-		var out []iam.Call
 		for _, it := range req.TransactItems {
-			for action, r := range map[string]*request{"PutItem": it.Put, "UpdateItem": it.Update, "DeleteItem": it.Delete, "ConditionCheckItem": it.ConditionCheck, "GetItem": it.Get} {
-				if r != nil {
-					out = append(out, call(action, r.TableName, ""))
-				}
+			for _, part := range it.parts() {
+				targets = append(targets, target{part.action, arn(part.req.TableName, "")})
 			}
 		}
-		return out
 	case "Query", "Scan":
-		return []iam.Call{call(op, req.TableName, req.IndexName)}
+		targets = []target{{op, arn(req.TableName, req.IndexName)}}
+	default:
+		targets = []target{{op, arn(req.TableName, "")}}
 	}
-	return []iam.Call{call(op, req.TableName, "")}
+	out := make([]iam.Call, 0, len(targets))
+	for _, t := range targets {
+		action, err := iamaction.For("dynamodb", t.operation)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, iam.Call{Action: action, Resource: t.resource, Context: context})
+	}
+	return out, nil
 }

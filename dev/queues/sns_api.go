@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/personabackend/app/dev/iam"
+	"github.com/personabackend/app/internal/iamaction"
 )
 
 // ServeHTTP answers SQS requests (JSON protocol, X-Amz-Target AmazonSQS.*) and
@@ -24,15 +25,22 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeSNSError(w, senderError("MalformedQueryString", "%v", err))
 		return
 	}
-	switch action := r.PostForm.Get("Action"); action {
+	switch op := r.PostForm.Get("Action"); op {
 	case "Publish":
-		b.servePublish(w, r)
+		action, err := iamaction.For("sns", op)
+		if err != nil {
+			writeSNSError(w, err)
+			return
+		}
+		b.servePublish(w, r, action)
 	default:
-		writeSNSError(w, senderError("InvalidAction", "the local SNS does not implement %q", action))
+		writeSNSError(w, senderError("InvalidAction", "the local SNS does not implement %q", op))
 	}
 }
 
-func (b *Broker) servePublish(w http.ResponseWriter, r *http.Request) {
+// servePublish publishes a message to a topic; action is the IAM action that
+// authorizes it.
+func (b *Broker) servePublish(w http.ResponseWriter, r *http.Request, action string) {
 	f := r.PostForm
 	arn := f.Get("TopicArn")
 	if arn == "" {
@@ -43,8 +51,10 @@ func (b *Broker) servePublish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b.authz != nil {
-		if d := b.authz.Authorize(r, iam.Call{Action: "sns:Publish", Resource: arn}); d != nil {
-			writeSNSError(w, &apiError{code: "AuthorizationError", message: d.Message("SNS:Publish"), status: http.StatusForbidden, sender: true})
+		if d := b.authz.Authorize(r, iam.Call{Action: action, Resource: arn}); d != nil {
+			// SNS writes the service in capitals: "SNS:Publish".
+			spelled := "SNS:" + strings.TrimPrefix(action, "sns:")
+			writeSNSError(w, &apiError{code: "AuthorizationError", message: d.Message(spelled), status: http.StatusForbidden, sender: true})
 			return
 		}
 	}

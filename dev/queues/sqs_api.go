@@ -11,14 +11,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/personabackend/app/dev/iam"
+	"github.com/personabackend/app/internal/iamaction"
 )
 
 // The SQS JSON protocol (awsJson1_0), as the AWS SDK for Go v2 speaks it. Errors carry
 // the error shape in the body's __type and SQS's query-protocol code in the
 // x-amzn-query-error header, as SQS answers them.
 
-// sqsOperations are the SQS operations the broker serves, by name.
-var sqsOperations = map[string]func(*Broker, *http.Request) (any, error){
+// sqsOperations are the SQS operations the broker serves, by name. Each gets the IAM
+// action that authorizes it (iamaction.For).
+var sqsOperations = map[string]func(b *Broker, r *http.Request, action string) (any, error){
 	"GetQueueUrl":                  (*Broker).getQueueURL,
 	"GetQueueAttributes":           (*Broker).getQueueAttributes,
 	"SendMessage":                  (*Broker).sendMessage,
@@ -38,7 +40,12 @@ func (b *Broker) serveSQS(w http.ResponseWriter, r *http.Request, op string) {
 		writeSQSError(w, senderError("UnsupportedOperation", "the local SQS does not implement %s", op))
 		return
 	}
-	res, err := serve(b, r)
+	action, err := iamaction.For("sqs", op)
+	if err != nil {
+		writeSQSError(w, err)
+		return
+	}
+	res, err := serve(b, r, action)
 	if err != nil {
 		writeSQSError(w, err)
 		return
@@ -134,7 +141,7 @@ func failure(id string, err error) batchFailure {
 	return batchFailure{Id: id, Code: ae.queryCode(), Message: ae.message, SenderFault: ae.sender}
 }
 
-func (b *Broker) getQueueURL(r *http.Request) (any, error) {
+func (b *Broker) getQueueURL(r *http.Request, action string) (any, error) {
 	var in struct{ QueueName string }
 	if err := decode(r, &in); err != nil {
 		return nil, err
@@ -142,13 +149,13 @@ func (b *Broker) getQueueURL(r *http.Request) (any, error) {
 	if in.QueueName == "" {
 		return nil, missing("QueueName")
 	}
-	if _, err := b.authorizedQueue(r, "sqs:GetQueueUrl", in.QueueName); err != nil {
+	if _, err := b.authorizedQueue(r, action, in.QueueName); err != nil {
 		return nil, err
 	}
 	return map[string]string{"QueueUrl": b.QueueURL(in.QueueName)}, nil
 }
 
-func (b *Broker) getQueueAttributes(r *http.Request) (any, error) {
+func (b *Broker) getQueueAttributes(r *http.Request, action string) (any, error) {
 	var in struct {
 		QueueUrl       string
 		AttributeNames []string
@@ -156,7 +163,7 @@ func (b *Broker) getQueueAttributes(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	q, err := b.authorizedQueue(r, "sqs:GetQueueAttributes", in.QueueUrl)
+	q, err := b.authorizedQueue(r, action, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +215,7 @@ func sendResult(in sendInput, out sendOutput) map[string]string {
 	return res
 }
 
-func (b *Broker) sendMessage(r *http.Request) (any, error) {
+func (b *Broker) sendMessage(r *http.Request, action string) (any, error) {
 	var in struct {
 		QueueUrl string
 		sendEntry
@@ -216,7 +223,7 @@ func (b *Broker) sendMessage(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	q, err := b.authorizedQueue(r, "sqs:SendMessage", in.QueueUrl)
+	q, err := b.authorizedQueue(r, action, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +238,7 @@ func (b *Broker) sendMessage(r *http.Request) (any, error) {
 // maxBatchSize is the most bytes a batch's messages may hold together.
 const maxBatchSize = 1 << 20
 
-func (b *Broker) sendMessageBatch(r *http.Request) (any, error) {
+func (b *Broker) sendMessageBatch(r *http.Request, action string) (any, error) {
 	var in struct {
 		QueueUrl string
 		Entries  []sendEntry
@@ -239,7 +246,7 @@ func (b *Broker) sendMessageBatch(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	q, err := b.authorizedQueue(r, "sqs:SendMessage", in.QueueUrl)
+	q, err := b.authorizedQueue(r, action, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +277,7 @@ func (b *Broker) sendMessageBatch(r *http.Request) (any, error) {
 	return map[string]any{"Successful": successful, "Failed": failed}, nil
 }
 
-func (b *Broker) receiveMessage(r *http.Request) (any, error) {
+func (b *Broker) receiveMessage(r *http.Request, action string) (any, error) {
 	var in struct {
 		QueueUrl                    string
 		MaxNumberOfMessages         *int
@@ -283,7 +290,7 @@ func (b *Broker) receiveMessage(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	q, err := b.authorizedQueue(r, "sqs:ReceiveMessage", in.QueueUrl)
+	q, err := b.authorizedQueue(r, action, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
@@ -360,19 +367,19 @@ func pickSystem(attrs map[string]string, names []string) map[string]string {
 	return out
 }
 
-func (b *Broker) deleteMessage(r *http.Request) (any, error) {
+func (b *Broker) deleteMessage(r *http.Request, action string) (any, error) {
 	var in struct{ QueueUrl, ReceiptHandle string }
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	q, err := b.authorizedQueue(r, "sqs:DeleteMessage", in.QueueUrl)
+	q, err := b.authorizedQueue(r, action, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
 	return struct{}{}, b.delete(q, in.ReceiptHandle)
 }
 
-func (b *Broker) deleteMessageBatch(r *http.Request) (any, error) {
+func (b *Broker) deleteMessageBatch(r *http.Request, action string) (any, error) {
 	var in struct {
 		QueueUrl string
 		Entries  []struct{ Id, ReceiptHandle string }
@@ -380,7 +387,7 @@ func (b *Broker) deleteMessageBatch(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	q, err := b.authorizedQueue(r, "sqs:DeleteMessage", in.QueueUrl)
+	q, err := b.authorizedQueue(r, action, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +409,7 @@ func (b *Broker) deleteMessageBatch(r *http.Request) (any, error) {
 	return map[string]any{"Successful": successful, "Failed": failed}, nil
 }
 
-func (b *Broker) changeMessageVisibility(r *http.Request) (any, error) {
+func (b *Broker) changeMessageVisibility(r *http.Request, action string) (any, error) {
 	var in struct {
 		QueueUrl, ReceiptHandle string
 		VisibilityTimeout       int
@@ -410,14 +417,14 @@ func (b *Broker) changeMessageVisibility(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	q, err := b.authorizedQueue(r, "sqs:ChangeMessageVisibility", in.QueueUrl)
+	q, err := b.authorizedQueue(r, action, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
 	return struct{}{}, b.changeVisibility(q, in.ReceiptHandle, time.Duration(in.VisibilityTimeout)*time.Second)
 }
 
-func (b *Broker) changeMessageVisibilityBatch(r *http.Request) (any, error) {
+func (b *Broker) changeMessageVisibilityBatch(r *http.Request, action string) (any, error) {
 	var in struct {
 		QueueUrl string
 		Entries  []struct {
@@ -428,7 +435,7 @@ func (b *Broker) changeMessageVisibilityBatch(r *http.Request) (any, error) {
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
-	q, err := b.authorizedQueue(r, "sqs:ChangeMessageVisibility", in.QueueUrl)
+	q, err := b.authorizedQueue(r, action, in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}

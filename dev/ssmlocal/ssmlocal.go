@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/personabackend/app/dev/iam"
+	"github.com/personabackend/app/internal/iamaction"
 )
 
 // Parameter types, as Parameter Store names them.
@@ -135,12 +136,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var res any
-	var err error
-	switch op {
-	case "GetParameter":
-		res, err = s.getParameter(r, in.Name, in.WithDecryption)
-	case "GetParameters":
-		res, err = s.getParameters(r, in.Names, in.WithDecryption)
+	action, err := iamaction.For("ssm", op)
+	switch {
+	case err != nil:
+		err = &apiError{code: "UnknownOperationException", message: err.Error(), status: http.StatusBadRequest}
+	case op == "GetParameter":
+		res, err = s.getParameter(r, action, in.Name, in.WithDecryption)
+	case op == "GetParameters":
+		res, err = s.getParameters(r, action, in.Names, in.WithDecryption)
 	default:
 		err = &apiError{code: "UnknownOperationException", message: fmt.Sprintf("the local SSM does not implement %q", op), status: http.StatusBadRequest}
 	}
@@ -151,8 +154,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(res)
 }
 
-func (s *Server) getParameter(r *http.Request, name string, decrypt bool) (any, error) {
-	if err := s.authorize(r, "ssm:GetParameter", name); err != nil {
+func (s *Server) getParameter(r *http.Request, action, name string, decrypt bool) (any, error) {
+	if err := s.authorize(r, action, name); err != nil {
 		return nil, err
 	}
 	found, err := s.lookup(r.Context(), []string{name})
@@ -167,14 +170,14 @@ func (s *Server) getParameter(r *http.Request, name string, decrypt bool) (any, 
 	return map[string]parameter{"Parameter": s.answer(r, p, decrypt)}, nil
 }
 
-func (s *Server) getParameters(r *http.Request, names []string, decrypt bool) (any, error) {
+func (s *Server) getParameters(r *http.Request, action string, names []string, decrypt bool) (any, error) {
 	if len(names) > maxNames {
 		return nil, &apiError{code: "ValidationException", status: http.StatusBadRequest, message: fmt.Sprintf(
 			"1 validation error detected: Value '[%s]' at 'names' failed to satisfy constraint: Member must have length less than or equal to %d",
 			strings.Join(names, ", "), maxNames)}
 	}
 	for _, n := range names {
-		if err := s.authorize(r, "ssm:GetParameters", n); err != nil {
+		if err := s.authorize(r, action, n); err != nil {
 			return nil, err
 		}
 	}

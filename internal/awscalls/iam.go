@@ -1,6 +1,6 @@
 package awscalls
 
-import "fmt"
+import "github.com/personabackend/app/internal/iamaction"
 
 // Permission is an IAM action a call needs.
 type Permission struct {
@@ -10,44 +10,6 @@ type Permission struct {
 	// for a DynamoDB Query or Scan of an index, whose ARN is the table's followed by
 	// "/index/UserIdIndex". Empty means the resource the call names at run time.
 	Scope string
-}
-
-// iamPrefixes are IAM's service prefixes for the SDK's service packages; they differ
-// for some services, so a service missing here is refused rather than guessed.
-var iamPrefixes = map[string]string{
-	"cloudwatch":              "cloudwatch",
-	"cloudwatchlogs":          "logs",
-	"cognitoidentityprovider": "cognito-idp",
-	"dynamodb":                "dynamodb",
-	"eventbridge":             "events",
-	"kms":                     "kms",
-	"lambda":                  "lambda",
-	"s3":                      "s3",
-	"scheduler":               "scheduler",
-	"secretsmanager":          "secretsmanager",
-	"sfn":                     "states",
-	"sns":                     "sns",
-	"sqs":                     "sqs",
-	"ssm":                     "ssm",
-}
-
-// otherActions are operations authorized by an action of another name: a batch
-// operation is authorized by the action of the single one.
-var otherActions = map[string]string{
-	"dynamodb.TransactGetItems":        "dynamodb:GetItem",
-	"sns.PublishBatch":                 "sns:Publish",
-	"sqs.ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
-	"sqs.DeleteMessageBatch":           "sqs:DeleteMessage",
-	"sqs.SendMessageBatch":             "sqs:SendMessage",
-}
-
-// requestDependent are operations whose actions depend on what each request holds,
-// which a static analysis does not know.
-var requestDependent = map[string]string{
-	"dynamodb.TransactWriteItems":    "the action of each item it writes or checks (PutItem, UpdateItem, DeleteItem, ConditionCheckItem)",
-	"dynamodb.ExecuteStatement":      "the PartiQL action of its statement (PartiQLSelect, PartiQLInsert, PartiQLUpdate, PartiQLDelete)",
-	"dynamodb.BatchExecuteStatement": "the PartiQL action of each statement",
-	"dynamodb.ExecuteTransaction":    "the PartiQL action of each statement",
 }
 
 // permissionFields are the input fields that change what an operation needs.
@@ -66,18 +28,11 @@ var permissionFields = map[string][]string{
 // which SSM uses on the caller's behalf (the aws/ssm key's own policy allows every
 // principal of the account; a customer managed key needs the caller's permission).
 func (c Call) Permissions() ([]Permission, error) {
-	key := c.Service + "." + c.Operation
-	if what, ok := requestDependent[key]; ok {
-		return nil, fmt.Errorf("%s needs %s, which cannot be read from the call", key, what)
+	action, err := iamaction.For(c.Service, c.Operation)
+	if err != nil {
+		return nil, err
 	}
-	prefix, ok := iamPrefixes[c.Service]
-	if !ok {
-		return nil, fmt.Errorf("IAM's service prefix for the SDK's %s package is not known here: add it to awscalls' iamPrefixes", c.Service)
-	}
-	p := Permission{Action: prefix + ":" + c.Operation}
-	if action, ok := otherActions[key]; ok {
-		p.Action = action
-	}
+	p := Permission{Action: action}
 	if index := c.Input["IndexName"]; index != "" {
 		p.Scope = "index/" + index
 	}

@@ -77,25 +77,28 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	var req request
-	// What does not decode is passed on for dynalite to answer as DynamoDB would.
-	if json.Unmarshal(body, &req) == nil {
-		if p.authz != nil {
-			calls, err := req.calls(op, p.arn)
-			if err != nil {
-				writeError(w, http.StatusBadRequest, "com.amazon.coral.service#UnknownOperationException", "the local DynamoDB cannot authorize "+op+": "+err.Error())
-				return
-			}
-			for _, call := range calls {
-				if d := p.authz.Authorize(r, call); d != nil {
-					writeError(w, http.StatusBadRequest, "com.amazon.coral.service#AccessDeniedException", d.Message(call.Action))
-					return
-				}
-			}
-		}
-		if msg := p.checkKeys(r, op, &req); msg != "" {
-			writeError(w, http.StatusBadRequest, "com.amazon.coral.validate#ValidationException", msg)
+	// A request the proxy cannot read is refused here, as DynamoDB refuses it: passed
+	// on, it would reach dynalite without the caller's policy being asked.
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "com.amazon.coral.service#SerializationException", "the request body is not a DynamoDB request: "+err.Error())
+		return
+	}
+	if p.authz != nil {
+		calls, err := req.calls(op, p.arn)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "com.amazon.coral.service#UnknownOperationException", "the local DynamoDB cannot authorize "+op+": "+err.Error())
 			return
 		}
+		for _, call := range calls {
+			if d := p.authz.Authorize(r, call); d != nil {
+				writeError(w, http.StatusBadRequest, "com.amazon.coral.service#AccessDeniedException", d.Message(call.Action))
+				return
+			}
+		}
+	}
+	if msg := p.checkKeys(r, op, &req); msg != "" {
+		writeError(w, http.StatusBadRequest, "com.amazon.coral.validate#ValidationException", msg)
+		return
 	}
 	status := p.forward(w, r, body)
 	if status == http.StatusOK && (op == "CreateTable" || op == "DeleteTable" || op == "UpdateTable") {

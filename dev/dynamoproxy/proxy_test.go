@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,5 +205,35 @@ func TestTheProxysOwnAnswersCarryDynamoDBsChecksum(t *testing.T) {
 	}
 	if got, want := resp.Header.Get("X-Amz-Crc32"), strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10); got != want {
 		t.Errorf("X-Amz-Crc32 = %q, want %q, the CRC32 of the body", got, want)
+	}
+}
+
+func TestARequestTheProxyCannotReadIsRefusedNotPassedOn(t *testing.T) {
+	var behind atomic.Int32
+	dynalite := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { behind.Add(1) }))
+	t.Cleanup(dynalite.Close)
+	authz := iam.NewAuthorizer(nil)
+	authz.Add("ASIALIST", iam.Principal{Name: "list", ARN: "arn:aws:sts::000000000000:assumed-role/list/list", Policy: &iam.Policy{}})
+	srv := httptest.NewServer(dynamoproxy.New(dynalite.URL, "us-east-1", dynamoproxy.WithAuthorizer(authz)))
+	t.Cleanup(srv.Close)
+	for _, body := range []string{`{"TableName":"personas","Item":`, `{"TableName":"personas","Item":"not an item"}`, ``} {
+		req, err := http.NewRequest("POST", srv.URL, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.PutItem")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=ASIALIST/20261201/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(answer), "SerializationException") {
+			t.Errorf("body %q: got %d %s, want 400 SerializationException", body, resp.StatusCode, answer)
+		}
+	}
+	if n := behind.Load(); n != 0 {
+		t.Errorf("%d requests the proxy could not read reached dynalite unchecked", n)
 	}
 }

@@ -38,7 +38,7 @@ func (devTokens) Authorize(_ context.Context, authorization string) (map[string]
 // JWTAuthorizer checks signed tokens as API Gateway's JWT authorizer does: an RSA
 // signature by a key of the issuer's JWKS, the issuer, the audience (aud, or
 // client_id when the token has no aud, as Cognito's access tokens do), and the token's
-// times (exp, nbf, iat) with a minute's leeway for clocks that differ. Cognito marks
+// times (exp, nbf, iat) with no leeway, as API Gateway documents none. Cognito marks
 // a token's use in token_use; API Gateway accepts both its ID and access tokens, and
 // so does this authorizer, but never another use.
 type JWTAuthorizer struct {
@@ -52,9 +52,6 @@ type JWTAuthorizer struct {
 	keys    *jose.JSONWebKeySet
 	fetched time.Time
 }
-
-// jwtLeeway is how far the token's times may be off the local clock.
-const jwtLeeway = time.Minute
 
 // jwksRefetchAfter is how soon a token naming a key the cached set lacks makes the
 // authorizer fetch the set again (the issuer may have rotated its keys).
@@ -142,7 +139,7 @@ func (a *JWTAuthorizer) checkClaims(std jwt.Claims, raw map[string]any) error {
 		return refused("the token has no expiry (exp)")
 	}
 	now := a.now()
-	switch err := std.ValidateWithLeeway(jwt.Expected{Time: now}, jwtLeeway); {
+	switch err := std.ValidateWithLeeway(jwt.Expected{Time: now}, 0); {
 	case errors.Is(err, jwt.ErrExpired):
 		return refused("the token expired at %s", std.Expiry.Time().UTC().Format(time.RFC3339))
 	case errors.Is(err, jwt.ErrNotValidYet):

@@ -104,10 +104,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var scopes []string
 	if rt.Authorized {
 		var err error
-		claims, scopes, err = s.auth.Authorize(r.Context(), r.Header.Get("Authorization"))
-		if err == nil {
-			err = checkAuthority(claims, rt.Issuer, rt.Audience)
-		}
+		claims, scopes, err = s.auth.Authorize(r.Context(), r.Header.Get("Authorization"), Trust{Issuer: rt.Issuer, Audience: rt.Audience})
 		if err != nil {
 			inv.Status, inv.Err = http.StatusUnauthorized, err
 			writeMessage(w, inv.Status, "Unauthorized")

@@ -222,7 +222,9 @@ func TestAuthorizedRoutesRefuseRequestsWithoutAUsableTokenAndSayWhy(t *testing.T
 	early, _ := DevToken(map[string]any{"sub": "u", "nbf": time.Now().Add(time.Hour).Unix()})
 	noSub, _ := DevToken(map[string]any{"email": "a@b"})
 	otherIssuer, _ := DevToken(map[string]any{"sub": "u", "iss": "https://elsewhere.example.com"})
-	otherClient, _ := DevToken(map[string]any{"sub": "u", "iss": "https://login.example.com", "client_id": "mobile"})
+	slashless, _ := DevToken(map[string]any{"sub": "u", "iss": "https://login.example.com"})
+	otherClient, _ := DevToken(map[string]any{"sub": "u", "iss": "https://login.example.com/", "client_id": "mobile"})
+	otherAudiences, _ := DevToken(map[string]any{"sub": "u", "iss": "https://login.example.com/", "aud": []string{"mobile", "tv"}})
 	tests := []struct {
 		name, path, header, why string
 	}{
@@ -234,7 +236,9 @@ func TestAuthorizedRoutesRefuseRequestsWithoutAUsableTokenAndSayWhy(t *testing.T
 		{"a token not yet valid", "/personas", "Bearer " + early, "not valid before"},
 		{"no subject", "/personas", "Bearer " + noSub, "no sub claim"},
 		{"another issuer", "/reports", "Bearer " + otherIssuer, "issuer is https://elsewhere.example.com; the API trusts https://login.example.com/"},
+		{"an issuer that differs by its trailing slash", "/reports", "Bearer " + slashless, "issuer is https://login.example.com; the API trusts https://login.example.com/"},
 		{"another client", "/reports", "Bearer " + otherClient, "the token is for mobile; the API trusts web"},
+		{"audiences none of which is trusted", "/reports", "Bearer " + otherAudiences, "the token is for mobile, tv; the API trusts web"},
 	}
 	for _, tt := range tests {
 		req := mustRequest(t, "GET", srv.URL+tt.path)
@@ -253,7 +257,7 @@ func TestAuthorizedRoutesRefuseRequestsWithoutAUsableTokenAndSayWhy(t *testing.T
 	if rec.count("list") != 0 || rec.count("reports") != 0 {
 		t.Error("a function ran for an unauthorized request")
 	}
-	ok, _ := DevToken(map[string]any{"sub": "u", "iss": "https://login.example.com", "aud": "web"})
+	ok, _ := DevToken(map[string]any{"sub": "u", "iss": "https://login.example.com/", "aud": []string{"tv", "web"}})
 	req := mustRequest(t, "GET", srv.URL+"/reports")
 	req.Header.Set("Authorization", "Bearer "+ok)
 	if resp, body := do(t, req); resp.StatusCode != 200 {

@@ -1,11 +1,11 @@
 package apigw
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,63 +36,43 @@ func refused(format string, args ...any) error {
 // valid token, or one without a subject ("sub", the user it acts as), is refused with
 // an error wrapping ErrUnauthorized that says why.
 func DevClaims(authorization string) (map[string]string, []string, error) {
+	return DevTokens.Authorize(context.Background(), authorization, Trust{})
+}
+
+// devClaims reads an unsigned dev token's claims and checks them as a route trusting
+// route checks a signed token's, where the dev token carries them (checkClaims).
+func devClaims(authorization string, route Trust, now time.Time) (map[string]any, error) {
 	if authorization == "" {
-		return nil, nil, refused("no Authorization header")
+		return nil, refused("no Authorization header")
 	}
 	token, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok {
-		return nil, nil, refused(`the Authorization header is not "Bearer <token>"`)
+		return nil, refused(`the Authorization header is not "Bearer <token>"`)
 	}
 	parts := strings.Split(strings.TrimSpace(token), ".")
 	if len(parts) != 3 {
-		return nil, nil, refused("the token is not a JWT (three parts separated by dots)")
+		return nil, refused("the token is not a JWT (three parts separated by dots)")
 	}
 	var header struct {
 		Alg string `json:"alg"`
 	}
 	if decodePart(parts[0], &header) != nil {
-		return nil, nil, refused("the token's header is not base64url-encoded JSON")
+		return nil, refused("the token's header is not base64url-encoded JSON")
 	}
 	if header.Alg != "none" || parts[2] != "" {
-		return nil, nil, refused("the token is signed (alg %s): dev mode takes unsigned dev tokens (alg none) such as the one it prints at start; deployed stages check signed ones", header.Alg)
+		return nil, refused("the token is signed (alg %s): dev mode takes unsigned dev tokens (alg none) such as the one it prints at start; deployed stages check signed ones", header.Alg)
 	}
-	var raw map[string]any
-	if decodePart(parts[1], &raw) != nil {
-		return nil, nil, refused("the token's claims are not base64url-encoded JSON")
+	var claims map[string]any
+	if decodePart(parts[1], &claims) != nil || claims == nil {
+		return nil, refused("the token's claims are not base64url-encoded JSON")
 	}
-	sub, _ := raw["sub"].(string)
-	if sub == "" {
-		return nil, nil, refused("the token has no sub claim (the user it acts as)")
+	if sub, _ := claims["sub"].(string); sub == "" {
+		return nil, refused("the token has no sub claim (the user it acts as)")
 	}
-	now := float64(time.Now().Unix())
-	if exp, ok := raw["exp"].(json.Number); ok {
-		if n, err := exp.Float64(); err != nil || now >= n {
-			return nil, nil, refused("the token expired at %s", epoch(exp))
-		}
+	if err := checkClaims(claims, route, now, false); err != nil {
+		return nil, err
 	}
-	if nbf, ok := raw["nbf"].(json.Number); ok {
-		if n, err := nbf.Float64(); err != nil || now < n {
-			return nil, nil, refused("the token is not valid before %s", epoch(nbf))
-		}
-	}
-	claims := make(map[string]string, len(raw))
-	for k, v := range raw {
-		claims[k] = claimString(v)
-	}
-	var scopes []string
-	if s, ok := raw["scope"].(string); ok {
-		scopes = strings.Fields(s)
-	}
-	return claims, scopes, nil
-}
-
-// epoch renders a JWT time claim.
-func epoch(n json.Number) string {
-	secs, err := n.Int64()
-	if err != nil {
-		return n.String()
-	}
-	return time.Unix(secs, 0).UTC().Format(time.RFC3339)
+	return claims, nil
 }
 
 func decodePart(part string, into any) error {
@@ -124,23 +104,4 @@ func claimString(v any) string {
 	}
 	data, _ := json.Marshal(v)
 	return string(data)
-}
-
-// checkAuthority refuses a token issued by another issuer, or for another audience,
-// than the route's authorizer trusts, when the stack names them and the token says.
-func checkAuthority(claims map[string]string, issuer string, audience []string) error {
-	if iss := claims["iss"]; issuer != "" && iss != "" && strings.TrimRight(iss, "/") != strings.TrimRight(issuer, "/") {
-		return refused("the token's issuer is %s; the API trusts %s", iss, issuer)
-	}
-	if len(audience) == 0 {
-		return nil
-	}
-	aud := claims["aud"]
-	if aud == "" {
-		aud = claims["client_id"]
-	}
-	if aud != "" && !slices.Contains(audience, aud) && !slices.ContainsFunc(strings.Fields(strings.Trim(aud, "[]")), func(a string) bool { return slices.Contains(audience, a) }) {
-		return refused("the token is for %s; the API trusts %s", aud, strings.Join(audience, ", "))
-	}
-	return nil
 }

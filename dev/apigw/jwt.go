@@ -2,27 +2,25 @@ package apigw
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // Authorizer decides whether a request may call an authorized route, from its
-// Authorization header. It returns the token's claims as API Gateway passes them to
-// the function (every value a string) and the token's scopes, or an error wrapping
-// ErrUnauthorized that says why the request is refused.
+// Authorization header. route is what the route's authorizer trusts when the stack
+// names it (Route.Issuer, Route.Audience); an authorizer of a user pool trusts the
+// pool where the route names nothing. It returns the token's claims as API Gateway
+// passes them to the function (every value a string) and the token's scopes, or an
+// error wrapping ErrUnauthorized that says why the request is refused.
 type Authorizer interface {
-	Authorize(ctx context.Context, authorization string) (claims map[string]string, scopes []string, err error)
+	Authorize(ctx context.Context, authorization string, route Trust) (claims map[string]string, scopes []string, err error)
 }
 
 // DevTokens accepts the unsigned dev-only tokens of DevToken: dev mode's authorizer
@@ -31,22 +29,24 @@ var DevTokens Authorizer = devTokens{}
 
 type devTokens struct{}
 
-func (devTokens) Authorize(_ context.Context, authorization string) (map[string]string, []string, error) {
-	return DevClaims(authorization)
+func (devTokens) Authorize(_ context.Context, authorization string, route Trust) (map[string]string, []string, error) {
+	claims, err := devClaims(authorization, route, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	c, scopes := gatewayClaims(claims)
+	return c, scopes, nil
 }
 
 // JWTAuthorizer checks signed tokens as API Gateway's JWT authorizer does: an RSA
-// signature by a key of the issuer's JWKS, the issuer, the audience (aud, or
-// client_id when the token has no aud, as Cognito's access tokens do), and the token's
-// times (exp, nbf, iat) with no leeway, as API Gateway documents none. Cognito marks
-// a token's use in token_use; API Gateway accepts both its ID and access tokens, and
-// so does this authorizer, but never another use.
+// signature by a key of the issuer's JWKS, then the claims (checkClaims: issuer,
+// audience, token_use, exp, nbf, iat, with no leeway, as API Gateway documents none).
+// API Gateway accepts both Cognito's ID and access tokens, and so does this authorizer.
 type JWTAuthorizer struct {
-	issuer   string
-	audience []string
-	jwksURL  string
-	client   *http.Client
-	now      func() time.Time
+	trust   Trust
+	jwksURL string
+	client  *http.Client
+	now     func() time.Time
 
 	mu      sync.Mutex
 	keys    *jose.JSONWebKeySet
@@ -64,13 +64,13 @@ var rsaAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512
 // served at jwksURL (for a Cognito user pool: <endpoint>/<pool id>/.well-known/jwks.json).
 func NewJWTAuthorizer(issuer string, audience []string, jwksURL string) *JWTAuthorizer {
 	return &JWTAuthorizer{
-		issuer: issuer, audience: audience, jwksURL: jwksURL,
+		trust: Trust{Issuer: issuer, Audience: audience}, jwksURL: jwksURL,
 		client: &http.Client{Timeout: 10 * time.Second}, now: time.Now,
 	}
 }
 
 // Authorize implements Authorizer.
-func (a *JWTAuthorizer) Authorize(ctx context.Context, authorization string) (map[string]string, []string, error) {
+func (a *JWTAuthorizer) Authorize(ctx context.Context, authorization string, route Trust) (map[string]string, []string, error) {
 	if authorization == "" {
 		return nil, nil, refused("no Authorization header")
 	}
@@ -92,64 +92,15 @@ func (a *JWTAuthorizer) Authorize(ctx context.Context, authorization string) (ma
 	if err != nil {
 		return nil, nil, refused("the token's signature does not verify with key %q of %s", kid, a.jwksURL)
 	}
-	var std jwt.Claims
-	if err := json.Unmarshal(payload, &std); err != nil {
-		return nil, nil, refused("the token's claims are not valid JWT claims: %v", err)
-	}
-	raw := map[string]any{}
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
+	claims, err := decodeClaims(payload)
+	if err != nil {
 		return nil, nil, refused("the token's claims are not a JSON object: %v", err)
 	}
-	if err := a.checkClaims(std, raw); err != nil {
+	if err := checkClaims(claims, a.trust.override(route), a.now(), true); err != nil {
 		return nil, nil, err
 	}
-	claims := make(map[string]string, len(raw))
-	for k, v := range raw {
-		claims[k] = claimString(v)
-	}
-	var scopes []string
-	if s, ok := raw["scope"].(string); ok {
-		scopes = strings.Fields(s)
-	}
-	return claims, scopes, nil
-}
-
-func (a *JWTAuthorizer) checkClaims(std jwt.Claims, raw map[string]any) error {
-	if std.Issuer != a.issuer {
-		return refused("the token's issuer is %q; the API trusts %s", std.Issuer, a.issuer)
-	}
-	audience := []string(std.Audience)
-	if len(audience) == 0 {
-		if clientID, ok := raw["client_id"].(string); ok {
-			audience = []string{clientID}
-		}
-	}
-	if !slices.ContainsFunc(audience, func(aud string) bool { return slices.Contains(a.audience, aud) }) {
-		if len(audience) == 0 {
-			return refused("the token has neither aud nor client_id; the API trusts the audience %s", strings.Join(a.audience, ", "))
-		}
-		return refused("the token is for %s; the API trusts %s", strings.Join(audience, ", "), strings.Join(a.audience, ", "))
-	}
-	if use, ok := raw["token_use"]; ok && use != "access" && use != "id" {
-		return refused("the token's token_use is %v: only access and ID tokens call an API", use)
-	}
-	if std.Expiry == nil {
-		return refused("the token has no expiry (exp)")
-	}
-	now := a.now()
-	switch err := std.ValidateWithLeeway(jwt.Expected{Time: now}, 0); {
-	case errors.Is(err, jwt.ErrExpired):
-		return refused("the token expired at %s", std.Expiry.Time().UTC().Format(time.RFC3339))
-	case errors.Is(err, jwt.ErrNotValidYet):
-		return refused("the token is not valid before %s", std.NotBefore.Time().UTC().Format(time.RFC3339))
-	case errors.Is(err, jwt.ErrIssuedInTheFuture):
-		return refused("the token was issued in the future, at %s (is this machine's clock right?)", std.IssuedAt.Time().UTC().Format(time.RFC3339))
-	case err != nil:
-		return refused("the token's claims: %v", err)
-	}
-	return nil
+	c, scopes := gatewayClaims(claims)
+	return c, scopes, nil
 }
 
 // key returns the key of the issuer's set named kid, fetching the set the first time,
@@ -196,15 +147,11 @@ func (a *JWTAuthorizer) fetchKeys(ctx context.Context) (*jose.JSONWebKeySet, err
 // tokenAlg is the alg a token's header names, for messages.
 func tokenAlg(token string) string {
 	header, _, _ := strings.Cut(token, ".")
-	data, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(header, "="))
-	if err != nil {
-		return "header not base64url"
-	}
 	var h struct {
 		Alg string `json:"alg"`
 	}
-	if json.Unmarshal(data, &h) != nil {
-		return "header not JSON"
+	if err := decodePart(header, &h); err != nil {
+		return "header not base64url-encoded JSON"
 	}
 	return "alg " + h.Alg
 }

@@ -116,7 +116,7 @@ func TestTheJWTAuthorizerAcceptsWhatAPIGatewayAccepts(t *testing.T) {
 		{"a token one of whose audiences is trusted", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["aud"] = []string{"other", testClient} }))},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			claims, _, err := auth.Authorize(context.Background(), tt.header)
+			claims, _, err := auth.Authorize(context.Background(), tt.header, Trust{})
 			if err != nil {
 				t.Fatalf("refused: %v", err)
 			}
@@ -153,11 +153,13 @@ func TestTheJWTAuthorizerRefusesWhatAPIGatewayRefusesAndSaysWhy(t *testing.T) {
 		{"expired", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["exp"] = now.Add(-5 * time.Minute).Unix() })), "expired at"},
 		{"expired moments ago: API Gateway allows no leeway", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["exp"] = now.Add(-time.Second).Unix() })), "expired at"},
 		{"no expiry", "Bearer " + is.token(accessToken(now, func(c map[string]any) { delete(c, "exp") })), "no expiry"},
+		{"an expiry that is not a number", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["exp"] = "tomorrow" })), "exp is tomorrow, not a number"},
+		{"no issuer", "Bearer " + is.token(accessToken(now, func(c map[string]any) { delete(c, "iss") })), "no issuer"},
 		{"not yet valid", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["nbf"] = now.Add(5 * time.Minute).Unix() })), "not valid before"},
 		{"issued in the future", "Bearer " + is.token(accessToken(now, func(c map[string]any) { c["iat"] = now.Add(5 * time.Minute).Unix() })), "issued in the future"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := auth.Authorize(context.Background(), tt.header)
+			_, _, err := auth.Authorize(context.Background(), tt.header, Trust{})
 			if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want unauthorized saying %q", err, tt.want)
 			}
@@ -171,7 +173,7 @@ func TestTheJWTAuthorizerFetchesTheKeySetOnceAndAgainForARotatedKey(t *testing.T
 	clock := time.Now()
 	auth.now = func() time.Time { return clock }
 	for range 3 {
-		if _, _, err := auth.Authorize(context.Background(), is.token(accessToken(clock, nil))); err != nil {
+		if _, _, err := auth.Authorize(context.Background(), is.token(accessToken(clock, nil)), Trust{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -181,11 +183,11 @@ func TestTheJWTAuthorizerFetchesTheKeySetOnceAndAgainForARotatedKey(t *testing.T
 	is.addKey("k2")
 	is.publish()
 	rotated := is.sign("k2", jose.RS256, is.keys["k2"], accessToken(clock, nil))
-	if _, _, err := auth.Authorize(context.Background(), rotated); err == nil {
+	if _, _, err := auth.Authorize(context.Background(), rotated, Trust{}); err == nil {
 		t.Fatal("a key published moments after the last fetch was trusted without fetching")
 	}
 	clock = clock.Add(jwksRefetchAfter)
-	if _, _, err := auth.Authorize(context.Background(), rotated); err != nil {
+	if _, _, err := auth.Authorize(context.Background(), rotated, Trust{}); err != nil {
 		t.Fatalf("a token signed by a newly published key: %v", err)
 	}
 }
@@ -218,5 +220,22 @@ func TestAuthorizedRoutesPassTheVerifiedClaimsToTheFunction(t *testing.T) {
 	}
 	if strings.Join(jwtClaims.Scopes, " ") != "aws.cognito.signin.user.admin" {
 		t.Errorf("scopes = %v", jwtClaims.Scopes)
+	}
+}
+
+func TestARouteThatNamesItsOwnTrustHoldsPoolTokensToIt(t *testing.T) {
+	is := newIssuer(t, "k1")
+	auth := NewJWTAuthorizer(testIssuer, []string{testClient}, is.server.URL)
+	token := is.token(accessToken(time.Now(), nil))
+	if _, _, err := auth.Authorize(context.Background(), token, Trust{Audience: []string{testClient, "tv"}}); err != nil {
+		t.Fatalf("a route trusting the pool's client among others: %v", err)
+	}
+	_, _, err := auth.Authorize(context.Background(), token, Trust{Audience: []string{"tv"}})
+	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "the token is for client1; the API trusts tv") {
+		t.Errorf("a route trusting another audience: %v, want the token refused naming both", err)
+	}
+	_, _, err = auth.Authorize(context.Background(), token, Trust{Issuer: "https://login.example.com/"})
+	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "the API trusts https://login.example.com/") {
+		t.Errorf("a route trusting another issuer: %v, want the token refused", err)
 	}
 }

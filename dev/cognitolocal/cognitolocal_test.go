@@ -129,18 +129,18 @@ func TestThePoolsTokensPassTheLocalAPIsAuthorizerForItsClientOnly(t *testing.T) 
 	id := aws.ToString(done.AuthenticationResult.IdToken)
 
 	forAdminClient := apigw.NewJWTAuthorizer(p.Issuer(), []string{adminClient}, p.JWKSURL())
-	claims, _, err := forAdminClient.Authorize(ctx, "Bearer "+access)
+	claims, _, err := forAdminClient.Authorize(ctx, "Bearer "+access, apigw.Trust{})
 	if err != nil {
 		t.Fatalf("the pool's access token: %v", err)
 	}
 	if claims["sub"] == "" || claims["client_id"] != adminClient || claims["token_use"] != "access" {
 		t.Errorf("claims = %v", claims)
 	}
-	if _, _, err := forAdminClient.Authorize(ctx, "Bearer "+id); err != nil {
+	if _, _, err := forAdminClient.Authorize(ctx, "Bearer "+id, apigw.Trust{}); err != nil {
 		t.Errorf("the pool's ID token: %v", err)
 	}
 	forStackClient := apigw.NewJWTAuthorizer(p.Issuer(), []string{p.ClientID}, p.JWKSURL())
-	if _, _, err := forStackClient.Authorize(ctx, "Bearer "+access); !errors.Is(err, apigw.ErrUnauthorized) {
+	if _, _, err := forStackClient.Authorize(ctx, "Bearer "+access, apigw.Trust{}); !errors.Is(err, apigw.ErrUnauthorized) {
 		t.Errorf("a token of another client of the pool was accepted: %v", err)
 	}
 }

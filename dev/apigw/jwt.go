@@ -48,9 +48,18 @@ type JWTAuthorizer struct {
 	client  *http.Client
 	now     func() time.Time
 
-	mu      sync.Mutex
-	keys    *jose.JSONWebKeySet
-	fetched time.Time
+	mu       sync.Mutex
+	keys     *jose.JSONWebKeySet
+	fetched  time.Time
+	fetching *keyFetch // the fetch of the key set under way, if any
+}
+
+// keyFetch is one fetch of the issuer's key set, which every request that needs the
+// set meanwhile waits for.
+type keyFetch struct {
+	done chan struct{}
+	keys *jose.JSONWebKeySet
+	err  error
 }
 
 // jwksRefetchAfter is how soon a token naming a key the cached set lacks makes the
@@ -104,18 +113,47 @@ func (a *JWTAuthorizer) Authorize(ctx context.Context, authorization string, rou
 }
 
 // key returns the key of the issuer's set named kid, fetching the set the first time,
-// and again when it lacks kid and was fetched a while ago.
+// and again when it lacks kid and was fetched a while ago. The set is fetched outside
+// the lock, once for every request that needs it meanwhile, so requests whose key is
+// cached never wait on the issuer.
 func (a *JWTAuthorizer) key(ctx context.Context, kid string) (jose.JSONWebKey, error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.keys == nil || (len(a.keys.Key(kid)) == 0 && a.now().Sub(a.fetched) >= jwksRefetchAfter) {
-		keys, err := a.fetchKeys(ctx)
-		if err != nil {
-			return jose.JSONWebKey{}, err
-		}
-		a.keys, a.fetched = keys, a.now()
+	keys := a.keys
+	if keys != nil && (len(keys.Key(kid)) > 0 || a.now().Sub(a.fetched) < jwksRefetchAfter) {
+		a.mu.Unlock()
+		return a.pick(keys, kid)
 	}
-	for _, k := range a.keys.Key(kid) {
+	f, leader := a.fetching, a.fetching == nil
+	if leader {
+		f = &keyFetch{done: make(chan struct{})}
+		a.fetching = f
+	}
+	a.mu.Unlock()
+	if leader {
+		// Others wait on this fetch: it ends by the client's timeout, not this request's.
+		f.keys, f.err = a.fetchKeys(context.WithoutCancel(ctx))
+		a.mu.Lock()
+		if f.err == nil {
+			a.keys, a.fetched = f.keys, a.now()
+		}
+		a.fetching = nil
+		a.mu.Unlock()
+		close(f.done)
+	}
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return jose.JSONWebKey{}, fmt.Errorf("%w: waiting for the issuer's key set: %v", ErrUnauthorized, ctx.Err())
+	}
+	if f.err != nil {
+		return jose.JSONWebKey{}, f.err
+	}
+	return a.pick(f.keys, kid)
+}
+
+// pick returns the signing key of keys named kid.
+func (a *JWTAuthorizer) pick(keys *jose.JSONWebKeySet, kid string) (jose.JSONWebKey, error) {
+	for _, k := range keys.Key(kid) {
 		if k.Valid() && k.IsPublic() && (k.Use == "" || k.Use == "sig") {
 			return k, nil
 		}

@@ -30,17 +30,25 @@ type issuer struct {
 	served  atomic.Pointer[jose.JSONWebKeySet]
 	fetches atomic.Int32
 	server  *httptest.Server
+	// hold, while set, keeps each fetch waiting until it is closed; held hears of
+	// each fetch that waits.
+	hold atomic.Pointer[chan struct{}]
+	held chan struct{}
 }
 
 func newIssuer(t *testing.T, kids ...string) *issuer {
 	t.Helper()
-	is := &issuer{t: t, keys: map[string]*rsa.PrivateKey{}}
+	is := &issuer{t: t, keys: map[string]*rsa.PrivateKey{}, held: make(chan struct{}, 16)}
 	for _, kid := range kids {
 		is.addKey(kid)
 	}
 	is.publish()
 	is.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		is.fetches.Add(1)
+		if hold := is.hold.Load(); hold != nil {
+			is.held <- struct{}{}
+			<-*hold
+		}
 		json.NewEncoder(w).Encode(is.served.Load())
 	}))
 	t.Cleanup(is.server.Close)
@@ -237,5 +245,70 @@ func TestARouteThatNamesItsOwnTrustHoldsPoolTokensToIt(t *testing.T) {
 	_, _, err = auth.Authorize(context.Background(), token, Trust{Issuer: "https://login.example.com/"})
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "the API trusts https://login.example.com/") {
 		t.Errorf("a route trusting another issuer: %v, want the token refused", err)
+	}
+}
+
+func TestASlowKeySetFetchHoldsUpOnlyTheRequestsThatNeedIt(t *testing.T) {
+	is := newIssuer(t, "k1")
+	auth := NewJWTAuthorizer(testIssuer, []string{testClient}, is.server.URL)
+	// No timeout: the held fetch waits until the test releases it.
+	auth.client = &http.Client{}
+	var clock atomic.Pointer[time.Time]
+	now := time.Now()
+	clock.Store(&now)
+	auth.now = func() time.Time { return *clock.Load() }
+	cached := is.token(accessToken(now, nil))
+	if _, _, err := auth.Authorize(context.Background(), cached, Trust{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The issuer rotates its keys and then answers slowly.
+	is.addKey("k2")
+	is.publish()
+	later := now.Add(jwksRefetchAfter)
+	clock.Store(&later)
+	release := make(chan struct{})
+	is.hold.Store(&release)
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	rotated := is.sign("k2", jose.RS256, is.keys["k2"], accessToken(later, nil))
+	const waiting = 3
+	results := make(chan error, waiting)
+	for range waiting {
+		go func() {
+			_, _, err := auth.Authorize(context.Background(), rotated, Trust{})
+			results <- err
+		}()
+	}
+	<-is.held // a fetch of the new set has reached the issuer and waits
+
+	// A token whose key is cached is checked while the fetch waits.
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := auth.Authorize(context.Background(), cached, Trust{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("a token signed by a cached key: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a token signed by a cached key waited for the issuer's slow key set")
+	}
+
+	close(release)
+	for range waiting {
+		if err := <-results; err != nil {
+			t.Errorf("a token signed by the new key: %v", err)
+		}
+	}
+	if n := is.fetches.Load(); n != 2 {
+		t.Errorf("fetched the key set %d times, want twice: once at first, once for the new key however many tokens named it", n)
 	}
 }

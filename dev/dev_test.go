@@ -10,7 +10,11 @@ import (
 
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/dev/queues"
+	"github.com/personabackend/app/dynamo"
+	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/resource"
+	"github.com/personabackend/app/topology"
 )
 
 func TestFunctionsGetTheirLinksWithLocalValues(t *testing.T) {
@@ -129,5 +133,48 @@ func TestARebuildFinishedWhileDevStopsIsClosedNotServed(t *testing.T) {
 			}
 			s.Close()
 		})
+	}
+}
+
+func TestATableKeptWithAnOlderSchemaStopsDevWithTheCommandThatStartsFresh(t *testing.T) {
+	cli, err := localaws.DynaliteTool.Path()
+	if err != nil {
+		localawstest.SkipOrFail(t, err)
+	}
+	t.Setenv(localaws.DynaliteTool.EnvVar, cli)
+	root := t.TempDir()
+	table := func(index dynamo.GlobalIndex) []topology.Table {
+		return []topology.Table{{Name: "things", Schema: dynamo.Table{
+			Fields:        map[string]dynamo.FieldType{"id": dynamo.String, "status": dynamo.String, "updatedAt": dynamo.String},
+			PrimaryIndex:  dynamo.Index{HashKey: "id", RangeKey: "updatedAt"},
+			GlobalIndexes: map[string]dynamo.GlobalIndex{"StatusIndex": index},
+		}}}
+	}
+	start := func(fresh bool, tables []topology.Table) error {
+		s := &Session{opts: Options{Root: root, Program: "go run .", Fresh: fresh}, stack: &topology.Stack{Stage: "local", Region: "us-east-1", Tables: tables}}
+		defer func() {
+			for _, c := range s.closers {
+				c()
+			}
+		}()
+		return s.startDynamoDB(context.Background())
+	}
+	older := table(dynamo.GlobalIndex{HashKey: "status"})
+	newer := table(dynamo.GlobalIndex{HashKey: "status", RangeKey: "updatedAt"})
+	if err := start(false, older); err != nil {
+		t.Fatal(err)
+	}
+	err = start(false, newer)
+	for _, want := range []string{
+		"table things, kept in .dev/local/dynamodb from an earlier run, has an older schema than stage local declares",
+		"index StatusIndex is declared hash status (S), range updatedAt (S), projecting ALL but is hash status (S), projecting ALL",
+		"`go run . dev --stage local --fresh` (the data kept there is lost)",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want it to say %q", err, want)
+		}
+	}
+	if err := start(true, newer); err != nil {
+		t.Errorf("starting fresh: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package dev
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -35,9 +36,17 @@ func (s *Session) startDynamoDB(ctx context.Context) error {
 	s.closers = append(s.closers, db.Stop)
 	s.dynalite = db.Endpoint
 	client := dynamodb.NewFromConfig(s.awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.Endpoint) })
-	// Tables kept from an earlier run are left as they are.
+	// Tables kept from an earlier run are left as they are, if their keys and indexes
+	// are still the declared ones.
 	for _, t := range s.stack.Tables {
-		if err := localaws.CreateTable(ctx, client, t.Name, t.Schema); err != nil {
+		err := localaws.CreateTable(ctx, client, t.Name, t.Schema)
+		var mismatch *localaws.SchemaMismatchError
+		if errors.As(err, &mismatch) {
+			rel, _ := filepath.Rel(s.opts.Root, dbDir)
+			return fmt.Errorf("table %s, kept in %s from an earlier run, has an older schema than stage %s declares (%s): its requests would fail. Start with empty tables with `%s dev --stage %s --fresh` (the data kept there is lost)",
+				t.Name, rel, s.stack.Stage, strings.Join(mismatch.Differences, "; "), s.opts.Program, s.stack.Stage)
+		}
+		if err != nil {
 			return err
 		}
 	}

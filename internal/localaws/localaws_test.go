@@ -115,6 +115,79 @@ func TestCreateTableLeavesATableKeptFromAnEarlierRunAsItIs(t *testing.T) {
 	}
 }
 
+func TestATableKeptWithAnotherSchemaIsNamedWithItsDifferences(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	before := dynamo.Table{
+		Fields:       map[string]dynamo.FieldType{"id": dynamo.String, "status": dynamo.String, "owner": dynamo.String},
+		PrimaryIndex: dynamo.Index{HashKey: "id"},
+		GlobalIndexes: map[string]dynamo.GlobalIndex{
+			"StatusIndex": {HashKey: "status", Projection: dynamo.Projection{KeysOnly: true}},
+			"OwnerIndex":  {HashKey: "owner"},
+		},
+	}
+	after := dynamo.Table{
+		Fields:       map[string]dynamo.FieldType{"id": dynamo.String, "status": dynamo.String, "updatedAt": dynamo.String, "createdAt": dynamo.String},
+		PrimaryIndex: dynamo.Index{HashKey: "id"},
+		GlobalIndexes: map[string]dynamo.GlobalIndex{
+			"StatusIndex":  {HashKey: "status", RangeKey: "updatedAt", Projection: dynamo.Projection{KeysOnly: true}},
+			"CreatedIndex": {HashKey: "createdAt", Projection: dynamo.Projection{Include: []string{"name"}}},
+		},
+	}
+	var errs []error
+	for _, schema := range []dynamo.Table{before, before, after} {
+		srv, err := localaws.StartDynalite(ctx, localaws.DynaliteOptions{DataDir: dir})
+		if errors.Is(err, localaws.ErrToolMissing) {
+			localawstest.SkipOrFail(t, err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+		errs = append(errs, localaws.CreateTable(ctx, db, "kept", schema))
+		srv.Stop()
+	}
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("creating the table, then finding it with the same schema: %v, %v", errs[0], errs[1])
+	}
+	var mismatch *localaws.SchemaMismatchError
+	if !errors.As(errs[2], &mismatch) || mismatch.Table != "kept" {
+		t.Fatalf("got %v, want a SchemaMismatchError for table kept", errs[2])
+	}
+	want := []string{
+		"index CreatedIndex (hash createdAt (S), projecting INCLUDE name) is declared but missing",
+		"index StatusIndex is declared hash status (S), range updatedAt (S), projecting KEYS_ONLY but is hash status (S), projecting KEYS_ONLY",
+		"index OwnerIndex (hash owner (S), projecting ALL) is no longer declared",
+	}
+	if got := strings.Join(mismatch.Differences, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("differences:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+func TestAKeptTableWithAnotherPrimaryKeyIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	var last error
+	for _, schema := range []dynamo.Table{
+		{Fields: map[string]dynamo.FieldType{"id": dynamo.String}, PrimaryIndex: dynamo.Index{HashKey: "id"}},
+		{Fields: map[string]dynamo.FieldType{"id": dynamo.String, "at": dynamo.Number}, PrimaryIndex: dynamo.Index{HashKey: "id", RangeKey: "at"}},
+	} {
+		srv, err := localaws.StartDynalite(ctx, localaws.DynaliteOptions{DataDir: dir})
+		if errors.Is(err, localaws.ErrToolMissing) {
+			localawstest.SkipOrFail(t, err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+		last = localaws.CreateTable(ctx, db, "kept", schema)
+		srv.Stop()
+	}
+	if last == nil || !strings.Contains(last.Error(), "its primary key is declared hash id (S), range at (N) but is hash id (S)") {
+		t.Errorf("got %v, want the primary key's difference named", last)
+	}
+}
+
 func TestFreePortsAreDistinct(t *testing.T) {
 	ports, err := localaws.FreePorts(5)
 	if err != nil {

@@ -140,9 +140,16 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 		}
 		s.closers = append(s.closers, func() { webListener.Close() })
 		s.WebURL = "http://" + webListener.Addr().String()
-		// The site builds (or is found up to date) while the functions build.
+		// The site builds (or is found up to date) while the functions build, for as
+		// long as the session lives: Close stops the build and waits for it to end.
 		if b := stack.Sites[0].Build; b != nil {
-			siteBuilder.Start(ctx, *b)
+			site := *b
+			siteBuilder.Start(s.runCtx, site)
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				_, _ = siteBuilder.Wait(context.Background(), site)
+			}()
 		}
 	}
 

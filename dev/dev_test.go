@@ -3,11 +3,18 @@ package dev
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/dynamo"
@@ -176,5 +183,48 @@ func TestATableKeptWithAnOlderSchemaStopsDevWithTheCommandThatStartsFresh(t *tes
 	}
 	if err := start(true, newer); err != nil {
 		t.Errorf("starting fresh: %v", err)
+	}
+}
+
+// secretsAfter answers no secrets, once file exists.
+type secretsAfter struct{ file string }
+
+func (s secretsAfter) Get(ctx context.Context, _ []string) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		if _, err := os.Stat(s.file); err == nil {
+			return map[string]string{}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the site build never started: %s does not exist", s.file)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func TestAStartThatFailsLeavesNoSiteBuildRunning(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		localawstest.SkipOrFail(t, err)
+	}
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "site"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	started := filepath.Join(root, "build-started")
+	stack := personaStack(t, "dev")
+	// A build that says it has started, then runs for ten minutes; the missing secret
+	// is found missing only once it runs, and fails the start.
+	stack.Sites = []topology.Site{{ID: "Web", Name: "web", Build: &build.Site{
+		Name: "slow", Dir: "site", Output: "out",
+		Build: []string{"node", "-e", "require('fs').writeFileSync(process.argv[1], ''); setTimeout(() => {}, 600000)", started},
+	}}}
+	_, err := Start(context.Background(), Options{Root: root, Program: "go run .", Port: -1, WebPort: -1, Secrets: secretsAfter{started}, Log: io.Discard}, stack)
+	if err == nil || !strings.Contains(err.Error(), "missing 1 secret") {
+		t.Fatalf("got %v, want the start refused for the missing secret", err)
+	}
+	if left := processesUnder(root); len(left) > 0 {
+		t.Errorf("processes still running after a failed start: %v", left)
 	}
 }

@@ -71,17 +71,24 @@ func (s *Session) startAWS() error {
 	}
 	ssm := ssmlocal.New(ssmlocal.SecureStrings(s.opts.Secrets), s.stack.Region, ssmlocal.WithAuthorizer(s.access.authz))
 	dynamo := dynamoproxy.New(s.dynalite, s.stack.Region, dynamoproxy.WithAuthorizer(s.access.authz))
-	s.serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.serve(l, AWSHandler(dynamo, ssm, s.broker))
+	return nil
+}
+
+// AWSHandler serves the local DynamoDB (its proxy), SSM, SQS and SNS on one endpoint,
+// as dev does: a request goes to DynamoDB or SSM by its X-Amz-Target, and any other
+// (SQS's JSON protocol, SNS's query protocol) to the broker.
+func AWSHandler(dynamo *dynamoproxy.Proxy, ssm *ssmlocal.Server, broker *queues.Broker) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case dynamoproxy.IsDynamoDB(r):
 			dynamo.ServeHTTP(w, r)
 		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM."):
 			ssm.ServeHTTP(w, r)
 		default:
-			s.broker.ServeHTTP(w, r)
+			broker.ServeHTTP(w, r)
 		}
-	}))
-	return nil
+	})
 }
 
 // startPollers reads each event source's queue as Lambda's event source mapping does:

@@ -3,10 +3,8 @@ package conformance
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/personabackend/app/dev"
 	"github.com/personabackend/app/dev/dynamoproxy"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/dev/ssmlocal"
@@ -40,8 +39,8 @@ func clients(name, awsEndpoint, dynamoEndpoint string, d declarer) *target {
 	}
 }
 
-// standIns serves the dev mode's SNS, SQS and SSM stand-ins on one endpoint, as dev
-// does, and DynamoDB from dynalite.
+// standIns serves the dev mode's SNS, SQS and SSM stand-ins and its DynamoDB proxy in
+// front of dynalite on one endpoint, through the handler dev serves them with.
 func standIns(t *testing.T) *target {
 	db := localawstest.BareDynalite(t)
 	srv := httptest.NewServer(nil)
@@ -49,17 +48,7 @@ func standIns(t *testing.T) *target {
 	broker := queues.New(localawstest.Region, srv.URL)
 	params := &parameters{values: map[string]parameterDef{}}
 	ssmServer := ssmlocal.New(params, localawstest.Region)
-	dynamo := dynamoproxy.New(db.Endpoint, localawstest.Region)
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case dynamoproxy.IsDynamoDB(r):
-			dynamo.ServeHTTP(w, r)
-		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM."):
-			ssmServer.ServeHTTP(w, r)
-		default:
-			broker.ServeHTTP(w, r)
-		}
-	})
+	srv.Config.Handler = dev.AWSHandler(dynamoproxy.New(db.Endpoint, localawstest.Region), ssmServer, broker)
 	c := clients("stand-ins", srv.URL, srv.URL, nil)
 	c.declare = &standInDeclarer{broker: broker, params: params, db: c.dynamodb}
 	return c

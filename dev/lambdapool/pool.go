@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/personabackend/app/internal/localaws"
@@ -234,7 +235,7 @@ type process struct {
 }
 
 func (proc *process) stop() {
-	killTree(proc.cmd.Process.Pid)
+	localaws.KillGroup(proc.cmd)
 	<-proc.done
 }
 
@@ -270,7 +271,9 @@ func (p *Pool) startOnce(ctx context.Context) (*process, error) {
 	cmd.Dir = filepath.Dir(p.cfg.Bootstrap)
 	cmd.Env = append(append([]string{}, p.cfg.Env...),
 		"AWS_LAMBDA_FUNCTION_TIMEOUT="+strconv.Itoa(int((p.cfg.Timeout+time.Second-1)/time.Second)))
-	ownProcessGroup(cmd)
+	// Should dev itself be killed, the emulator is told to stop (SIGTERM), and stops
+	// its bootstrap.
+	localaws.OwnProcessGroup(cmd, syscall.SIGTERM)
 	// The function's stdout and stderr reach the emulator's stdout; the emulator's own
 	// log goes to stderr, of which only errors are worth showing.
 	cmd.Stdout = &lineWriter{prefix: "[" + p.cfg.Name + "] ", out: p.cfg.Log, skip: skipEmulatorLine}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -167,7 +168,7 @@ func StartServer(ctx context.Context, name string, command func(port int) *exec.
 func start(ctx context.Context, name string, cmd *exec.Cmd, port int) (*Server, error) {
 	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	OwnProcessGroup(cmd)
+	OwnProcessGroup(cmd, syscall.SIGKILL)
 	srv := &Server{
 		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
 		Port:     port,

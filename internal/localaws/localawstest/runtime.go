@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/personabackend/app/internal/localaws"
@@ -80,7 +81,7 @@ func StartFunction(ctx context.Context, path string, env []string) (*Function, e
 		"AWS_LAMBDA_FUNCTION_NAME="+filepath.Base(filepath.Dir(path)),
 	)
 	f.cmd.Stdout, f.cmd.Stderr = f.output, f.output
-	localaws.OwnProcessGroup(f.cmd)
+	localaws.OwnProcessGroup(f.cmd, syscall.SIGKILL)
 	start := time.Now()
 	if err := f.cmd.Start(); err != nil {
 		f.srv.Close()

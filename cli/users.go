@@ -24,6 +24,7 @@ import (
 
 	"github.com/personabackend/app/build"
 	"github.com/personabackend/app/dev/cognitolocal"
+	"github.com/personabackend/app/internal/localaws"
 )
 
 const poolHelp = `Which user pool: a deployed stage's (its UserPoolId output, read as outputs reads it;
@@ -117,7 +118,7 @@ func localPool(ctx context.Context, stage string) (*userPool, error) {
 	if err != nil {
 		return nil, err
 	}
-	record, err := cognitolocal.ReadRecord(ctx, cognitolocal.RecordDir(root, stage))
+	record, err := cognitolocal.ReadRecord(ctx, localaws.DevStageDir(root, stage))
 	if errors.Is(err, cognitolocal.ErrNotRunning) {
 		return nil, fmt.Errorf("%w for stage %s: the users of a dev stage live in the dev mode's local Cognito while it runs. Start it (%s dev --stage %s; it needs moto: %s), then run this again in another terminal",
 			err, stage, Program, stage, "pip install 'moto[server]'")

@@ -12,6 +12,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/personabackend/app/dev/cognitolocal"
+	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/topology"
 )
@@ -132,7 +133,7 @@ func TestUsersOfTheLocalStageGoToTheRunningDevModesPool(t *testing.T) {
 	p := newProject(t)
 	pool := usersPool(t)
 	noAWSCredentials(t) // the local pool needs none
-	if err := cognitolocal.WriteRecord(cognitolocal.RecordDir(p.root, "local"), pool.Record); err != nil {
+	if err := cognitolocal.WriteRecord(localaws.DevStageDir(p.root, "local"), pool.Record); err != nil {
 		t.Fatal(err)
 	}
 	added := mustRun(t, p, "users", "add", "ada@example.com", "--stage", "local")

@@ -23,6 +23,7 @@ import (
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/internal/awsconfig"
+	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/secretstore"
 	"github.com/personabackend/app/topology"
 	"github.com/personabackend/app/web"
@@ -270,7 +271,7 @@ func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack
 	return opts, stack, nil
 }
 
-func (s *Session) stateDir() string { return filepath.Join(s.opts.Root, ".dev", s.stack.Stage) }
+func (s *Session) stateDir() string { return localaws.DevStageDir(s.opts.Root, s.stack.Stage) }
 
 // listen takes a port, or says which port is taken and which flag picks another.
 func listen(host string, port int, flag string) (net.Listener, error) {

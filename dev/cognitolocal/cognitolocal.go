@@ -55,12 +55,9 @@ type Record struct {
 	ClientID string `json:"userPoolClientId"`
 }
 
-// RecordFile is the file in the dev mode's stage folder that holds a running pool's Record.
+// RecordFile is the file in the dev mode's stage folder (localaws.DevStageDir) that
+// holds a running pool's Record.
 const RecordFile = "cognito.json"
-
-// RecordDir is the dev mode's folder for stage in the module at root, where the
-// record of the stage's running pool is kept.
-func RecordDir(root, stage string) string { return filepath.Join(root, ".dev", stage) }
 
 // Issuer is what the pool's tokens carry in iss: Cognito's address of the pool, as on
 // AWS (the local API trusts exactly this, as API Gateway trusts the deployed pool's).

@@ -107,6 +107,10 @@ func (s *Server) Front(h http.Handler) error {
 	return nil
 }
 
+// DevStageDir is the dev mode's folder for stage in the module at root, where it keeps
+// the stage's tables and, while it runs, the record of its local user pool.
+func DevStageDir(root, stage string) string { return filepath.Join(root, ".dev", stage) }
+
 // DynaliteOptions say where dynalite is found and where it keeps its tables.
 type DynaliteOptions struct {
 	// Root is the repository dynalite is installed in; default the one that contains

@@ -177,10 +177,26 @@ func (a *access) covers(g compiledGrant, fn topology.Function, link string) bool
 	return true
 }
 
-// unusedReport lists, per function and link, the granted actions no call used.
-func (a *access) unusedReport() []string {
-	var out []string
+// unusedReport lists, per function and link, the granted actions no call used. It
+// leaves out, and names in idle, the functions nothing invokes in dev (no route, no
+// queue; dev runs no schedules): their grants went unused for want of a caller.
+func (a *access) unusedReport() (report, idle []string) {
+	invoked := map[string]bool{}
+	for _, r := range a.stack.Routes {
+		invoked[r.Function] = true
+	}
+	for _, src := range a.stack.EventSources {
+		invoked[src.Function] = true
+	}
+	for _, fn := range a.stack.Functions {
+		if !invoked[fn.Name] {
+			idle = append(idle, fn.Name)
+		}
+	}
 	for _, u := range a.authz.Unused() {
+		if !invoked[u.Principal] {
+			continue
+		}
 		st := a.policies[u.Principal][u.Statement]
 		var actions []string
 		for _, act := range st.Actions {
@@ -201,9 +217,9 @@ func (a *access) unusedReport() []string {
 		for _, r := range st.Resources {
 			on = append(on, r.Resource)
 		}
-		out = append(out, fmt.Sprintf("%s: %s on %s (%s)", u.Principal, strings.Join(actions, ", "), strings.Join(on, ", "), from))
+		report = append(report, fmt.Sprintf("%s: %s on %s (%s)", u.Principal, strings.Join(actions, ", "), strings.Join(on, ", "), from))
 	}
-	return out
+	return report, idle
 }
 
 func served(action string) bool {

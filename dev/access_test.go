@@ -44,19 +44,34 @@ func TestADeniedCallNamesTheLinkThatWouldAllowIt(t *testing.T) {
 }
 
 func TestTheReportOfUnusedGrantsNamesTheirLinksAndSkipsWhatLambdaItselfUses(t *testing.T) {
-	stack := &topology.Stack{Region: "us-east-1", Functions: []topology.Function{{
-		Name: "fn", Role: "app-dev-us-east-1-fn",
-		Policy: []topology.Statement{
-			{Actions: []string{"logs:CreateLogStream"}, Resources: []topology.ARN{{Service: "logs", Resource: "log-group:/aws/lambda/fn:*"}}},
+	policy := func(fn string) []topology.Statement {
+		return []topology.Statement{
+			{Actions: []string{"logs:CreateLogStream"}, Resources: []topology.ARN{{Service: "logs", Resource: "log-group:/aws/lambda/" + fn + ":*"}}},
 			{Link: "Things", Actions: []string{"dynamodb:GetItem", "dynamodb:Query"}, Resources: []topology.ARN{{Service: "dynamodb", Resource: "table/things"}}},
+		}
+	}
+	stack := &topology.Stack{
+		Region: "us-east-1",
+		Functions: []topology.Function{
+			{Name: "fn", Role: "app-dev-us-east-1-fn", Policy: policy("fn")},
+			{Name: "worker", Role: "app-dev-us-east-1-worker", Policy: policy("worker")},
+			{Name: "sweep", Role: "app-dev-us-east-1-sweep", Policy: policy("sweep")},
 		},
-	}}}
+		Routes:       []topology.Route{{RouteKey: "GET /things", Function: "fn"}},
+		EventSources: []topology.EventSource{{Queue: "q", Function: "worker"}},
+		Schedules:    []topology.Schedule{{Function: "sweep", EverySeconds: 300}},
+	}
 	a, err := newAccess(stack, func(string, ...any) {})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(a.unusedReport(), "|"); got != "fn: dynamodb:GetItem, dynamodb:Query on table/things (link Things)" {
-		t.Errorf("report %q", got)
+	report, idle := a.unusedReport()
+	if got, want := strings.Join(report, "|"), "fn: dynamodb:GetItem, dynamodb:Query on table/things (link Things)|worker: dynamodb:GetItem, dynamodb:Query on table/things (link Things)"; got != want {
+		t.Errorf("report %q, want %q", got, want)
+	}
+	// Dev runs no schedules: the sweep's grants go unused for want of a caller.
+	if strings.Join(idle, ",") != "sweep" {
+		t.Errorf("functions left out %v, want the scheduled one", idle)
 	}
 }
 

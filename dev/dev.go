@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -373,14 +374,17 @@ func (s *Session) reportUnused() {
 	if !s.started {
 		return
 	}
-	unused := s.access.unusedReport()
+	unused, idle := s.access.unusedReport()
 	if len(unused) == 0 {
-		s.log.printf("every function used every permission its links grant")
-		return
+		s.log.printf("every function dev invokes used every permission its links grant")
+	} else {
+		s.log.printf("granted but never used this session (narrow the link's access if the function never needs them):")
+		for _, line := range unused {
+			s.log.printf("  %s", line)
+		}
 	}
-	s.log.printf("granted but never used this session (narrow the link's access if the function never needs them):")
-	for _, line := range unused {
-		s.log.printf("  %s", line)
+	if len(idle) > 0 {
+		s.log.printf("not reported, as nothing invokes them in dev (no route or queue; dev runs no schedules): %s", strings.Join(idle, ", "))
 	}
 }
 

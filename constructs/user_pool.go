@@ -72,6 +72,10 @@ func NewUserPool(stack *Stack, id string, props UserPoolProps) (*UserPool, error
 		return nil, fmt.Errorf("user pool %s: tier %q: use LITE, ESSENTIALS or PLUS", id, tier)
 	}
 	scope := stack.scope(id)
+	mfa := MFAOff
+	if stack.stage.UserMFA != "" {
+		mfa = stack.stage.UserMFA
+	}
 	// The pool and client as the stack's topology describes them, so the dev mode's
 	// local pool is the one deployed; the Terraform below is declared from the same values.
 	spec := topology.UserPool{
@@ -79,7 +83,9 @@ func NewUserPool(stack *Stack, id string, props UserPoolProps) (*UserPool, error
 		UsernameAttributes:     []string{"email"},
 		AutoVerifiedAttributes: []string{"email"},
 		// Nobody signs themselves up: an administrator creates each user.
-		AdminCreateUserOnly: true,
+		AdminCreateUserOnly:    true,
+		UsernamesCaseSensitive: false,
+		MFA:                    string(mfa),
 		PasswordPolicy: topology.PasswordPolicy{
 			MinimumLength:    PasswordMinimumLength,
 			RequireLowercase: true,
@@ -104,7 +110,7 @@ func NewUserPool(stack *Stack, id string, props UserPoolProps) (*UserPool, error
 		Name:                   jsii.String(spec.Name),
 		UserPoolTier:           jsii.String(string(tier)),
 		UsernameAttributes:     jsii.Strings(spec.UsernameAttributes...),
-		UsernameConfiguration:  &cognitouserpool.CognitoUserPoolUsernameConfiguration{CaseSensitive: jsii.Bool(false)},
+		UsernameConfiguration:  &cognitouserpool.CognitoUserPoolUsernameConfiguration{CaseSensitive: jsii.Bool(spec.UsernamesCaseSensitive)},
 		AutoVerifiedAttributes: jsii.Strings(spec.AutoVerifiedAttributes...),
 		DeletionProtection:     jsii.String(deletion),
 		// Nobody signs themselves up: an administrator creates each user.
@@ -118,11 +124,10 @@ func NewUserPool(stack *Stack, id string, props UserPoolProps) (*UserPool, error
 			RequireNumbers:   jsii.Bool(policy.RequireNumbers),
 			RequireSymbols:   jsii.Bool(policy.RequireSymbols),
 		},
-		MfaConfiguration: jsii.String(string(MFAOff)),
+		MfaConfiguration: jsii.String(spec.MFA),
 		Lifecycle:        stack.lifecycle(),
 	}
-	if mfa := stack.stage.UserMFA; mfa != "" && mfa != MFAOff {
-		config.MfaConfiguration = jsii.String(string(mfa))
+	if mfa != MFAOff {
 		config.SoftwareTokenMfaConfiguration = &cognitouserpool.CognitoUserPoolSoftwareTokenMfaConfiguration{Enabled: jsii.Bool(true)}
 	}
 	if sender := stack.stage.EmailSender; sender != nil {

@@ -95,6 +95,8 @@ func TestTheTopologyDescribesTheUserPoolAndClientAsTerraformDeclaresThem(t *test
 		{"username attributes", pool["username_attributes"], toAny(spec.UsernameAttributes)},
 		{"auto-verified attributes", pool["auto_verified_attributes"], toAny(spec.AutoVerifiedAttributes)},
 		{"admin-only sign-up", pool["admin_create_user_config"].(map[string]any)["allow_admin_create_user_only"], spec.AdminCreateUserOnly},
+		{"case-sensitive usernames", pool["username_configuration"].(map[string]any)["case_sensitive"], spec.UsernamesCaseSensitive},
+		{"MFA", pool["mfa_configuration"], spec.MFA},
 		{"minimum length", policy["minimum_length"], float64(spec.PasswordPolicy.MinimumLength)},
 		{"lowercase", policy["require_lowercase"], spec.PasswordPolicy.RequireLowercase},
 		{"uppercase", policy["require_uppercase"], spec.PasswordPolicy.RequireUppercase},

@@ -146,9 +146,15 @@ type UserPool struct {
 	// AutoVerifiedAttributes are verified by a code Cognito sends ("email").
 	AutoVerifiedAttributes []string `json:"autoVerifiedAttributes,omitempty"`
 	// AdminCreateUserOnly: nobody signs up; an administrator creates each user.
-	AdminCreateUserOnly bool           `json:"adminCreateUserOnly"`
-	PasswordPolicy      PasswordPolicy `json:"passwordPolicy"`
-	Client              UserPoolClient `json:"client"`
+	AdminCreateUserOnly bool `json:"adminCreateUserOnly"`
+	// UsernamesCaseSensitive: Ada@Example.com and ada@example.com are two users;
+	// false, one.
+	UsernamesCaseSensitive bool `json:"usernamesCaseSensitive"`
+	// MFA is the pool's second sign-in factor, time-based one-time passwords from an
+	// authenticator app: OFF, OPTIONAL (for users who set up an app) or ON (everyone).
+	MFA            string         `json:"mfa"`
+	PasswordPolicy PasswordPolicy `json:"passwordPolicy"`
+	Client         UserPoolClient `json:"client"`
 }
 
 // PasswordPolicy is what a user pool requires of a password.

@@ -7,8 +7,11 @@
 // commands create users in it, and the local API checks its tokens against its key set.
 // Where moto differs from Cognito, Cognito's documented behaviour is the truth: moto
 // accepts any password in an SRP sign-in (so a wrong password cannot be tested against
-// it), and its NEW_PASSWORD_REQUIRED challenge has empty ChallengeParameters, which
-// the proxy completes as Cognito sends them.
+// it); it keeps a pool's case-insensitive usernames setting but finds users by the
+// exact text (Ada@Example.com does not sign in as ada@example.com); and its
+// NEW_PASSWORD_REQUIRED challenge has empty ChallengeParameters, which the proxy
+// completes as Cognito sends them. It keeps the MFA setting and asks users who set up
+// an authenticator app for its code, as Cognito does.
 package cognitolocal
 
 import (
@@ -128,6 +131,7 @@ func (p *Pool) create(ctx context.Context, spec topology.UserPool) error {
 		PoolName:               aws.String(spec.Name),
 		UsernameAttributes:     usernameAttrs,
 		AutoVerifiedAttributes: verified,
+		UsernameConfiguration:  &ciptypes.UsernameConfigurationType{CaseSensitive: aws.Bool(spec.UsernamesCaseSensitive)},
 		AdminCreateUserConfig:  &ciptypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: spec.AdminCreateUserOnly},
 		Policies: &ciptypes.UserPoolPolicyType{PasswordPolicy: &ciptypes.PasswordPolicyType{
 			MinimumLength:    aws.Int32(int32(policy.MinimumLength)),
@@ -141,6 +145,17 @@ func (p *Pool) create(ctx context.Context, spec topology.UserPool) error {
 		return fmt.Errorf("creating the local user pool %s: %w", spec.Name, err)
 	}
 	p.PoolID = aws.ToString(pool.UserPool.Id)
+	// A second factor is set as the deployed pool's is: TOTP apps, turned on after the
+	// pool exists (Cognito takes TOTP's settings from SetUserPoolMfaConfig alone).
+	if spec.MFA != "" && spec.MFA != string(ciptypes.UserPoolMfaTypeOff) {
+		if _, err := client.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{
+			UserPoolId:                    aws.String(p.PoolID),
+			MfaConfiguration:              ciptypes.UserPoolMfaType(spec.MFA),
+			SoftwareTokenMfaConfiguration: &ciptypes.SoftwareTokenMfaConfigType{Enabled: true},
+		}); err != nil {
+			return fmt.Errorf("setting the local user pool %s's MFA to %s: %w", spec.Name, spec.MFA, err)
+		}
+	}
 	var flows []ciptypes.ExplicitAuthFlowsType
 	for _, f := range spec.Client.ExplicitAuthFlows {
 		flows = append(flows, ciptypes.ExplicitAuthFlowsType(f))

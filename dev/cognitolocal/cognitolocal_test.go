@@ -22,6 +22,7 @@ var spec = topology.UserPool{
 	UsernameAttributes:     []string{"email"},
 	AutoVerifiedAttributes: []string{"email"},
 	AdminCreateUserOnly:    true,
+	MFA:                    "OFF",
 	PasswordPolicy:         topology.PasswordPolicy{MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true},
 	Client: topology.UserPoolClient{
 		Name:                       "persona-local-users-client",
@@ -32,6 +33,11 @@ var spec = topology.UserPool{
 }
 
 func startPool(t *testing.T) *Pool {
+	t.Helper()
+	return startPoolOf(t, spec)
+}
+
+func startPoolOf(t *testing.T, spec topology.UserPool) *Pool {
 	t.Helper()
 	p, err := Start(context.Background(), "us-east-1", spec)
 	if errors.Is(err, ErrMotoMissing) {
@@ -66,6 +72,28 @@ func TestThePoolAndClientAreCreatedAsTheStackDeclaresThem(t *testing.T) {
 	}
 	if got := c.UserPoolClient.ExplicitAuthFlows; !slices.Equal(got, []ciptypes.ExplicitAuthFlowsType{"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}) || c.UserPoolClient.ClientSecret != nil {
 		t.Errorf("client flows %v, secret %v", got, c.UserPoolClient.ClientSecret)
+	}
+}
+
+func TestThePoolHasTheDeployedPoolsUsernameCaseAndMFASettings(t *testing.T) {
+	withMFA := spec
+	withMFA.MFA = "OPTIONAL"
+	p := startPoolOf(t, withMFA)
+	ctx := context.Background()
+	client := p.Client()
+	pool, err := client.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(p.PoolID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := pool.UserPool.UsernameConfiguration; c == nil || aws.ToBool(c.CaseSensitive) {
+		t.Errorf("username configuration %+v, want usernames that are not case sensitive", c)
+	}
+	mfa, err := client.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: aws.String(p.PoolID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mfa.MfaConfiguration != ciptypes.UserPoolMfaTypeOptional || mfa.SoftwareTokenMfaConfiguration == nil || !mfa.SoftwareTokenMfaConfiguration.Enabled {
+		t.Errorf("MFA %s with TOTP %+v, want OPTIONAL with TOTP apps", mfa.MfaConfiguration, mfa.SoftwareTokenMfaConfiguration)
 	}
 }
 

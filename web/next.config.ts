@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { PHASE_DEVELOPMENT_SERVER } from "next/constants";
 import path from "node:path";
 
 // A static export with no stage values in it: the page reads /config.json at
@@ -17,4 +18,13 @@ const config: NextConfig = {
   generateBuildId: async () => process.env.SITE_BUILD_ID || null,
 };
 
-export default config;
+// The dev server (npm run dev) has no config.json of its own: it answers
+// /config.json with the one served at CONFIG_ORIGIN, by default the dev mode's web
+// app (go run . dev), or a deployed stage's WebUrl. Builds are left as they are.
+export default function nextConfig(phase: string): NextConfig {
+  if (phase !== PHASE_DEVELOPMENT_SERVER) {
+    return config;
+  }
+  const origin = (process.env.CONFIG_ORIGIN || "http://127.0.0.1:3002").replace(/\/+$/, "");
+  return { ...config, rewrites: async () => [{ source: "/config.json", destination: `${origin}/config.json` }] };
+}

@@ -2,10 +2,8 @@ package persona
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,28 +19,12 @@ import (
 // dynalite and moto (for SNS and SQS) are one server each for the whole package;
 // each test gets tables, topics and queues of its own.
 var (
-	dynalite, moto       *localaws.Server
-	dynaliteErr, motoErr error
-	resourceSeq          atomic.Int64
+	dynalite    = localawstest.SharedServer(localawstest.StartDynalite)
+	moto        = localawstest.SharedServer(localaws.StartMoto)
+	resourceSeq atomic.Int64
 )
 
-func TestMain(m *testing.M) {
-	ctx := context.Background()
-	started := make(chan struct{})
-	go func() {
-		defer close(started)
-		moto, motoErr = localaws.StartMoto(ctx)
-	}()
-	dynalite, dynaliteErr = localawstest.StartDynalite(ctx)
-	<-started
-	code := m.Run()
-	for _, srv := range []*localaws.Server{dynalite, moto} {
-		if srv != nil {
-			srv.Stop()
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localawstest.Main(m, dynalite, moto) }
 
 // uniqueName returns prefix with a number no other test of the package gets.
 func uniqueName(prefix string) string {
@@ -52,27 +34,15 @@ func uniqueName(prefix string) string {
 // motoEndpoint returns moto's endpoint, skipping the test (failing it in CI) without moto.
 func motoEndpoint(tb testing.TB) string {
 	tb.Helper()
-	if errors.Is(motoErr, localaws.ErrToolMissing) {
-		localawstest.SkipOrFail(tb, motoErr)
-	}
-	if motoErr != nil {
-		tb.Fatal(motoErr)
-	}
-	return moto.Endpoint
+	return moto.Get(tb).Endpoint
 }
 
-// newTestStore creates a persona table in dynalite shaped as the stack declares it:
-// hash key personaId, UserIdIndex (userId, createdAt), StatusIndex (userId,
-// inFlightSince: the personas in flight).
+// newTestStore creates a persona table in dynalite shaped as the stack declares it
+// (TableSchema).
 func newTestStore(tb testing.TB) (*Store, *dynamodb.Client) {
 	tb.Helper()
-	if errors.Is(dynaliteErr, localaws.ErrToolMissing) {
-		localawstest.SkipOrFail(tb, dynaliteErr)
-	}
-	if dynaliteErr != nil {
-		tb.Fatal(dynaliteErr)
-	}
-	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
+	endpoint := dynalite.Get(tb).Endpoint
+	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
 	name := uniqueName("personas")
 	if err := localaws.CreateTable(context.Background(), db, name, TableSchema()); err != nil {
 		tb.Fatal(err)

@@ -61,7 +61,7 @@ func run(b *testing.B, ctx context.Context, steps ...chromedp.Action[chromedp.Vo
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		b.Fatalf("%v\ndev's log:\n%s", err, shared.h.log.String())
+		b.Fatalf("%v\ndev's log:\n%s", err, shared.Get(b).log.String())
 	}
 }
 

@@ -26,7 +26,7 @@ func (j *journey) do(name string, actions ...chromedp.Action[chromedp.Void]) {
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		j.shot("failed-" + name)
-		j.t.Fatalf("step %q: %v\ndev's log:\n%s", name, err, shared.h.log.String())
+		j.t.Fatalf("step %q: %v\ndev's log:\n%s", name, err, shared.Get(j.t).log.String())
 	}
 	j.shot(name)
 }

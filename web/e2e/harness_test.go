@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/personabackend/app/cli"
 	"github.com/personabackend/app/constructs"
 	"github.com/personabackend/app/dev"
+	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/topology"
 	"github.com/personabackend/app/web"
@@ -39,65 +39,55 @@ const stepTimeout = 2 * time.Minute
 // benchmarks of this package.
 type harness struct {
 	session *dev.Session
-	log     *syncBuffer
+	log     *localaws.Buffer
 }
 
-var shared struct {
-	once sync.Once
-	h    *harness
-	err  error
-	skip error // something the tests need is missing
+// shared is the package's dev session, started by the first test that needs it.
+var shared = &localawstest.Shared[*harness]{
+	Start: startDev,
+	Stop:  func(h *harness) { h.session.Close() },
 }
 
 func TestMain(m *testing.M) {
 	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
-	if shared.h != nil {
-		shared.h.session.Close()
-	}
-	os.Exit(code)
+	localawstest.Main(m, shared)
 }
 
-// devSession starts the dev mode once for the package, or skips (fails with CI=true)
-// when Chromium or moto is missing.
+// devSession returns the package's dev session, starting it the first time; it skips
+// the test (fails it with CI=true) when Chromium or moto is missing.
 func devSession(tb testing.TB) *harness {
 	tb.Helper()
 	if _, err := chromium(); err != nil {
 		localawstest.SkipOrFail(tb, err)
 	}
-	shared.once.Do(func() { shared.h, shared.skip, shared.err = startDev() })
-	if shared.skip != nil {
-		localawstest.SkipOrFail(tb, shared.skip)
-	}
-	if shared.err != nil {
-		tb.Fatal(shared.err)
-	}
-	return shared.h
+	return shared.Get(tb)
 }
 
-func startDev() (*harness, error, error) {
-	ctx := context.Background()
+func startDev(ctx context.Context) (*harness, error) {
 	root, err := build.ModuleRoot(".")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	stack, err := backend.Topology(ctx, backend.Config{Region: "us-east-1"}, stage)
+	// The topology is all this package declares: the jsii runtime is not needed again.
+	constructs.Close()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	log := &syncBuffer{}
+	log := &localaws.Buffer{}
 	s, err := dev.Start(ctx, dev.Options{
 		Root: root, Program: cli.Program, Port: -1, WebPort: -1, Fresh: true, Log: log,
 		Secrets: fixedSecrets{},
 	}, stack)
 	if err != nil {
-		return nil, nil, fmt.Errorf("starting dev: %w\n%s", err, log.String())
+		return nil, fmt.Errorf("starting dev: %w\n%s", err, log.String())
 	}
 	if s.SignIn != web.SignInCognito {
 		s.Close()
-		return nil, errors.New("dev runs without a local Cognito (moto is missing: pip install 'moto[server]'), so the page cannot sign in as deployed"), nil
+		return nil, fmt.Errorf("dev runs without a local Cognito (moto is missing: %s), so the page cannot sign in as deployed: %w",
+			localaws.MotoInstall, localaws.ErrToolMissing)
 	}
-	return &harness{session: s, log: log}, nil, nil
+	return &harness{session: s, log: log}, nil
 }
 
 // fixedSecrets gives every declared secret of the stack a value.
@@ -216,22 +206,4 @@ func outputDir(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	return dir
-}
-
-// syncBuffer collects the dev session's log from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

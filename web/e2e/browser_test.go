@@ -87,12 +87,13 @@ func (j *journey) signIn(web, email, temporary, chosen string) {
 	)
 }
 
-// TestAPersonSignsInRequestsAPersonaWatchesItBecomeReadyAndSeesOnlyTheirOwn is the
-// whole journey of issue 8 in a browser against the dev mode: users created with the
-// users command, sign-in with the same SRP code as a deployed stage (against moto's
-// Cognito, which accepts any password, so a wrong password cannot be tested here), a
-// refused form value with the API's own message, a persona turning ready without a
-// reload, its page, sign-out, and a second user who sees none of the first's personas.
+// TestAPersonSignsInRequestsAPersonaWatchesItBecomeReadyAndSeesOnlyTheirOwn follows a
+// person from sign-in to a ready persona, in a browser against the dev mode: users
+// created with the users command, sign-in with the same SRP code as a deployed stage
+// (against moto's Cognito, which accepts any password, so a wrong password cannot be
+// tested here), a refused form value with the API's own message, a persona turning
+// ready without a reload, its page, sign-out, and a second user who sees none of the
+// first's personas.
 func TestAPersonSignsInRequestsAPersonaWatchesItBecomeReadyAndSeesOnlyTheirOwn(t *testing.T) {
 	h := devSession(t)
 	dir := outputDir(t)

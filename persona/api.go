@@ -34,13 +34,18 @@ const (
 	MaxIdempotencyKeyLen = 255
 )
 
+// personaReader is what the reading routes need from the store.
+type personaReader interface {
+	Get(ctx context.Context, id string) (Persona, error)
+	List(ctx context.Context, q ListQuery) (Page, error)
+}
+
 // personaStore is what the API needs from the store.
 type personaStore interface {
+	personaReader
 	Create(ctx context.Context, p Persona) error
-	Get(ctx context.Context, id string) (Persona, error)
 	SetTaskState(ctx context.Context, id string, state TaskState, taskErr string, now time.Time) error
 	Transition(ctx context.Context, id string, t Transition) error
-	List(ctx context.Context, q ListQuery) (Page, error)
 	CountInFlight(ctx context.Context, user string, limit int) (int, error)
 }
 
@@ -49,20 +54,40 @@ type taskPublisher interface {
 	Publish(ctx context.Context, t Task) error
 }
 
-// API serves the persona routes as API Gateway v2 (HTTP API) Lambda handlers.
+// Reader serves the routes that only read the caller's personas, GET /personas (List)
+// and GET /personas/{personaId} (Get), as API Gateway v2 (HTTP API) Lambda handlers.
+// They need no settings.
+type Reader struct {
+	Store personaReader
+	Log   *slog.Logger
+}
+
+// NewReader returns a Reader over store that logs to log.
+func NewReader(store personaReader, log *slog.Logger) *Reader {
+	return &Reader{Store: store, Log: log}
+}
+
+// API serves every persona route: those of Reader, and POST /personas (Request),
+// which needs the stage's settings.
 type API struct {
 	Store personaStore
 	Tasks taskPublisher
 	Log   *slog.Logger
 	Now   func() time.Time
 	// Settings are the stage's: POST /personas refuses models and tools it does not
-	// offer and users over its cap on personas in flight. The routes that read need none.
+	// offer and users over its cap on personas in flight.
 	Settings Settings
 }
 
-// NewAPI returns an API over store and tasks that logs to log.
-func NewAPI(store personaStore, tasks taskPublisher, log *slog.Logger) *API {
-	return &API{Store: store, Tasks: tasks, Log: log, Now: time.Now}
+// NewAPI returns an API over store and tasks that logs to log, with the stage's
+// settings; it refuses settings POST /personas cannot work with (no cap on personas
+// in flight, say), naming them, so a function stops at init rather than answer every
+// request 500.
+func NewAPI(store personaStore, tasks taskPublisher, log *slog.Logger, settings Settings) (*API, error) {
+	if err := settings.Validate(); err != nil {
+		return nil, fmt.Errorf("the persona API's settings (%s): %w", SettingsEnv, err)
+	}
+	return &API{Store: store, Tasks: tasks, Log: log, Now: time.Now, Settings: settings}, nil
 }
 
 // apiError is an error response.
@@ -112,29 +137,41 @@ type GetResponse struct {
 
 // List serves GET /personas: the caller's personas, newest first.
 // Query parameters: limit (1–100, default 20), status, nextToken.
-func (a *API) List(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return a.serve(ctx, req, RouteList, a.list), nil
-}
-
-// Request serves POST /personas: it stores a requested persona and queues its provisioning.
-func (a *API) Request(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return a.serve(ctx, req, RouteRequest, a.request), nil
+func (r *Reader) List(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return serve(ctx, r.Log, req, RouteList, r.list), nil
 }
 
 // Get serves GET /personas/{personaId}: one of the caller's personas, read strongly
 // consistent so that it reflects a POST answered just before.
-func (a *API) Get(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return a.serve(ctx, req, RouteGet, a.get), nil
+func (r *Reader) Get(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return serve(ctx, r.Log, req, RouteGet, r.get), nil
 }
+
+// Request serves POST /personas: it stores a requested persona and queues its provisioning.
+func (a *API) Request(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return serve(ctx, a.Log, req, RouteRequest, a.request), nil
+}
+
+// List serves GET /personas as Reader.List does.
+func (a *API) List(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return a.reader().List(ctx, req)
+}
+
+// Get serves GET /personas/{personaId} as Reader.Get does.
+func (a *API) Get(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return a.reader().Get(ctx, req)
+}
+
+func (a *API) reader() *Reader { return &Reader{Store: a.Store, Log: a.Log} }
 
 type handlerFunc func(ctx context.Context, log *slog.Logger, user string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
 // serve does what all routes share: it identifies the caller, turns errors into JSON
 // error responses and logs one line per request.
-func (a *API) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest, route string, h handlerFunc) events.APIGatewayV2HTTPResponse {
+func serve(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, route string, h handlerFunc) events.APIGatewayV2HTTPResponse {
 	start := time.Now()
-	log := a.Log.With("requestId", requestID(ctx), "apiRequestId", req.RequestContext.RequestID, "route", route)
-	resp, err := a.dispatch(ctx, log, req, route, h)
+	log = log.With("requestId", requestID(ctx), "apiRequestId", req.RequestContext.RequestID, "route", route)
+	resp, err := dispatch(ctx, log, req, route, h)
 	if err != nil {
 		var ae *apiError
 		if !errors.As(err, &ae) {
@@ -153,7 +190,7 @@ func (a *API) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest, rou
 	return resp
 }
 
-func (a *API) dispatch(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, route string, h handlerFunc) (events.APIGatewayV2HTTPResponse, error) {
+func dispatch(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, route string, h handlerFunc) (events.APIGatewayV2HTTPResponse, error) {
 	params, ok := matchRoute(req, route)
 	if !ok {
 		return events.APIGatewayV2HTTPResponse{}, errorf(http.StatusNotFound, CodeNotFound, "no route %s %s here; this function serves %s",

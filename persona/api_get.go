@@ -10,8 +10,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// get answers GET /personas/{personaId} (API.Get) with one of the caller's personas.
-func (a *API) get(ctx context.Context, log *slog.Logger, user string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+// get answers GET /personas/{personaId} (Reader.Get) with one of the caller's personas.
+func (r *Reader) get(ctx context.Context, log *slog.Logger, user string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	// A missing persona, another user's and a malformed id get the same answer,
 	// so that the ids of other users' personas cannot be probed.
 	notFound := errorf(http.StatusNotFound, CodeNotFound, "you have no persona with this id; GET /personas lists yours")
@@ -21,7 +21,7 @@ func (a *API) get(ctx context.Context, log *slog.Logger, user string, req events
 		return events.APIGatewayV2HTTPResponse{}, notFound
 	}
 	log = log.With("personaId", id)
-	p, err := a.Store.Get(ctx, id)
+	p, err := r.Store.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return events.APIGatewayV2HTTPResponse{}, notFound
 	}

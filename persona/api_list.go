@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// list answers GET /personas (API.List) with a page of the caller's personas and a
+// list answers GET /personas (Reader.List) with a page of the caller's personas and a
 // nextToken that continues the listing.
-func (a *API) list(ctx context.Context, log *slog.Logger, user string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+func (r *Reader) list(ctx context.Context, log *slog.Logger, user string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	q := ListQuery{UserID: user, Limit: DefaultLimit}
 	params := req.QueryStringParameters
 	if v, ok := params["limit"]; ok {
@@ -41,7 +41,7 @@ func (a *API) list(ctx context.Context, log *slog.Logger, user string, req event
 		}
 		q.After = &cur
 	}
-	page, err := a.Store.List(ctx, q)
+	page, err := r.Store.List(ctx, q)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}

@@ -50,9 +50,11 @@ func newTestAPI(t testing.TB) testAPI {
 	store, _ := newTestStore(t)
 	tasks := &fakeTasks{}
 	log, logs := newLogger()
-	api := NewAPI(store, tasks, log)
+	api, err := NewAPI(store, tasks, log, testSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
 	api.Now = newClock().Now
-	api.Settings = testSettings
 	return testAPI{api: api, tasks: tasks, store: store, logs: logs}
 }
 
@@ -383,6 +385,44 @@ func TestEveryAnswerIsKeptOutOfCaches(t *testing.T) {
 		if got := resp.Headers["Cache-Control"]; got != "no-store" {
 			t.Errorf("%s (status %d): Cache-Control %q, want no-store", name, resp.StatusCode, got)
 		}
+	}
+}
+
+func TestAnAPIWithoutUsableSettingsIsRefusedNamingTheSetting(t *testing.T) {
+	log, _ := newLogger()
+	noCap := testSettings
+	noCap.MaxInFlight = 0
+	badTool := testSettings
+	badTool.Tools = []string{"Web Search"}
+	for name, tc := range map[string]struct {
+		settings Settings
+		want     string
+	}{
+		"no settings at all":           {Settings{}, "maxInFlight is 0"},
+		"no cap on personas in flight": {noCap, "maxInFlight is 0"},
+		"a tool no persona could name": {badTool, `tools[0] "Web Search"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			api, err := NewAPI(nil, nil, log, tc.settings)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), SettingsEnv) {
+				t.Fatalf("NewAPI = %v, %v; want an error naming %s in %s", api, err, tc.want, SettingsEnv)
+			}
+		})
+	}
+}
+
+func TestTheReadingRoutesServeWithoutSettings(t *testing.T) {
+	ta := newTestAPI(t)
+	created := decodeRequestResponse(t, ta.post(t, "user-a", validBody, nil))
+	log, _ := newLogger()
+	reader := NewReader(ta.store, log)
+	list, err := reader.List(lambdaContext(), httpEvent(RouteList, "user-a", ""))
+	if err != nil || list.StatusCode != http.StatusOK || !strings.Contains(list.Body, created.Persona.ID) {
+		t.Fatalf("List = %d %s (%v), want the persona requested", list.StatusCode, list.Body, err)
+	}
+	get, err := reader.Get(lambdaContext(), getEvent("user-a", created.Persona.ID))
+	if err != nil || get.StatusCode != http.StatusOK {
+		t.Fatalf("Get = %d %s (%v)", get.StatusCode, get.Body, err)
 	}
 }
 

@@ -26,8 +26,10 @@ func BenchmarkRequest(b *testing.B) {
 	run := func(b *testing.B, tasks taskPublisher) {
 		store, _ := newTestStore(b)
 		log, _ := newLogger()
-		api := NewAPI(store, tasks, log)
-		api.Settings = testSettings
+		api, err := NewAPI(store, tasks, log, testSettings)
+		if err != nil {
+			b.Fatal(err)
+		}
 		ctx := lambdaContext()
 		users := 0
 		for b.Loop() {
@@ -59,7 +61,7 @@ func BenchmarkList(b *testing.B) {
 	store, _ := newTestStore(b)
 	seed(b, store, "user-a", 200, StatusReady, StatusFailed)
 	log, _ := newLogger()
-	api := NewAPI(store, nil, log)
+	api := NewReader(store, log)
 	ctx := lambdaContext()
 	list := func(b *testing.B, query map[string]string) ListResponse {
 		ev := httpEvent(RouteList, "user-a", "")
@@ -103,7 +105,7 @@ func BenchmarkGet(b *testing.B) {
 	if err := store.Create(context.Background(), p); err != nil {
 		b.Fatal(err)
 	}
-	api := NewAPI(store, nil, log)
+	api := NewReader(store, log)
 	ctx := lambdaContext()
 	for _, bm := range []struct {
 		name, user string

@@ -14,7 +14,7 @@ const (
 // `go run . secrets set NAME --stage STAGE`.
 var Secrets = []string{APIKeySecret}
 
-// Routes of the API, each served by its own handler (API.List, API.Request, API.Get).
+// Routes of the API, each served by its own handler (Reader.List, Reader.Get, API.Request).
 const (
 	RouteList    = "GET /personas"
 	RouteRequest = "POST /personas"

@@ -20,6 +20,6 @@ func main() {
 			return nil, err
 		}
 		store := persona.NewStore(dynamodb.NewFromConfig(cfg), table.Name)
-		return persona.NewAPI(store, nil, log).Get, nil
+		return persona.NewReader(store, log).Get, nil
 	})
 }

@@ -30,8 +30,10 @@ func main() {
 		}
 		store := persona.NewStore(dynamodb.NewFromConfig(cfg), table.Name)
 		tasks := persona.NewTaskPublisher(sns.NewFromConfig(cfg), topic.Arn, topic.FIFO)
-		api := persona.NewAPI(store, tasks, log)
-		api.Settings = settings
+		api, err := persona.NewAPI(store, tasks, log, settings)
+		if err != nil {
+			return nil, err
+		}
 		return api.Request, nil
 	})
 }

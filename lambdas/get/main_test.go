@@ -13,17 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/internal/localaws/localawstest"
+	"github.com/personabackend/app/lambdas/internal/functiontest"
 	"github.com/personabackend/app/persona"
 )
 
 // env is what the deployed function gets, pointed at local servers.
 func env(dynamoEndpoint string) []string {
-	return []string{
-		"AWS_REGION=" + localawstest.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_DYNAMODB=" + dynamoEndpoint,
-		"APP_NAME=persona-app", "APP_STAGE=test",
-		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
-	}
+	return functiontest.Env(map[string]string{"DYNAMODB": dynamoEndpoint}, functiontest.TableLink())
 }
 
 // getEvent is the event API Gateway sends for route GET /personas/{personaId}.
@@ -45,10 +41,10 @@ func TestTheBootstrapAnswersTheCallersPersonaAndHidesOthers(t *testing.T) {
 	ctx := context.Background()
 	srv := localawstest.Dynalite(t)
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
-	if err := localaws.CreateTable(ctx, db, "personas", persona.TableSchema()); err != nil {
+	if err := localaws.CreateTable(ctx, db, functiontest.TableName, persona.TableSchema()); err != nil {
 		t.Fatal(err)
 	}
-	store := persona.NewStore(db, "personas")
+	store := persona.NewStore(db, functiontest.TableName)
 	mine, theirs := persona.IDFor("user-a", "k1"), persona.IDFor("user-b", "k1")
 	at := persona.FormatTime(time.Now())
 	for id, user := range map[string]string{mine: "user-a", theirs: "user-b"} {
@@ -86,13 +82,7 @@ func TestTheBootstrapAnswersTheCallersPersonaAndHidesOthers(t *testing.T) {
 
 func TestTheBootstrapWithoutItsTableLinkStopsAtInitNamingTheLink(t *testing.T) {
 	bin := localawstest.BuildBootstrap(t, "./lambdas/get")
-	var unlinked []string
-	for _, kv := range env("http://127.0.0.1:1") {
-		if !strings.HasPrefix(kv, "RESOURCE_") {
-			unlinked = append(unlinked, kv)
-		}
-	}
-	_, err := localawstest.StartFunction(context.Background(), bin, unlinked)
+	_, err := localawstest.StartFunction(context.Background(), bin, functiontest.Unlinked(env("http://127.0.0.1:1")))
 	if err == nil || !strings.Contains(err.Error(), `resource \"PersonaTable\" is not linked`) {
 		t.Fatalf("err = %v, want an init failure naming the PersonaTable link", err)
 	}

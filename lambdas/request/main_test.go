@@ -15,35 +15,31 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/internal/localaws/localawstest"
+	"github.com/personabackend/app/lambdas/internal/functiontest"
 	"github.com/personabackend/app/persona"
+	"github.com/personabackend/app/resource"
 )
 
 // env is what the deployed function gets, pointed at local servers.
 func env(dynamoEndpoint, snsEndpoint, topicArn string) []string {
-	return []string{
-		"AWS_REGION=" + localawstest.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_DYNAMODB=" + dynamoEndpoint, "AWS_ENDPOINT_URL_SNS=" + snsEndpoint,
-		"APP_NAME=persona-app", "APP_STAGE=test",
-		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
-		`RESOURCE_TaskTopic={"kind":"topic","name":"tasks.fifo","arn":"` + topicArn + `","fifo":true}`,
-		persona.SettingsEnv + "=" + persona.Settings{Models: []string{"house-model"}, Tools: []string{"search"}, MaxInFlight: 5, StuckAfterSeconds: 900}.Environment()[persona.SettingsEnv],
-	}
+	return functiontest.Env(map[string]string{"DYNAMODB": dynamoEndpoint, "SNS": snsEndpoint},
+		functiontest.TableLink(), functiontest.TopicLink(topicArn), functiontest.Settings(persona.Settings{Models: []string{"house-model"}, Tools: []string{"search"}, MaxInFlight: 5, StuckAfterSeconds: 900}))
 }
 
 func TestTheBootstrapStoresAPersonaAndItsTaskReachesThePersonaQueue(t *testing.T) {
 	ctx := context.Background()
 	dynalite, moto := localawstest.Dynalite(t), localawstest.Moto(t)
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
-	if err := localaws.CreateTable(ctx, db, "personas", persona.TableSchema()); err != nil {
+	if err := localaws.CreateTable(ctx, db, functiontest.TableName, persona.TableSchema()); err != nil {
 		t.Fatal(err)
 	}
 	topics := sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(moto.Endpoint) })
-	topic, err := topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("tasks.fifo"), Attributes: map[string]string{"FifoTopic": "true"}})
+	topic, err := topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(functiontest.TopicName), Attributes: map[string]string{"FifoTopic": "true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	queues := sqs.NewFromConfig(localawstest.Config(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(moto.Endpoint) })
-	queue, err := queues.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("persona.fifo"), Attributes: map[string]string{"FifoQueue": "true"}})
+	queue, err := queues.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(functiontest.QueueName), Attributes: map[string]string{"FifoQueue": "true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +69,7 @@ func TestTheBootstrapStoresAPersonaAndItsTaskReachesThePersonaQueue(t *testing.T
 	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("answer %d %s, want 202 with the persona", resp.StatusCode, resp.Body)
 	}
-	stored, err := persona.NewStore(db, "personas").Get(ctx, body.Persona.ID)
+	stored, err := persona.NewStore(db, functiontest.TableName).Get(ctx, body.Persona.ID)
 	if err != nil || stored.UserID != "user-a" || stored.TaskState != persona.TaskPublished {
 		t.Fatalf("stored %+v (%v), want user-a's persona with its task published", stored, err)
 	}
@@ -104,18 +100,14 @@ func postEvent(user, body string) []byte {
 	return ev
 }
 
-func TestTheBootstrapStopsAtInitWithoutItsTopicLinkOrSettingsNamingWhat(t *testing.T) {
+func TestTheBootstrapStopsAtInitWithoutItsTableOrTopicLinkOrSettingsNamingWhat(t *testing.T) {
 	bin := localawstest.BuildBootstrap(t, "./lambdas/request")
 	for variable, want := range map[string]string{
-		"RESOURCE_TaskTopic": `resource \"TaskTopic\" is not linked`,
-		persona.SettingsEnv:  persona.SettingsEnv + " is not set",
+		resource.EnvName(persona.TableLink): `resource \"PersonaTable\" is not linked`,
+		resource.EnvName(persona.TopicLink): `resource \"TaskTopic\" is not linked`,
+		persona.SettingsEnv:                 persona.SettingsEnv + " is not set",
 	} {
-		var unset []string
-		for _, kv := range env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic") {
-			if !strings.HasPrefix(kv, variable+"=") {
-				unset = append(unset, kv)
-			}
-		}
+		unset := functiontest.Without(env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic"), variable)
 		_, err := localawstest.StartFunction(context.Background(), bin, unset)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("without %s: err = %v, want an init failure saying %s", variable, err, want)

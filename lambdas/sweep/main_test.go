@@ -15,6 +15,7 @@ import (
 
 	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/internal/localaws/localawstest"
+	"github.com/personabackend/app/lambdas/internal/functiontest"
 	"github.com/personabackend/app/persona"
 )
 
@@ -23,14 +24,8 @@ var settings = persona.Settings{Models: []string{"house-model"}, Tools: []string
 
 // env is what the deployed function gets, pointed at local servers.
 func env(dynamoEndpoint, snsEndpoint, topicArn string) []string {
-	return []string{
-		"AWS_REGION=" + localawstest.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_DYNAMODB=" + dynamoEndpoint, "AWS_ENDPOINT_URL_SNS=" + snsEndpoint,
-		"APP_NAME=persona-app", "APP_STAGE=test",
-		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
-		`RESOURCE_TaskTopic={"kind":"topic","name":"tasks.fifo","arn":"` + topicArn + `","fifo":true}`,
-		persona.SettingsEnv + "=" + settings.Environment()[persona.SettingsEnv],
-	}
+	return functiontest.Env(map[string]string{"DYNAMODB": dynamoEndpoint, "SNS": snsEndpoint},
+		functiontest.TableLink(), functiontest.TopicLink(topicArn), functiontest.Settings(settings))
 }
 
 // personaQueue creates on moto the task topic and the persona queue subscribed to it,
@@ -39,12 +34,12 @@ func personaQueue(t *testing.T, endpoint string) (string, *sqs.Client, string) {
 	t.Helper()
 	ctx := context.Background()
 	topics := sns.NewFromConfig(localawstest.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	topic, err := topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("tasks.fifo"), Attributes: map[string]string{"FifoTopic": "true"}})
+	topic, err := topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(functiontest.TopicName), Attributes: map[string]string{"FifoTopic": "true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	queues := sqs.NewFromConfig(localawstest.Config(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	queue, err := queues.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("persona.fifo"), Attributes: map[string]string{"FifoQueue": "true"}})
+	queue, err := queues.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(functiontest.QueueName), Attributes: map[string]string{"FifoQueue": "true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +61,10 @@ func TestTheBootstrapQueuesAgainOrFailsEachStuckPersonaAndSaysWhatItDid(t *testi
 	ctx := context.Background()
 	dynalite, moto := localawstest.Dynalite(t), localawstest.Moto(t)
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
-	if err := localaws.CreateTable(ctx, db, "personas", persona.TableSchema()); err != nil {
+	if err := localaws.CreateTable(ctx, db, functiontest.TableName, persona.TableSchema()); err != nil {
 		t.Fatal(err)
 	}
-	store := persona.NewStore(db, "personas")
+	store := persona.NewStore(db, functiontest.TableName)
 	put := func(id string, status persona.Status, state persona.TaskState, age time.Duration) {
 		at := persona.FormatTime(time.Now().Add(-age))
 		p := persona.Persona{ID: id, UserID: "user-" + id, Spec: persona.Spec{Name: "Guide", Instructions: "Be brief."},
@@ -125,12 +120,7 @@ func TestTheBootstrapStopsAtInitWithoutItsSettingsOrThreshold(t *testing.T) {
 		"": persona.SettingsEnv + " is not set",
 		noThreshold.Environment()[persona.SettingsEnv]: "gives the sweep no stuckAfterSeconds",
 	} {
-		var changed []string
-		for _, kv := range env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic") {
-			if !strings.HasPrefix(kv, persona.SettingsEnv+"=") {
-				changed = append(changed, kv)
-			}
-		}
+		changed := functiontest.Without(env("http://127.0.0.1:1", "http://127.0.0.1:1", "arn:topic"), persona.SettingsEnv)
 		if setting != "" {
 			changed = append(changed, persona.SettingsEnv+"="+setting)
 		}

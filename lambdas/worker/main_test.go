@@ -21,7 +21,9 @@ import (
 
 	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/internal/localaws/localawstest"
+	"github.com/personabackend/app/lambdas/internal/functiontest"
 	"github.com/personabackend/app/persona"
+	"github.com/personabackend/app/resource"
 )
 
 const (
@@ -62,34 +64,13 @@ const queueMaxReceives = 2
 
 // env is what the deployed function gets, pointed at local servers.
 func env(dynamoEndpoint, ssmEndpoint string) []string {
-	return []string{
-		"AWS_REGION=" + localawstest.Region, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_DYNAMODB=" + dynamoEndpoint, "AWS_ENDPOINT_URL_SSM=" + ssmEndpoint,
-		"APP_NAME=persona-app", "APP_STAGE=test",
-		`RESOURCE_PersonaTable={"kind":"table","name":"personas","arn":"arn:aws:dynamodb:us-east-1:000000000000:table/personas"}`,
-		`RESOURCE_MyApiKey={"kind":"secret","parameter":"` + apiKeyParameter + `"}`,
-		`RESOURCE_PersonaQueue={"kind":"queue","name":"persona.fifo","arn":"arn:aws:sqs:us-east-1:000000000000:persona.fifo",` +
-			`"url":"http://127.0.0.1:1/000000000000/persona.fifo","fifo":true,"maxReceiveCount":` + strconv.Itoa(queueMaxReceives) + `}`,
-		persona.SettingsEnv + "=" + settings.Environment()[persona.SettingsEnv],
-	}
+	return functiontest.Env(map[string]string{"DYNAMODB": dynamoEndpoint, "SSM": ssmEndpoint},
+		functiontest.TableLink(), functiontest.SecretLink(apiKeyParameter), functiontest.QueueLink(queueMaxReceives),
+		functiontest.Settings(settings))
 }
 
 // settings are the stage's as the stack gives them to the worker.
 var settings = persona.Settings{Models: []string{"house-model"}, Tools: []string{"search"}, MaxInFlight: 5, StuckAfterSeconds: 900}
-
-// setEnv returns env with the variable named key set to value, or removed when value is "".
-func setEnv(env []string, key, value string) []string {
-	var out []string
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, key+"=") {
-			out = append(out, kv)
-		}
-	}
-	if value != "" {
-		out = append(out, key+"="+value)
-	}
-	return out
-}
 
 // newTable creates the persona table in a fresh dynalite and stores a requested
 // persona for each id, owned by user-<id>.
@@ -98,10 +79,10 @@ func newTable(t *testing.T, ids ...string) (*persona.Store, string) {
 	ctx := context.Background()
 	dynalite := localawstest.Dynalite(t)
 	db := dynamodb.NewFromConfig(localawstest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynalite.Endpoint) })
-	if err := localaws.CreateTable(ctx, db, "personas", persona.TableSchema()); err != nil {
+	if err := localaws.CreateTable(ctx, db, functiontest.TableName, persona.TableSchema()); err != nil {
 		t.Fatal(err)
 	}
-	store := persona.NewStore(db, "personas")
+	store := persona.NewStore(db, functiontest.TableName)
 	for _, id := range ids {
 		at := persona.FormatTime(time.Now())
 		p := persona.Persona{ID: id, UserID: "user-" + id, Spec: persona.Spec{Name: "Guide", Instructions: "Be brief."},
@@ -172,7 +153,7 @@ func TestTheBootstrapGivesUpOnThePersonaAtTheLastReceiveItsQueueLinkGives(t *tes
 	store, dynamoEndpoint := newTable(t, "p1")
 	ssmEndpoint, _ := motoSSM(t)
 	// The key's parameter does not exist, so every attempt fails and is retried.
-	unreadable := setEnv(env(dynamoEndpoint, ssmEndpoint), "RESOURCE_MyApiKey", `{"kind":"secret","parameter":"/persona-app/test/Missing"}`)
+	unreadable := functiontest.With(env(dynamoEndpoint, ssmEndpoint), functiontest.SecretLink("/persona-app/test/Missing"))
 	fn := localawstest.StartBootstrap(t, localawstest.BuildBootstrap(t, "./lambdas/worker"), unreadable)
 
 	for receive := 1; receive <= queueMaxReceives; receive++ {
@@ -197,13 +178,11 @@ func TestTheBootstrapStopsAtInitWhenALinkIsMissingNamingIt(t *testing.T) {
 		env  []string
 		want string
 	}{
-		{"no secret link", setEnv(linked, "RESOURCE_MyApiKey", ""), `resource \"MyApiKey\" is not linked`},
-		{"no queue link", setEnv(linked, "RESOURCE_PersonaQueue", ""), `resource \"PersonaQueue\" is not linked`},
-		{"a queue link without its receive limit", setEnv(linked, "RESOURCE_PersonaQueue",
-			`{"kind":"queue","name":"persona.fifo","arn":"arn:aws:sqs:us-east-1:000000000000:persona.fifo","fifo":true}`),
-			"PersonaQueue link gives maxReceiveCount 0"},
-		{"no settings", setEnv(linked, persona.SettingsEnv, ""), persona.SettingsEnv + " is not set"},
-		{"settings that allow no persona in flight", setEnv(linked, persona.SettingsEnv, `{"models":[],"tools":[],"maxInFlight":0,"stuckAfterSeconds":900}`),
+		{"no secret link", functiontest.Without(linked, resource.EnvName(persona.APIKeySecret)), `resource \"MyApiKey\" is not linked`},
+		{"no queue link", functiontest.Without(linked, resource.EnvName(persona.QueueLink)), `resource \"PersonaQueue\" is not linked`},
+		{"a queue link without its receive limit", functiontest.With(linked, functiontest.QueueLink(0)), "PersonaQueue link gives maxReceiveCount 0"},
+		{"no settings", functiontest.Without(linked, persona.SettingsEnv), persona.SettingsEnv + " is not set"},
+		{"settings that allow no persona in flight", functiontest.With(linked, persona.SettingsEnv+`={"models":[],"tools":[],"maxInFlight":0,"stuckAfterSeconds":900}`),
 			"allow each user at least 1 persona in flight"},
 	}
 	for _, tt := range tests {

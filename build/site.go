@@ -36,6 +36,11 @@ type Site struct {
 	Build  []string
 	Env    []string
 	Output string // the folder Build writes, relative to Dir, e.g. out
+	// Sources lists the files and folders under Dir that Build reads, e.g. src and
+	// package.json: only they are fingerprinted, so editing anything else in Dir (a Go
+	// package beside the site, its tests, a README) rebuilds nothing. Empty means every
+	// file under Dir but Ignore and Output.
+	Sources []string
 	// Ignore lists the folders under Dir that the tools write (dependencies,
 	// caches, Output): they are not sources.
 	Ignore []string
@@ -129,6 +134,11 @@ func (s Site) check() error {
 		return fmt.Errorf("site %s: an Install command needs Installed and Lockfile to tell when it must run", s.Name)
 	case s.Output == "" || !filepath.IsLocal(s.Output):
 		return fmt.Errorf("site %s: Output %q must be a folder inside %s, e.g. out", s.Name, s.Output, s.Dir)
+	}
+	for _, source := range s.Sources {
+		if !filepath.IsLocal(source) {
+			return fmt.Errorf("site %s: source %q must be a file or folder inside %s, e.g. src", s.Name, source, s.Dir)
+		}
 	}
 	return nil
 }
@@ -258,8 +268,9 @@ func lastLines(s string, n int) string {
 	return "  " + strings.Join(lines, "\n  ")
 }
 
-// siteFingerprint hashes what the build reads: every file under the source
-// folder but the ignored ones, the Node.js version, and the commands.
+// siteFingerprint hashes what the build reads: the site's sources (every file under
+// the source folder but the ignored ones, when it names none), the Node.js version,
+// and the commands.
 func (b *SiteBuilder) siteFingerprint(site Site, src string) (string, error) {
 	b.nodeOnce.Do(func() {
 		out, err := exec.Command("node", "--version").Output()
@@ -274,7 +285,30 @@ func (b *SiteBuilder) siteFingerprint(site Site, src string) (string, error) {
 	for _, dir := range site.Ignore {
 		ignored[filepath.Clean(dir)] = true
 	}
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+	roots := []string{src}
+	if len(site.Sources) > 0 {
+		roots = roots[:0]
+		for _, source := range slices.Sorted(slices.Values(site.Sources)) {
+			path := filepath.Join(src, source)
+			if _, err := os.Lstat(path); err != nil {
+				return "", fmt.Errorf("site %s: source %s: %w; remove it from the site's Sources if the build no longer reads it", site.Name, source, err)
+			}
+			roots = append(roots, path)
+		}
+	}
+	for _, root := range roots {
+		if err := hashTree(h, src, root, ignored); err != nil {
+			return "", fmt.Errorf("site %s: reading the sources: %w", site.Name, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashTree writes to h the path and content of each file under root (a file, or a
+// folder walked in lexical order), named relative to src, skipping the ignored
+// folders.
+func hashTree(h io.Writer, src, root string, ignored map[string]bool) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -304,10 +338,6 @@ func (b *SiteBuilder) siteFingerprint(site Site, src string) (string, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return "", fmt.Errorf("site %s: reading the sources: %w", site.Name, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // describe counts the built files and their bytes.

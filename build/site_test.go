@@ -134,6 +134,56 @@ func TestAChangedSourceRebuildsButToolOutputDoesNot(t *testing.T) {
 	}
 }
 
+func TestASiteWithListedSourcesIsRebuiltOnlyWhenOneOfThemChanges(t *testing.T) {
+	root := newSiteModule(t)
+	cache := t.TempDir()
+	site := fixtureSite
+	site.Sources = []string{"src", "build.js", "package.json", "package-lock.json"}
+	build := func() SiteArtifact {
+		t.Helper()
+		art, err := NewSiteBuilder(root, cache).Wait(context.Background(), site)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return art
+	}
+	first := build()
+	// The site's folder also holds what its build never reads: a Go package, its
+	// tests, a README.
+	write(t, filepath.Join(root, "site", "README.md"), "# The site\n")
+	write(t, filepath.Join(root, "site", "site_test.go"), "package site\n")
+	write(t, filepath.Join(root, "site", "e2e", "browser_test.go"), "package e2e\n")
+	if again := build(); again.Rebuilt || again.Fingerprint != first.Fingerprint {
+		t.Errorf("editing files outside the sources rebuilt the site: %+v", again)
+	}
+	write(t, filepath.Join(root, "site", "build.js"), "// a new build\n"+readFile(t, filepath.Join(root, "site", "build.js")))
+	if edited := build(); !edited.Rebuilt || edited.Fingerprint == first.Fingerprint {
+		t.Errorf("editing a listed source file did not rebuild the site: %+v", edited)
+	}
+	write(t, filepath.Join(root, "site", "src", "app.js"), `console.log("bye");`+"\n")
+	if edited := build(); !edited.Rebuilt {
+		t.Errorf("editing a file in a listed folder did not rebuild the site: %+v", edited)
+	}
+}
+
+func TestASiteWhoseListedSourceIsMissingSaysSo(t *testing.T) {
+	site := fixtureSite
+	site.Sources = []string{"src", "vite.config.js"}
+	_, err := NewSiteBuilder(newSiteModule(t), t.TempDir()).Wait(context.Background(), site)
+	if err == nil || !strings.Contains(err.Error(), "source vite.config.js") || !strings.Contains(err.Error(), "remove it from the site's Sources") {
+		t.Fatalf("err = %v, want the missing source named with what to do", err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
 func TestTheSameSourcesGiveTheSameFiles(t *testing.T) {
 	one, two := newSiteModule(t), newSiteModule(t)
 	a := buildSite(t, one, t.TempDir())
@@ -249,6 +299,7 @@ func TestSiteBuildErrorsSayWhatToDo(t *testing.T) {
 		{"a site without a build command is refused", func(s *Site) { s.Build = nil }, "give the Build command"},
 		{"an install without its lockfile is refused", func(s *Site) { s.Lockfile = "" }, "needs Installed and Lockfile"},
 		{"an output outside the folder is refused", func(s *Site) { s.Output = "../out" }, "must be a folder inside"},
+		{"a source outside the folder is refused", func(s *Site) { s.Sources = []string{"src", "../shared"} }, `source "../shared" must be a file or folder inside`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fieldOf } from "./api";
-import { check, type FormValues } from "./rules";
+import { check, forbiddenCharacter, type FormValues } from "./rules";
+import rules from "./persona-rules.json";
 
 const ok: FormValues = { name: "Ada", description: "", instructions: "Be concise.", model: "", temperature: "", tools: "" };
 
@@ -84,4 +85,30 @@ test("API error messages are mapped to the field they name", () => {
   });
   assert.equal(fieldOf('the body is not a valid persona: json: unknown field "userId"'), undefined);
   assert.equal(fieldOf("the body is not a valid persona: malformed JSON at byte 3"), undefined);
+});
+
+// The character ranges come from persona.Rules() as numbers; these check the form
+// turns them into the same sets, at both ends of every range.
+const codePoint = (c: number) => "U+" + c.toString(16).toUpperCase().padStart(4, "0");
+const inRanges = (ranges: number[][], c: number) => ranges.some(([first, last]) => first <= c && c <= last);
+
+for (const [field, multiline, ranges] of [
+  ["a one-line field", false, rules.forbiddenInLine],
+  ["a multi-line field", true, rules.forbiddenInText],
+] as const) {
+  test(`${field} refuses the API's forbidden characters and takes their neighbours`, () => {
+    for (const [first, last] of ranges) {
+      for (const c of [first, last]) assert.equal(forbiddenCharacter(`a${String.fromCodePoint(c)}b`, multiline), codePoint(c));
+      for (const c of [first - 1, last + 1]) {
+        if (c >= 0 && !inRanges(ranges, c)) assert.equal(forbiddenCharacter(`a${String.fromCodePoint(c)}b`, multiline), undefined, codePoint(c));
+      }
+    }
+  });
+}
+
+test("a required field of nothing but the API's white space is refused, and one more character makes it text", () => {
+  const spaces = rules.blank.flatMap(([first, last]) => [first, last]).filter((c) => !inRanges(rules.forbiddenInText, c));
+  const onlySpace = String.fromCodePoint(...spaces);
+  assert.ok(check({ ...ok, instructions: onlySpace }).errors.instructions);
+  assert.ok(check({ ...ok, instructions: onlySpace + "x" }).spec);
 });

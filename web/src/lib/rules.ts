@@ -2,30 +2,34 @@
 // in the form before anything is sent, but one: a tool listed twice is left to the
 // API, whose message ("tools[1]: \"search\" is listed twice") is shown next to the
 // field like any refusal of the API, the judge of every rule.
+//
+// The limits, patterns and characters are the API's own: persona-rules.json is
+// written from persona.Rules() (`go test ./web -run PersonaRules -update`), and a Go
+// test fails when it differs.
 
 import type { Spec, SpecField } from "./api";
+import rules from "./persona-rules.json";
 
-export const limits = {
-  name: 100,
-  description: 500,
-  instructions: 8000,
-  model: 100,
-  tools: 20,
-  temperature: 2,
-} as const;
+export const limits = rules.limits;
 
-export const defaultTemperature = 0.7;
+export const defaultTemperature = rules.defaultTemperature;
 
-const modelPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
-const toolPattern = /^[a-z][a-z0-9_]{0,63}$/;
+const modelPattern = new RegExp(rules.modelPattern, "u");
+const toolPattern = new RegExp(rules.toolPattern, "u");
+
+// charClass is a regular expression character class of the code point ranges.
+function charClass(ranges: number[][]): string {
+  const hex = (c: number) => `\\u{${c.toString(16)}}`;
+  return "[" + ranges.map(([first, last]) => (first === last ? hex(first) : `${hex(first)}-${hex(last)}`)).join("") + "]";
+}
 
 // Characters no text field may hold: control characters (a multi-line field keeps tab,
 // line feed and carriage return) and the bidirectional embeddings, overrides and
 // isolates, which make text display differently from what it says.
-const forbiddenInLine = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
-const forbiddenInText = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
+const forbiddenInLine = new RegExp(charClass(rules.forbiddenInLine), "u");
+const forbiddenInText = new RegExp(charClass(rules.forbiddenInText), "u");
 // Blank is what Go's unicode.IsSpace calls space, nothing more (JavaScript's \s also takes U+FEFF).
-const blank = /^[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$/u;
+const blank = new RegExp(`^${charClass(rules.blank)}*$`, "u");
 
 // forbiddenCharacter names the first character s may not hold, as the API does (U+202E).
 export function forbiddenCharacter(s: string, multiline: boolean): string | undefined {

@@ -7,6 +7,7 @@ import { ApiError, personaIdPattern, type Persona } from "../lib/api";
 import { errorText, when } from "../lib/format";
 import { useClient, useSignedIn } from "../lib/hooks";
 import { usePoll } from "../lib/poll";
+import { defaultTemperature } from "../lib/rules";
 
 // One persona (/persona?id=<id>), read again until it is ready or failed; its
 // agent profile once ready.
@@ -91,7 +92,7 @@ export default function PersonaPage() {
             <dt>Model</dt>
             <dd>{persona.model || "the runtime's default"}</dd>
             <dt>Temperature</dt>
-            <dd>{persona.temperature ?? "0.7 (default)"}</dd>
+            <dd>{persona.temperature ?? `${defaultTemperature} (default)`}</dd>
             <dt>Tools</dt>
             <dd>{persona.tools?.length ? persona.tools.join(", ") : "none"}</dd>
             <dt>Requested</dt>

@@ -172,7 +172,10 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 		return stack, nil
 	}
 	// The seed's MyWeb, as a static site: one build for every stage, and the stage's
-	// public values in config.json. No secret goes there: the page is public.
+	// public values in config.json. No secret goes there: the page is public. The
+	// password policy is the pool's, as the stack's topology describes the one pool
+	// declared above.
+	pools := stack.Topology().UserPools
 	config := web.Config{
 		Stage:            stage.Name,
 		APIURL:           api.URL(),
@@ -180,6 +183,7 @@ func Define(app *constructs.App, stage constructs.Stage) (*constructs.Stack, err
 		UserPoolID:       users.ID(),
 		UserPoolClientID: users.ClientID(),
 		SignIn:           web.SignInCognito,
+		PasswordPolicy:   web.PasswordPolicy(pools[len(pools)-1].PasswordPolicy),
 	}
 	site, err := constructs.NewStaticSite(stack, "MyWeb", constructs.StaticSiteProps{
 		Name:         "web",

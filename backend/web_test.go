@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/personabackend/app/constructs"
 	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/web"
 )
@@ -123,7 +124,8 @@ func TestMyWebConfigIsTheWebAppsContractFilledWithTheStacksValues(t *testing.T) 
 		t.Fatalf("config.json %s is not the web app's contract: %v", content, err)
 	}
 	want := web.Config{Stage: "dev", Region: "us-east-1", SignIn: web.SignInCognito, APIURL: deployed["aws_apigatewayv2_api.BackendApi_api_"],
-		UserPoolID: deployed["aws_cognito_user_pool.Users_pool_"], UserPoolClientID: deployed["aws_cognito_user_pool_client.Users_client_"]}
+		UserPoolID: deployed["aws_cognito_user_pool.Users_pool_"], UserPoolClientID: deployed["aws_cognito_user_pool_client.Users_client_"],
+		PasswordPolicy: web.PasswordPolicy{MinimumLength: constructs.PasswordMinimumLength, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true}}
 	if got != want {
 		t.Errorf("config.json = %+v, want %+v", got, want)
 	}

@@ -43,7 +43,27 @@ type Config struct {
 	// CognitoEndpoint replaces Cognito's regional endpoint, e.g. with a local
 	// Cognito in dev mode; empty means https://cognito-idp.<region>.amazonaws.com/.
 	CognitoEndpoint string `json:"cognitoEndpoint,omitempty"`
+	// PasswordPolicy is the user pool's, which the page states where a person
+	// chooses a password; left out, the page leaves the rules to Cognito's answer.
+	PasswordPolicy
 }
+
+// PasswordPolicy is a user pool's password policy in config.json's own fields, flat
+// as a site's public config is: the rules of topology.PasswordPolicy, to which it
+// converts (web.PasswordPolicy(pool.PasswordPolicy)). A rule left out is not required.
+type PasswordPolicy struct {
+	MinimumLength    int  `json:"passwordMinimumLength,omitempty"`
+	RequireLowercase bool `json:"passwordRequireLowercase,omitempty"`
+	RequireUppercase bool `json:"passwordRequireUppercase,omitempty"`
+	RequireNumbers   bool `json:"passwordRequireNumbers,omitempty"`
+	RequireSymbols   bool `json:"passwordRequireSymbols,omitempty"`
+}
+
+// Cognito's bounds on a password policy's minimum length.
+const (
+	minPasswordLength = 6
+	maxPasswordLength = 99
+)
 
 var (
 	regionPattern   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
@@ -85,9 +105,12 @@ func (c Config) Validate() error {
 				bad("cognitoEndpoint", "%v", err)
 			}
 		}
+		if n := c.MinimumLength; c.PasswordPolicy != (PasswordPolicy{}) && (n < minPasswordLength || n > maxPasswordLength) {
+			bad("passwordMinimumLength", "is %d: a Cognito pool's is %d to %d; give the pool's policy whole, or none of it", n, minPasswordLength, maxPasswordLength)
+		}
 	case SignInDev:
-		if c.UserPoolID != "" || c.UserPoolClientID != "" || c.CognitoEndpoint != "" {
-			bad("signIn", `"dev" uses no user pool: leave userPoolId, userPoolClientId and cognitoEndpoint empty, or use "cognito"`)
+		if c.UserPoolID != "" || c.UserPoolClientID != "" || c.CognitoEndpoint != "" || c.PasswordPolicy != (PasswordPolicy{}) {
+			bad("signIn", `"dev" uses no user pool: leave userPoolId, userPoolClientId, cognitoEndpoint and the password policy out, or use "cognito"`)
 		}
 	default:
 		bad("signIn", `%q must be "cognito" or "dev"`, c.SignIn)

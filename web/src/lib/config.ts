@@ -12,6 +12,16 @@ export interface SiteConfig {
   userPoolClientId: string;
   signIn: SignInMode;
   cognitoEndpoint?: string;
+  // The user pool's password policy, when config.json gives it.
+  passwordPolicy?: PasswordPolicy;
+}
+
+export interface PasswordPolicy {
+  minimumLength: number;
+  requireLowercase: boolean;
+  requireUppercase: boolean;
+  requireNumbers: boolean;
+  requireSymbols: boolean;
 }
 
 export const configPath = "/config.json";
@@ -40,7 +50,18 @@ export async function loadConfig(): Promise<SiteConfig> {
 const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const poolIdPattern = /^([a-z]{2}(-[a-z]+)+-\d+)_[0-9A-Za-z]+$/;
 const clientIdPattern = /^[\w+]{1,128}$/;
-const known = new Set(["stage", "apiUrl", "region", "userPoolId", "userPoolClientId", "signIn", "cognitoEndpoint"]);
+const policyRules = ["RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"] as const;
+const known = new Set([
+  "stage",
+  "apiUrl",
+  "region",
+  "userPoolId",
+  "userPoolClientId",
+  "signIn",
+  "cognitoEndpoint",
+  "passwordMinimumLength",
+  ...policyRules.map((r) => "password" + r),
+]);
 
 export function parseConfig(raw: unknown): SiteConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
@@ -64,6 +85,7 @@ export function parseConfig(raw: unknown): SiteConfig {
     userPoolClientId: str("userPoolClientId"),
     signIn: str("signIn") as SignInMode,
     cognitoEndpoint: str("cognitoEndpoint") || undefined,
+    passwordPolicy: parsePolicy(o),
   };
   if (!c.stage) throw new ConfigError(`${configPath}: "stage" is required.`);
   checkURL("apiUrl", c.apiUrl);
@@ -78,14 +100,35 @@ export function parseConfig(raw: unknown): SiteConfig {
       break;
     }
     case "dev":
-      if (c.userPoolId || c.userPoolClientId || c.cognitoEndpoint) {
-        throw new ConfigError(`${configPath}: dev sign-in uses no user pool; leave "userPoolId", "userPoolClientId" and "cognitoEndpoint" out.`);
+      if (c.userPoolId || c.userPoolClientId || c.cognitoEndpoint || c.passwordPolicy) {
+        throw new ConfigError(
+          `${configPath}: dev sign-in uses no user pool; leave "userPoolId", "userPoolClientId", "cognitoEndpoint" and the password policy out.`,
+        );
       }
       break;
     default:
       throw new ConfigError(`${configPath}: "signIn" must be "cognito" or "dev".`);
   }
   return c;
+}
+
+// parsePolicy reads the password policy's fields as web.Config does: a rule left out
+// is not required, and no field at all means no policy.
+function parsePolicy(o: Record<string, unknown>): PasswordPolicy | undefined {
+  const n = o.passwordMinimumLength;
+  const given = Object.keys(o).filter((k) => k.startsWith("password"));
+  if (!given.length) return undefined;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 6 || n > 99 || given.some((k) => k !== "passwordMinimumLength" && typeof o[k] !== "boolean")) {
+    throw new ConfigError(`${configPath}: the password policy needs passwordMinimumLength from 6 to 99, and its passwordRequire… rules true or false.`);
+  }
+  const rule = (r: string) => o["password" + r] === true;
+  return {
+    minimumLength: n,
+    requireLowercase: rule("RequireLowercase"),
+    requireUppercase: rule("RequireUppercase"),
+    requireNumbers: rule("RequireNumbers"),
+    requireSymbols: rule("RequireSymbols"),
+  };
 }
 
 function checkURL(field: string, value: string) {

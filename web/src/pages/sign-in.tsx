@@ -5,6 +5,7 @@ import { Layout } from "../components/Layout";
 import { useAuth } from "../lib/auth";
 import type { SignInResult } from "../lib/cognito";
 import { safeNext } from "../lib/hooks";
+import { passwordHint } from "../lib/password";
 import { devToken } from "../lib/session";
 
 const loadCognito = () => import("../lib/cognito");
@@ -124,7 +125,7 @@ function CognitoSignIn() {
             {error}
           </p>
         )}
-        <Field id="new-password" label="New password" hint="At least 12 characters, with upper- and lowercase letters and a digit.">
+        <Field id="new-password" label="New password" hint={passwordHint(config.passwordPolicy)}>
           {(p) => (
             <input
               {...p}

@@ -75,6 +75,7 @@ func (s *Session) startSite(ctx context.Context, builder *build.SiteBuilder, sit
 	if s.Cognito != nil {
 		config.UserPoolID, config.UserPoolClientID = s.Cognito.PoolID, s.Cognito.ClientID
 		config.CognitoEndpoint = s.Cognito.Endpoint
+		config.PasswordPolicy = web.PasswordPolicy(s.stack.UserPools[0].PasswordPolicy)
 		connect = append(connect, origin(s.Cognito.Endpoint))
 	}
 	data, err := config.JSON()

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/personabackend/app/constructs"
 )
 
 // journey runs the steps of one person's visit in one tab, saving a screenshot after each.
@@ -80,6 +82,10 @@ func (j *journey) signIn(web, email, temporary, chosen string) {
 		chromedp.SendKeys(css("#new-password"), chosen),
 		chromedp.SendKeys(css("#confirm-password"), chosen),
 	)
+	// The pool's policy reaches the page through config.json.
+	if hint, want := value(j, chromedp.Text(css("#new-password-hint"))), fmt.Sprintf("At least %d characters", constructs.PasswordMinimumLength); !strings.HasPrefix(hint, want) {
+		j.t.Errorf("the new password's hint is %q, want the pool's policy: %s…", hint, want)
+	}
 	j.do("signed-in",
 		chromedp.Click(xpath(`//button[normalize-space()="Set password and sign in"]`)),
 		chromedp.WaitVisible(xpath(`//h1[normalize-space()="Your personas"]`)),

@@ -50,6 +50,8 @@ var shared = &localawstest.Shared[*harness]{
 
 func TestMain(m *testing.M) {
 	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	// The local Cognito checks authenticator codes, as Cognito does.
+	os.Setenv(totpVerifyEnv, "true")
 	localawstest.Main(m, shared)
 }
 

@@ -59,6 +59,11 @@ export function Layout({ title, children }: { title: string; children: ReactNode
             <span className="who" title={session.user}>
               {session.user}
             </span>
+            {config.signIn === "cognito" && (
+              <Link href="/authenticator" aria-current={current("/authenticator")}>
+                Authenticator app
+              </Link>
+            )}
             <button
               type="button"
               className="secondary"

@@ -1,5 +1,6 @@
 import { useRouter } from "next/router";
 import { useEffect, useRef, useState, type FormEvent } from "react";
+import { AppSecret } from "../components/AppSecret";
 import { Field } from "../components/Field";
 import { Layout } from "../components/Layout";
 import { useAuth } from "../lib/auth";
@@ -65,14 +66,15 @@ function CognitoSignIn() {
       setError("The two new passwords differ. Type the same password twice.");
       return;
     }
-    if (challenge?.kind === "totpRequired" && !/^[0-9]{6}$/.test(code.trim())) {
+    const asksCode = challenge?.kind === "totpRequired" || challenge?.kind === "totpSetupRequired";
+    if (asksCode && !/^[0-9]{6}$/.test(code.trim())) {
       setError("Type the 6 digits your authenticator app shows.");
       return;
     }
     setBusy(true);
     try {
       if (challenge?.kind === "newPasswordRequired") settle(await challenge.complete(newPassword));
-      else if (challenge?.kind === "totpRequired") settle(await challenge.complete(code.trim()));
+      else if (asksCode) settle(await challenge.complete(code.trim()));
       else settle(await (await loadCognito()).signIn(config, email.trim(), password));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -81,11 +83,17 @@ function CognitoSignIn() {
     }
   };
 
-  if (challenge?.kind === "totpRequired") {
+  if (challenge?.kind === "totpRequired" || challenge?.kind === "totpSetupRequired") {
+    const setup = challenge.kind === "totpSetupRequired";
     return (
       <form onSubmit={submit} noValidate aria-describedby="code-intro" className="narrow">
-        <h2>Enter your code</h2>
-        <p id="code-intro">Open your authenticator app and type the code it shows for {email}.</p>
+        <h2>{setup ? "Set up an authenticator app" : "Enter your code"}</h2>
+        <p id="code-intro">
+          {setup
+            ? `Signing in here needs an authenticator app, which shows a new 6-digit code every 30 seconds. Add ${email} to yours, then type the code it shows.`
+            : `Open your authenticator app and type the code it shows for ${email}.`}
+        </p>
+        {setup && <AppSecret app={challenge.app} />}
         {error && (
           <p className="form-error" role="alert" id="sign-in-error">
             {error}
@@ -107,7 +115,7 @@ function CognitoSignIn() {
           )}
         </Field>
         <button type="submit" aria-disabled={busy}>
-          {busy ? "Checking…" : "Sign in"}
+          {busy ? "Checking…" : setup ? "Verify and sign in" : "Sign in"}
         </button>
       </form>
     );

@@ -11,7 +11,9 @@
 // exact text (Ada@Example.com does not sign in as ada@example.com); and its
 // NEW_PASSWORD_REQUIRED challenge has empty ChallengeParameters, which the proxy
 // completes as Cognito sends them. It keeps the MFA setting and asks users who set up
-// an authenticator app for its code, as Cognito does.
+// an authenticator app for its code, as Cognito does. It takes a password rule left
+// out of a pool's policy as required (Cognito: not required), so the pool is created
+// with every rule named.
 package cognitolocal
 
 import (
@@ -35,6 +37,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/personabackend/app/internal/localaws"
 	"github.com/personabackend/app/topology"
@@ -126,21 +130,13 @@ func (p *Pool) create(ctx context.Context, spec topology.UserPool) error {
 	for _, a := range spec.AutoVerifiedAttributes {
 		verified = append(verified, ciptypes.VerifiedAttributeType(a))
 	}
-	policy := spec.PasswordPolicy
 	pool, err := client.CreateUserPool(ctx, &cip.CreateUserPoolInput{
 		PoolName:               aws.String(spec.Name),
 		UsernameAttributes:     usernameAttrs,
 		AutoVerifiedAttributes: verified,
 		UsernameConfiguration:  &ciptypes.UsernameConfigurationType{CaseSensitive: aws.Bool(spec.UsernamesCaseSensitive)},
 		AdminCreateUserConfig:  &ciptypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: spec.AdminCreateUserOnly},
-		Policies: &ciptypes.UserPoolPolicyType{PasswordPolicy: &ciptypes.PasswordPolicyType{
-			MinimumLength:    aws.Int32(int32(policy.MinimumLength)),
-			RequireLowercase: policy.RequireLowercase,
-			RequireUppercase: policy.RequireUppercase,
-			RequireNumbers:   policy.RequireNumbers,
-			RequireSymbols:   policy.RequireSymbols,
-		}},
-	})
+	}, withPasswordPolicy(spec.PasswordPolicy))
 	if err != nil {
 		return fmt.Errorf("creating the local user pool %s: %w", spec.Name, err)
 	}
@@ -177,6 +173,59 @@ func (p *Pool) create(ctx context.Context, spec topology.UserPool) error {
 	}
 	p.ClientID = aws.ToString(appClient.UserPoolClient.ClientId)
 	return nil
+}
+
+// withPasswordPolicy has CreateUserPool send policy with every rule named, those the
+// pool does not require too. The SDK leaves a rule that is false out of the request,
+// which Cognito takes as not required but moto as required: a pool created through
+// the SDK alone refuses every password without a symbol, whatever its policy says.
+func withPasswordPolicy(policy topology.PasswordPolicy) func(*cip.Options) {
+	rules := struct {
+		PasswordPolicy passwordPolicy
+	}{passwordPolicy{
+		MinimumLength:    policy.MinimumLength,
+		RequireLowercase: policy.RequireLowercase,
+		RequireUppercase: policy.RequireUppercase,
+		RequireNumbers:   policy.RequireNumbers,
+		RequireSymbols:   policy.RequireSymbols,
+	}}
+	setPolicies := middleware.SerializeMiddlewareFunc("PasswordPolicyInFull", func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+		req, ok := in.Request.(*smithyhttp.Request)
+		if !ok {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("sending the password policy: unexpected request type %T", in.Request)
+		}
+		var body map[string]json.RawMessage
+		if err := json.NewDecoder(req.GetStream()).Decode(&body); err != nil {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("sending the password policy: reading the request: %w", err)
+		}
+		var err error
+		if body["Policies"], err = json.Marshal(rules); err != nil {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, err
+		}
+		data, err := json.Marshal(body)
+		if err != nil {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, err
+		}
+		if in.Request, err = req.SetStream(bytes.NewReader(data)); err != nil {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, err
+		}
+		return next.HandleSerialize(ctx, in)
+	})
+	return func(o *cip.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			// After the SDK's serializer, which writes the request's body.
+			return stack.Serialize.Add(setPolicies, middleware.After)
+		})
+	}
+}
+
+// passwordPolicy is Cognito's PasswordPolicyType as the API takes it, each rule sent.
+type passwordPolicy struct {
+	MinimumLength    int
+	RequireLowercase bool
+	RequireUppercase bool
+	RequireNumbers   bool
+	RequireSymbols   bool
 }
 
 // Close stops the proxy and moto's server; the pool and its users are gone.

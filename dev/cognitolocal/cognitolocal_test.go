@@ -3,6 +3,7 @@ package cognitolocal
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -137,6 +138,50 @@ func TestTheNewPasswordChallengeCarriesTheParametersCognitoSends(t *testing.T) {
 	}
 	if out.ChallengeParameters["userAttributes"] != "{}" || out.ChallengeParameters["requiredAttributes"] != "[]" {
 		t.Errorf("challenge parameters = %v, want userAttributes and requiredAttributes as JSON", out.ChallengeParameters)
+	}
+}
+
+// A new password is checked against the pool's policy as the stack declares it: the
+// answer to NEW_PASSWORD_REQUIRED is the call the page makes when a user first signs
+// in, and Cognito refuses a password its policy does not allow with
+// InvalidPasswordException.
+func TestANewPasswordIsCheckedAgainstThePolicyTheStackDeclares(t *testing.T) {
+	withSymbols := spec
+	withSymbols.PasswordPolicy.RequireSymbols = true
+	pools := map[bool]*Pool{false: startPool(t), true: startPoolOf(t, withSymbols)}
+	tests := []struct {
+		name           string
+		requireSymbols bool
+		password       string
+		accepted       bool
+	}{
+		{"a password without a symbol is taken where the policy asks for none", false, "Newpassw0rdGood", true},
+		{"a password without a symbol is refused where the policy asks for one", true, "Newpassw0rdGood", false},
+		{"a password with a symbol is taken where the policy asks for one", true, "Newpassw0rd-Good", true},
+		{"a password shorter than the minimum is refused", false, "Shortpassw0", false},
+		{"a password without a digit is refused", false, "Newpassword-Good", false},
+		{"a password without an uppercase letter is refused", false, "newpassw0rd-good", false},
+		{"a password without a lowercase letter is refused", false, "NEWPASSW0RD-GOOD", false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := pools[tt.requireSymbols]
+			email := fmt.Sprintf("user%d@example.com", i)
+			first, client := adminUser(t, p, email, "Temporary-Pass1")
+			done, err := p.Client().RespondToAuthChallenge(context.Background(), &cip.RespondToAuthChallengeInput{
+				ClientId: aws.String(client), Session: first.Session, ChallengeName: ciptypes.ChallengeNameTypeNewPasswordRequired,
+				ChallengeResponses: map[string]string{"USERNAME": email, "NEW_PASSWORD": tt.password},
+			})
+			var invalid *ciptypes.InvalidPasswordException
+			switch {
+			case tt.accepted && err != nil:
+				t.Errorf("%q was refused: %v", tt.password, err)
+			case tt.accepted && done.AuthenticationResult == nil:
+				t.Errorf("%q was taken but the user is not signed in: %+v", tt.password, done)
+			case !tt.accepted && !errors.As(err, &invalid):
+				t.Errorf("%q: got %v, want InvalidPasswordException", tt.password, err)
+			}
+		})
 	}
 }
 

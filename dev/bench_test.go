@@ -35,7 +35,7 @@ func reportPercentiles(b *testing.B, samples []time.Duration) {
 func BenchmarkGetPersonas(b *testing.B) {
 	requireTools(b)
 	root := copyModule(b, e2ePackages...)
-	s := startStage(b, root, "bench", io.Discard)
+	s := startStage(b, root, "bench", io.Discard, time.Time{})
 	api := client{t: b, base: s.APIURL}
 	tok := devToken(b, "user-bench")
 	for i := range 5 {
@@ -93,7 +93,7 @@ func BenchmarkGetPersonas(b *testing.B) {
 func BenchmarkHotReload(b *testing.B) {
 	requireTools(b)
 	root := copyModule(b, e2ePackages...)
-	s := startStage(b, root, "reload", io.Discard)
+	s := startStage(b, root, "reload", io.Discard, time.Time{})
 	file := filepath.Join(root, "dev", "testdata", "hello", "main.go")
 	src, err := os.ReadFile(file)
 	if err != nil {

@@ -57,6 +57,10 @@ type Options struct {
 	// Log receives the session's log: one line per invocation and the functions' output.
 	// Default os.Stderr.
 	Log io.Writer
+	// Began is when the user's command started. The start-up line ("stage local running
+	// in 5.1s") counts from it, so that it includes what the command did before Start,
+	// such as declaring the stack. Default: when Start is called.
+	Began time.Time
 }
 
 // Session is a running stage.
@@ -111,7 +115,6 @@ func Run(ctx context.Context, opts Options, stack *topology.Stack) error {
 
 // Start starts the stage and returns once the API answers. Close stops it.
 func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session, err error) {
-	begin := time.Now()
 	opts, stack, err = withDefaults(opts, stack)
 	if err != nil {
 		return nil, err
@@ -198,7 +201,7 @@ func Start(ctx context.Context, opts Options, stack *topology.Stack) (_ *Session
 		}
 	}
 	s.log.printf("stage %s running in %s: API %s (%s, %s, %s); each function may do only what its IAM policy allows",
-		stack.Stage, time.Since(begin).Round(time.Millisecond), s.APIURL,
+		stack.Stage, time.Since(opts.Began).Round(time.Millisecond), s.APIURL,
 		count(len(stack.Routes), "route"), count(len(stack.Functions), "function"), count(len(stack.EventSources), "queue poller"))
 	s.logAuth()
 	s.started = true
@@ -260,6 +263,9 @@ func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack
 	}
 	if opts.Log == nil {
 		opts.Log = os.Stderr
+	}
+	if opts.Began.IsZero() {
+		opts.Began = time.Now()
 	}
 	if opts.Secrets == nil {
 		opts.Secrets = secretstore.NewLocal(filepath.Join(root, secretstore.LocalDir))

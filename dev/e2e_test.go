@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,10 +251,11 @@ func devToken(t testing.TB, sub string) string {
 	return tok
 }
 
-func startStage(t testing.TB, root, stage string, log io.Writer) *Session {
+// startStage starts stage from root as a command that began at began would (zero: now).
+func startStage(t testing.TB, root, stage string, log io.Writer, began time.Time) *Session {
 	t.Helper()
 	s, err := Start(context.Background(), Options{
-		Root: root, Program: "go run .", Port: -1, Fresh: true, Log: log,
+		Root: root, Program: "go run .", Port: -1, Fresh: true, Log: log, Began: began,
 		Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "test-signing-key"},
 	}, personaStack(t, stage))
 	if err != nil {
@@ -288,13 +290,21 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 			t.Logf("dev log:\n%s", log.String())
 		}
 	}()
-	s := startStage(t, root, "e2e", log)
+	// As if the command had spent an hour before starting dev (declaring the stack).
+	s := startStage(t, root, "e2e", log, time.Now().Add(-time.Hour))
 	api := client{t: t, base: s.APIURL}
 	ada := devToken(t, "user-ada")
 
-	t.Run("the start-up line counts what runs", func(t *testing.T) {
+	t.Run("the start-up line counts what runs, from when the command began", func(t *testing.T) {
 		if want := "(5 routes, 7 functions, 1 queue poller)"; !strings.Contains(log.String(), want) {
 			t.Errorf("the log does not say %q", want)
+		}
+		line := regexp.MustCompile(`stage e2e running in (\S+):`).FindStringSubmatch(log.String())
+		if line == nil {
+			t.Fatal("the log has no start-up line")
+		}
+		if took, err := time.ParseDuration(line[1]); err != nil || took < time.Hour {
+			t.Errorf("the start-up line says running in %s, want at least the hour since the command began", line[1])
 		}
 	})
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/dev/apigw"
 	"github.com/personabackend/app/dev/lambdapool"
 	"github.com/personabackend/app/dev/queues"
 	"github.com/personabackend/app/dynamo"
@@ -22,6 +23,7 @@ import (
 	"github.com/personabackend/app/internal/localaws/localawstest"
 	"github.com/personabackend/app/resource"
 	"github.com/personabackend/app/topology"
+	"github.com/personabackend/app/web"
 )
 
 func TestFunctionsGetTheirLinksWithLocalValues(t *testing.T) {
@@ -226,5 +228,30 @@ func TestAStartThatFailsLeavesNoSiteBuildRunning(t *testing.T) {
 	}
 	if left := processesUnder(root); len(left) > 0 {
 		t.Errorf("processes still running after a failed start: %v", left)
+	}
+}
+
+func TestWithoutMotoDevSaysOnceWhatIsMissingAndFallsBackToDevSignIn(t *testing.T) {
+	t.Setenv(localaws.MotoPythonEnv, filepath.Join(t.TempDir(), "python3"))
+	var log strings.Builder
+	s := &Session{log: &logger{w: &log}, stack: &topology.Stack{Stage: "local", Region: "us-east-1", UserPools: []topology.UserPool{{Name: "persona-local-users"}}}}
+	authorizer, err := s.startSignIn(context.Background())
+	if err != nil {
+		t.Fatalf("dev stopped instead of falling back to dev sign-in: %v", err)
+	}
+	if authorizer != apigw.DevTokens || s.SignIn != web.SignInDev || s.Cognito != nil {
+		t.Errorf("authorizer %T, sign-in %q, pool %v; want dev tokens and no pool", authorizer, s.SignIn, s.Cognito)
+	}
+	said := strings.TrimSpace(log.String())
+	if lines := strings.Count(said, "\n") + 1; lines != 1 {
+		t.Errorf("dev said %d lines about it, want one:\n%s", lines, said)
+	}
+	for _, want := range []string{"moto cannot run here", "install it with " + localaws.MotoInstall, "falls back to dev sign-in"} {
+		if strings.Count(said, want) != 1 {
+			t.Errorf("dev said %q %d times, want once:\n%s", want, strings.Count(said, want), said)
+		}
+	}
+	if strings.Contains(said, localaws.ErrToolMissing.Error()) || strings.Contains(said, "starting the local Cognito") {
+		t.Errorf("dev repeats the error's wrapping:\n%s", said)
 	}
 }

@@ -36,9 +36,10 @@ func (s *Session) startSignIn(ctx context.Context) (apigw.Authorizer, error) {
 		return nil, fmt.Errorf("stage %s declares %d user pools; the dev mode runs a stack's one pool", s.stack.Stage, len(s.stack.UserPools))
 	}
 	pool, err := cognitolocal.Start(ctx, s.stack.Region, s.stack.UserPools[0])
-	if errors.Is(err, cognitolocal.ErrMotoMissing) {
-		s.log.printf("no local Cognito: %v", err)
-		s.log.printf("falling back to dev sign-in: the web app asks for a user name and the API takes unsigned dev tokens. For sign-in as deployed, install moto (%s) and start dev again", localaws.MotoInstall)
+	var missing *localaws.ToolMissingError
+	if errors.As(err, &missing) {
+		s.log.printf("sign-in: %s cannot run here (%s), so there is no local Cognito and dev falls back to dev sign-in: the web app asks for a user name and the API takes unsigned dev tokens. For sign-in as deployed, %s, and start dev again",
+			missing.Tool, missing.Problem, missing.Fix)
 		return apigw.DevTokens, nil
 	}
 	if err != nil {

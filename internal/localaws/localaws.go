@@ -27,7 +27,23 @@ import (
 )
 
 // ErrToolMissing means a local stand-in is not installed; `make tools` installs them.
+// Every such error is a *ToolMissingError, which says which tool and how to get it.
 var ErrToolMissing = errors.New("local AWS tool not installed")
+
+// ToolMissingError says which local stand-in cannot run here, why, and what to do.
+// errors.Is(err, ErrToolMissing) holds for it.
+type ToolMissingError struct {
+	Tool    string // what a person calls it, e.g. "moto"
+	Problem string // why it cannot run, e.g. "python3 is not on PATH"
+	Fix     string // what to do, e.g. "install it with pip install 'moto[server]'"
+}
+
+func (e *ToolMissingError) Error() string {
+	return fmt.Sprintf("%s cannot run here (%s); %s", e.Tool, e.Problem, e.Fix)
+}
+
+// Is makes a ToolMissingError match ErrToolMissing.
+func (e *ToolMissingError) Is(target error) bool { return target == ErrToolMissing }
 
 // Tool names a local server binary and where to find it.
 type Tool struct {
@@ -51,7 +67,7 @@ func (tl Tool) Path() (string, error) {
 func (tl Tool) PathIn(root string) (string, error) {
 	if p := os.Getenv(tl.EnvVar); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%s: %s=%s: %w (unset it or run `make tools`)", tl.Name, tl.EnvVar, p, ErrToolMissing)
+			return "", &ToolMissingError{Tool: tl.Name, Problem: fmt.Sprintf("%s=%s: %v", tl.EnvVar, p, errors.Unwrap(err)), Fix: "unset " + tl.EnvVar + " or run `make tools`"}
 		}
 		return p, nil
 	}
@@ -63,7 +79,7 @@ func (tl Tool) PathIn(root string) (string, error) {
 	}
 	p := filepath.Join(root, tl.InRepo)
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("%s: not found at %s: %w; install it with `make tools` or point %s at it", tl.Name, p, ErrToolMissing, tl.EnvVar)
+		return "", &ToolMissingError{Tool: tl.Name, Problem: "not found at " + p, Fix: "install it with `make tools` or point " + tl.EnvVar + " at it"}
 	}
 	return p, nil
 }
@@ -130,7 +146,7 @@ func StartDynalite(ctx context.Context, opts DynaliteOptions) (*Server, error) {
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		return nil, fmt.Errorf("dynalite needs node on PATH (install Node.js 20): %w", ErrToolMissing)
+		return nil, &ToolMissingError{Tool: DynaliteTool.Name, Problem: "node is not on PATH", Fix: "install Node.js 20"}
 	}
 	args := []string{cli, "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}
 	if opts.DataDir != "" {

@@ -2,7 +2,9 @@ package localaws
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strconv"
@@ -16,36 +18,46 @@ const MotoPythonEnv = "MOTO_PYTHON"
 // MotoInstall is how a machine without moto gets it.
 const MotoInstall = "pip install 'moto[server]'"
 
-var motoCheck struct {
-	once   sync.Once
-	python string
-	err    error
+// motoChecks holds, per Python interpreter, whether it can run moto's server.
+var motoChecks struct {
+	sync.Mutex
+	err map[string]error
 }
 
-// motoPython returns a Python interpreter that can run moto's server, checked once per process.
+// motoPython returns the Python interpreter that can run moto's server: MOTO_PYTHON,
+// else python3 on PATH. Each interpreter is checked once per process.
 func motoPython() (string, error) {
-	motoCheck.once.Do(func() {
-		python := os.Getenv(MotoPythonEnv)
-		if python == "" {
-			var err error
-			if python, err = exec.LookPath("python3"); err != nil {
-				motoCheck.err = fmt.Errorf("moto: python3 is not on PATH (install Python 3, then %s): %w", MotoInstall, ErrToolMissing)
-				return
-			}
+	python := os.Getenv(MotoPythonEnv)
+	if python == "" {
+		var err error
+		if python, err = exec.LookPath("python3"); err != nil {
+			return "", &ToolMissingError{Tool: "moto", Problem: "python3 is not on PATH", Fix: "install Python 3, then " + MotoInstall}
 		}
-		out, err := exec.Command(python, "-c", "import moto.server, flask").CombinedOutput()
-		if err != nil {
-			why := lastLine(string(out))
-			if why == "" {
-				why = err.Error()
-			}
-			motoCheck.err = fmt.Errorf("moto: %s cannot run moto's server (%s); install it with %s or point %s at a Python that has it: %w",
-				python, why, MotoInstall, MotoPythonEnv, ErrToolMissing)
-			return
+	}
+	motoChecks.Lock()
+	defer motoChecks.Unlock()
+	if err, checked := motoChecks.err[python]; checked {
+		return python, err
+	}
+	var err error
+	if out, runErr := exec.Command(python, "-c", "import moto.server, flask").CombinedOutput(); runErr != nil {
+		why := lastLine(string(out))
+		var notRun *fs.PathError
+		switch {
+		case why != "":
+		case errors.As(runErr, &notRun): // the interpreter itself is missing
+			why = notRun.Err.Error()
+		default:
+			why = runErr.Error()
 		}
-		motoCheck.python = python
-	})
-	return motoCheck.python, motoCheck.err
+		err = &ToolMissingError{Tool: "moto", Problem: python + ": " + why,
+			Fix: fmt.Sprintf("install it with %s, or point %s at a Python that has it", MotoInstall, MotoPythonEnv)}
+	}
+	if motoChecks.err == nil {
+		motoChecks.err = map[string]error{}
+	}
+	motoChecks.err[python] = err
+	return python, err
 }
 
 // StartMoto starts moto's server on a free loopback port: one endpoint answering

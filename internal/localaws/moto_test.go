@@ -4,19 +4,21 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 )
 
-func TestAMissingMotoSaysHowToInstallIt(t *testing.T) {
+func TestAMissingMotoSaysOnceWhatIsMissingAndHowToInstallIt(t *testing.T) {
 	t.Setenv(MotoPythonEnv, "/nonexistent/python3")
-	motoCheck.once, motoCheck.python, motoCheck.err = sync.Once{}, "", nil
-	t.Cleanup(func() { motoCheck.once, motoCheck.python, motoCheck.err = sync.Once{}, "", nil })
 	_, err := StartMoto(context.Background())
-	if !errors.Is(err, ErrToolMissing) {
-		t.Fatalf("err = %v, want ErrToolMissing", err)
+	var missing *ToolMissingError
+	if !errors.Is(err, ErrToolMissing) || !errors.As(err, &missing) {
+		t.Fatalf("err = %v, want a ToolMissingError", err)
 	}
-	if !strings.Contains(err.Error(), "pip install 'moto[server]'") {
-		t.Errorf("error %q does not say how to install moto", err)
+	want := "moto cannot run here (/nonexistent/python3: "
+	if got := err.Error(); !strings.HasPrefix(got, want) || strings.Count(got, MotoInstall) != 1 || strings.Contains(got, ErrToolMissing.Error()) {
+		t.Errorf("error %q, want it to start %q and say how to install moto once", got, want)
+	}
+	if !strings.Contains(missing.Fix, MotoInstall) || !strings.Contains(missing.Fix, MotoPythonEnv) {
+		t.Errorf("fix %q does not say how to install moto or where to point %s", missing.Fix, MotoPythonEnv)
 	}
 }

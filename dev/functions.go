@@ -46,9 +46,10 @@ func (s *Session) buildAndStartDynamoDB(ctx context.Context) (map[string]string,
 }
 
 // builder builds functions for this machine, each package at most once; a rebuild
-// takes a new one. Unchanged functions are found up to date without relinking.
+// takes a new one. Unchanged functions are found up to date without relinking. The
+// builds are a cache, kept with synth's under .build/, apart from the stages' data.
 func (s *Session) builder() *build.Builder {
-	return build.NewBinaryBuilder(s.opts.Root, filepath.Join(s.opts.Root, ".dev", "build"), build.Host)
+	return build.NewBinaryBuilder(s.opts.Root, filepath.Join(s.opts.Root, ".build", "dev"), build.Host)
 }
 
 // startFunctions starts each function's pool with one process running, so the first

@@ -35,9 +35,13 @@ const DefaultPort = 3000
 
 // Options configure a dev session.
 type Options struct {
-	// Root is the Go module root: functions are built from it and local state lives in
-	// Root/.dev/<stage>. Required.
+	// Root is the Go module root, which functions are built from. Required.
 	Root string
+	// StateDir is where the stage's tables are kept between runs and, while the session
+	// runs, the record of its local user pool, which the users command reads. Default
+	// Root/.dev/<stage> (localaws.DevStageDir), where the users command looks; tests
+	// give a temporary folder, so that they leave nothing in the module.
+	StateDir string
 	// Host and Port are where the local API listens; defaults 127.0.0.1 and DefaultPort.
 	// Port -1 picks a free port (tests).
 	Host string
@@ -264,6 +268,12 @@ func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack
 	if opts.Log == nil {
 		opts.Log = os.Stderr
 	}
+	if opts.StateDir == "" {
+		opts.StateDir = localaws.DevStageDir(root, stack.Stage)
+	}
+	if opts.StateDir, err = filepath.Abs(opts.StateDir); err != nil {
+		return opts, nil, fmt.Errorf("dev: %w", err)
+	}
 	if opts.Began.IsZero() {
 		opts.Began = time.Now()
 	}
@@ -277,8 +287,6 @@ func withDefaults(opts Options, stack *topology.Stack) (Options, *topology.Stack
 	}
 	return opts, stack, nil
 }
-
-func (s *Session) stateDir() string { return localaws.DevStageDir(s.opts.Root, s.stack.Stage) }
 
 // listen takes a port, or says which port is taken and which flag picks another.
 func listen(host string, port int, flag string) (net.Listener, error) {

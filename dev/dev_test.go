@@ -160,7 +160,7 @@ func TestATableKeptWithAnOlderSchemaStopsDevWithTheCommandThatStartsFresh(t *tes
 		}}}
 	}
 	start := func(fresh bool, tables []topology.Table) error {
-		s := &Session{opts: Options{Root: root, Program: "go run .", Fresh: fresh}, stack: &topology.Stack{Stage: "local", Region: "us-east-1", Tables: tables}}
+		s := &Session{opts: Options{Root: root, StateDir: localaws.DevStageDir(root, "local"), Program: "go run .", Fresh: fresh}, stack: &topology.Stack{Stage: "local", Region: "us-east-1", Tables: tables}}
 		defer func() {
 			for _, c := range s.closers {
 				c()

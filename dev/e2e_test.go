@@ -251,11 +251,12 @@ func devToken(t testing.TB, sub string) string {
 	return tok
 }
 
-// startStage starts stage from root as a command that began at began would (zero: now).
+// startStage starts stage from root as a command that began at began would (zero: now),
+// keeping the stage's state in a temporary folder.
 func startStage(t testing.TB, root, stage string, log io.Writer, began time.Time) *Session {
 	t.Helper()
 	s, err := Start(context.Background(), Options{
-		Root: root, Program: "go run .", Port: -1, Fresh: true, Log: log, Began: began,
+		Root: root, StateDir: t.TempDir(), Program: "go run .", Port: -1, Fresh: true, Log: log, Began: began,
 		Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "test-signing-key"},
 	}, personaStack(t, stage))
 	if err != nil {
@@ -506,10 +507,20 @@ func TestDevRunsTheStageLikeAUserSeesIt(t *testing.T) {
 		}
 	})
 
+	stateDir := s.opts.StateDir
+	t.Run("the stage's data is kept in the state folder it was given, not in the module", func(t *testing.T) {
+		if _, err := os.Stat(filepath.Join(stateDir, "dynamodb")); err != nil {
+			t.Errorf("the tables are not kept in the state folder: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(root, ".dev")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("dev wrote into the module's .dev (%v)", err)
+		}
+	})
+
 	t.Run("data outlives a restart unless fresh", func(t *testing.T) {
 		for _, fresh := range []bool{false, true} {
 			s, err := Start(context.Background(), Options{
-				Root: root, Program: "go run .", Port: -1, Fresh: fresh, Log: log,
+				Root: root, StateDir: stateDir, Program: "go run .", Port: -1, Fresh: fresh, Log: log,
 				Secrets: mapSecrets{"/persona/_fallback/MyApiKey": "test-signing-key"},
 			}, personaStack(t, "e2e"))
 			if err != nil {

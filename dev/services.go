@@ -23,7 +23,7 @@ import (
 )
 
 func (s *Session) startDynamoDB(ctx context.Context) error {
-	dbDir := filepath.Join(s.stateDir(), "dynamodb")
+	dbDir := filepath.Join(s.opts.StateDir, "dynamodb")
 	if s.opts.Fresh {
 		if err := os.RemoveAll(dbDir); err != nil {
 			return fmt.Errorf("clearing %s: %w", dbDir, err)
@@ -42,9 +42,12 @@ func (s *Session) startDynamoDB(ctx context.Context) error {
 		err := localaws.CreateTable(ctx, client, t.Name, t.Schema)
 		var mismatch *localaws.SchemaMismatchError
 		if errors.As(err, &mismatch) {
-			rel, _ := filepath.Rel(s.opts.Root, dbDir)
+			where := dbDir
+			if rel, err := filepath.Rel(s.opts.Root, dbDir); err == nil && filepath.IsLocal(rel) {
+				where = rel
+			}
 			return fmt.Errorf("table %s, kept in %s from an earlier run, has an older schema than stage %s declares (%s): its requests would fail. Start with empty tables with `%s dev --stage %s --fresh` (the data kept there is lost)",
-				t.Name, rel, s.stack.Stage, strings.Join(mismatch.Differences, "; "), s.opts.Program, s.stack.Stage)
+				t.Name, where, s.stack.Stage, strings.Join(mismatch.Differences, "; "), s.opts.Program, s.stack.Stage)
 		}
 		if err != nil {
 			return err

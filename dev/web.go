@@ -46,10 +46,10 @@ func (s *Session) startSignIn(ctx context.Context) (apigw.Authorizer, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, pool.Close)
-	if err := cognitolocal.WriteRecord(s.stateDir(), pool.Record); err != nil {
+	if err := cognitolocal.WriteRecord(s.opts.StateDir, pool.Record); err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, func() { _ = cognitolocal.RemoveRecord(s.stateDir()) })
+	s.closers = append(s.closers, func() { _ = cognitolocal.RemoveRecord(s.opts.StateDir) })
 	s.Cognito, s.SignIn = &pool.Record, web.SignInCognito
 	return apigw.NewJWTAuthorizer(pool.Issuer(), []string{pool.ClientID}, pool.JWKSURL()), nil
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/procgroup"
 )
 
 // invokePath is where the emulator accepts invocations.
@@ -235,7 +236,7 @@ type process struct {
 }
 
 func (proc *process) stop() {
-	localaws.KillGroup(proc.cmd)
+	procgroup.Kill(proc.cmd)
 	<-proc.done
 }
 
@@ -273,7 +274,7 @@ func (p *Pool) startOnce(ctx context.Context) (*process, error) {
 		"AWS_LAMBDA_FUNCTION_TIMEOUT="+strconv.Itoa(int((p.cfg.Timeout+time.Second-1)/time.Second)))
 	// Should dev itself be killed, the emulator is told to stop (SIGTERM), and stops
 	// its bootstrap.
-	localaws.OwnProcessGroup(cmd, syscall.SIGTERM)
+	procgroup.Own(cmd, syscall.SIGTERM)
 	// The function's stdout and stderr reach the emulator's stdout; the emulator's own
 	// log goes to stderr, of which only errors are worth showing.
 	cmd.Stdout = &lineWriter{prefix: "[" + p.cfg.Name + "] ", out: p.cfg.Log, skip: skipEmulatorLine}

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/personabackend/app/build"
+	"github.com/personabackend/app/internal/procgroup"
 )
 
 // ErrToolMissing means a local stand-in is not installed; `make tools` installs them.
@@ -104,7 +105,7 @@ func (s *Server) Stop() {
 	if s.front != nil {
 		s.front.Close()
 	}
-	KillGroup(s.cmd)
+	procgroup.Kill(s.cmd)
 	<-s.done
 }
 
@@ -188,7 +189,7 @@ func StartServer(ctx context.Context, name string, command func(port int) *exec.
 func start(ctx context.Context, name string, cmd *exec.Cmd, port int) (*Server, error) {
 	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	OwnProcessGroup(cmd, syscall.SIGKILL)
+	procgroup.Own(cmd, syscall.SIGKILL)
 	srv := &Server{
 		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
 		Port:     port,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/personabackend/app/internal/localaws"
+	"github.com/personabackend/app/internal/procgroup"
 )
 
 // Function is a Lambda handler binary (a bootstrap) running against a minimal
@@ -81,7 +82,7 @@ func StartFunction(ctx context.Context, path string, env []string) (*Function, e
 		"AWS_LAMBDA_FUNCTION_NAME="+filepath.Base(filepath.Dir(path)),
 	)
 	f.cmd.Stdout, f.cmd.Stderr = f.output, f.output
-	localaws.OwnProcessGroup(f.cmd, syscall.SIGKILL)
+	procgroup.Own(f.cmd, syscall.SIGKILL)
 	start := time.Now()
 	if err := f.cmd.Start(); err != nil {
 		f.srv.Close()
@@ -139,7 +140,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (Result, error) {
 
 // Stop ends the handler process and the runtime API.
 func (f *Function) Stop() {
-	localaws.KillGroup(f.cmd)
+	procgroup.Kill(f.cmd)
 	<-f.exited
 	f.srv.Close()
 }

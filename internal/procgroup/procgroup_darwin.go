@@ -1,4 +1,4 @@
-package localaws
+package procgroup
 
 import (
 	"os/exec"
@@ -7,11 +7,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// OwnProcessGroup puts cmd in a process group of its own, so that KillGroup also ends
+// Own puts cmd in a process group of its own, so that Kill also ends
 // its children. macOS has no parent-death signal, so onParentDeath is not sent: a
 // process killed with SIGKILL leaves cmd running (an interrupt or SIGTERM, which
 // the process handles by stopping what it started, does not).
-func OwnProcessGroup(cmd *exec.Cmd, onParentDeath syscall.Signal) {
+func Own(cmd *exec.Cmd, onParentDeath syscall.Signal) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
 

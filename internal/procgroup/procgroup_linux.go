@@ -1,4 +1,4 @@
-package localaws
+package procgroup
 
 import (
 	"fmt"
@@ -9,11 +9,11 @@ import (
 	"syscall"
 )
 
-// OwnProcessGroup puts cmd in a process group of its own, so that KillGroup also ends
+// Own puts cmd in a process group of its own, so that Kill also ends
 // its children, and has the kernel send it onParentDeath should this process die
 // first (SIGKILL: a crashed test leaves no server behind; SIGTERM: a program that
 // stops its own children, such as the Lambda emulator, gets to).
-func OwnProcessGroup(cmd *exec.Cmd, onParentDeath syscall.Signal) {
+func Own(cmd *exec.Cmd, onParentDeath syscall.Signal) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: onParentDeath}
 }
 

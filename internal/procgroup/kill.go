@@ -1,16 +1,16 @@
 //go:build linux || darwin
 
-package localaws
+package procgroup
 
 import (
 	"os/exec"
 	"syscall"
 )
 
-// KillGroup ends the process group of cmd, which OwnProcessGroup started, and first
+// Kill ends the process group of cmd, which Own gave it, and first
 // the groups its children lead: a program such as the Lambda emulator starts each
 // child in a process group of its own.
-func KillGroup(cmd *exec.Cmd) {
+func Kill(cmd *exec.Cmd) {
 	if cmd.Process == nil {
 		return
 	}

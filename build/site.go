@@ -15,7 +15,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/personabackend/app/internal/procgroup"
 )
 
 // Site is a static site built by its own tools (e.g. npm and Next.js) from a
@@ -244,6 +247,15 @@ func (b *SiteBuilder) run(ctx context.Context, site Site, src string, argv, env 
 		return fmt.Errorf("site %s: %s is not installed, so `%s` cannot run: install Node.js 20.9 or newer (it brings npm and npx)", site.Name, argv[0], command)
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	// npm runs the build in a child of its own (next build, and its workers): a stop
+	// ends the whole process group, or they would go on building after npm is gone.
+	procgroup.Own(cmd, syscall.SIGTERM)
+	cmd.Cancel = func() error {
+		procgroup.Kill(cmd)
+		return nil
+	}
+	// Should a process that left the group keep the output open, Wait returns anyway.
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer

@@ -3,8 +3,10 @@ package build
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -310,5 +312,61 @@ func TestSiteBuildErrorsSayWhatToDo(t *testing.T) {
 				t.Errorf("err = %v, want it to say %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A stopped build stops what its command started too: npm runs the build script in a
+// child, which starts a worker of its own, as next build does.
+func TestAStoppedSiteBuildLeavesNoProcessOfItsOwnRunning(t *testing.T) {
+	root := newSiteModule(t)
+	portFile := filepath.Join(t.TempDir(), "worker-port")
+	write(t, filepath.Join(root, "site", "src", "hang"), portFile)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	builder := NewSiteBuilder(root, t.TempDir())
+	builder.Start(ctx, fixtureSite)
+
+	var worker string
+	waitFor(t, "the build's worker to listen", func() bool {
+		port, err := os.ReadFile(portFile)
+		worker = "127.0.0.1:" + string(port)
+		return err == nil && len(port) > 0
+	})
+	cancel()
+	ended := make(chan error, 1)
+	go func() {
+		_, err := builder.Wait(context.Background(), fixtureSite)
+		ended <- err
+	}()
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "`npm run build` stopped") {
+			t.Errorf("err = %v, want the build reported stopped", err)
+		}
+	case <-time.After(stopLimit):
+		t.Fatalf("the build had not returned %s after it was stopped", stopLimit)
+	}
+	waitFor(t, "the build's worker to stop", func() bool {
+		conn, err := net.DialTimeout("tcp", worker, time.Second)
+		if err == nil {
+			conn.Close()
+		}
+		return err != nil
+	})
+}
+
+// stopLimit bounds the waits of TestAStoppedSiteBuildLeavesNoProcessOfItsOwnRunning:
+// generous, as npm and node start slowly on a busy machine; the test polls.
+const stopLimit = 2 * time.Minute
+
+// waitFor polls cond until it holds, failing the test after stopLimit.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(stopLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", stopLimit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -2,6 +2,16 @@
 // content and stamps the page with the build id, as a bundler would.
 const fs = require("fs");
 const crypto = require("crypto");
+if (fs.existsSync("src/hang")) {
+  // Stands in for a bundler's worker: a child that runs until it is stopped, listening
+  // on a port it writes to the file src/hang names. The build waits for it.
+  const portFile = fs.readFileSync("src/hang", "utf8");
+  const worker = `require("net").createServer().listen(0, "127.0.0.1", function () {
+    require("fs").writeFileSync(${JSON.stringify(portFile)}, String(this.address().port));
+  });`;
+  require("child_process").spawn(process.execPath, ["-e", worker], { stdio: "inherit" });
+  return;
+}
 if (fs.existsSync("src/fail")) {
   for (let i = 1; i <= 40; i++) console.log(`step ${i} of the build`);
   console.error("error: src/fail says this build fails");
